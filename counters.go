@@ -1,0 +1,32 @@
+package main
+
+// Counters of what the daemon saw and did. The packet loop updates them;
+// a signal handler may read them from another goroutine.
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+)
+
+type counters struct {
+	seen       atomic.Uint64 // frames that passed the socket filter
+	answered   atomic.Uint64 // NAs sent
+	sendErrors atomic.Uint64
+	ignored    [numReasons]atomic.Uint64
+}
+
+func (c *counters) ignore(r reason) { c.ignored[r].Add(1) }
+
+// String renders the counters on one line, ignored reasons that are zero
+// left out.
+func (c *counters) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "seen=%d answered=%d send-errors=%d", c.seen.Load(), c.answered.Load(), c.sendErrors.Load())
+	for r := reasonNone + 1; r < numReasons; r++ {
+		if n := c.ignored[r].Load(); n != 0 {
+			fmt.Fprintf(&b, " ignored.%s=%d", r, n)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,62 @@
+package main
+
+// What reaches the daemon: the classic BPF program on the packet socket,
+// and the multicast groups it must receive.
+
+import (
+	"net/netip"
+
+	"golang.org/x/net/bpf"
+)
+
+// nsSnapLen is how much of a frame the filter keeps. An NS is 78 to 94 bytes
+// in practice; more is kept so that the checksum can be verified over
+// whatever a sender adds, and a longer frame is cut short and so dropped as
+// truncated.
+const nsSnapLen = 1514
+
+// nsFilter passes only IPv6 frames carrying an ICMPv6 Neighbor Solicitation
+// directly after the fixed header. Everything else stays in the kernel.
+func nsFilter() []bpf.Instruction {
+	return []bpf.Instruction{
+		bpf.LoadAbsolute{Off: ethOffType, Size: 2},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: ethTypeIPv6, SkipTrue: 5},
+		bpf.LoadAbsolute{Off: ethHdrLen + ip6OffNextHeader, Size: 1},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: protoICMPv6, SkipTrue: 3},
+		bpf.LoadAbsolute{Off: ethIP6Len + icmp6OffType, Size: 1},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: icmp6TypeNS, SkipTrue: 1},
+		bpf.RetConstant{Val: nsSnapLen},
+		bpf.RetConstant{Val: 0},
+	}
+}
+
+// maxGroups is how many solicited-node groups we join one by one before
+// asking for all multicast instead: NICs filter a few dozen groups exactly
+// and fall back to hashing or all-multicast beyond that anyway.
+const maxGroups = 64
+
+// solicitedNodeGroups returns the Ethernet groups an NS for any target in
+// ranges is sent to, or all=true when there are more than maxGroups of them.
+// A solicited-node address keeps a target's low 24 bits, so a range of /104
+// or wider maps onto every group.
+func solicitedNodeGroups(ranges []netip.Prefix) (groups []mac, all bool) {
+	seen := make(map[mac]bool)
+	for _, p := range ranges {
+		host := 128 - p.Bits()
+		if host > 24 || len(seen)+(1<<host) > maxGroups {
+			return nil, true
+		}
+		base := p.Masked().Addr().As16()
+		for i := 0; i < 1<<host; i++ {
+			a := base
+			v := uint32(a[13])<<16 | uint32(a[14])<<8 | uint32(a[15]) | uint32(i)
+			a[13], a[14], a[15] = byte(v>>16), byte(v>>8), byte(v)
+			m := multicastMAC(solicitedNode(netip.AddrFrom16(a)))
+			if !seen[m] {
+				seen[m] = true
+				groups = append(groups, m)
+			}
+		}
+	}
+	return groups, false
+}

@@ -1,0 +1,37 @@
+// Command ndpresponder answers IPv6 Neighbor Solicitations for addresses
+// behind a VPS, from the target address, so that they pass hypervisor
+// anti-spoofing filters.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	cfg, err := parseArgs(os.Args[1:], os.Getenv, os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp), errors.Is(err, errVersion):
+		os.Exit(0)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "ndpresponder:", err)
+		os.Exit(2)
+	}
+	logThreshold = cfg.level
+	d, err := setup(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ndpresponder:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := d.run(ctx); err != nil {
+		errorf("%v", err)
+		os.Exit(1)
+	}
+}

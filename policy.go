@@ -1,0 +1,169 @@
+package main
+
+// The decision: answer a solicitation or not, and why. Plain Go over a
+// parsed frame and a snapshot of the uplink's state, so tests drive it
+// without root.
+
+import (
+	"net/netip"
+	"sync/atomic"
+)
+
+// reason says why a solicitation got no answer. It is an error so that
+// parseNS can return it without allocating, and an index into the counters.
+type reason uint8
+
+const (
+	reasonNone reason = iota
+	// The frame is not a valid NS (RFC 4861 §7.1.1).
+	reasonTruncated
+	reasonWrongType
+	reasonHopLimit
+	reasonCode
+	reasonChecksum
+	reasonBadOption
+	reasonMulticastTarget
+	reasonMulticastSource
+	reasonDADDestination
+	reasonDADWithSLLA
+	reasonSolicitedMulticast // an NA, solicited yet sent to a group
+	// The NS is valid, but not ours to answer.
+	reasonOwnFrame
+	reasonNotForUs
+	reasonDAD
+	reasonOutOfRange
+	reasonOwnAddress
+	reasonNoSource
+	numReasons
+)
+
+var reasonNames = [numReasons]string{
+	reasonNone:               "none",
+	reasonTruncated:          "truncated",
+	reasonWrongType:          "wrong-type",
+	reasonHopLimit:           "hop-limit",
+	reasonCode:               "icmp-code",
+	reasonChecksum:           "checksum",
+	reasonBadOption:          "bad-option",
+	reasonMulticastTarget:    "multicast-target",
+	reasonMulticastSource:    "multicast-source",
+	reasonDADDestination:     "dad-destination",
+	reasonDADWithSLLA:        "dad-with-slla",
+	reasonSolicitedMulticast: "solicited-multicast",
+	reasonOwnFrame:           "own-frame",
+	reasonNotForUs:           "not-for-us",
+	reasonDAD:                "dad-probe",
+	reasonOutOfRange:         "out-of-range",
+	reasonOwnAddress:         "own-address",
+	reasonNoSource:           "no-source-address",
+}
+
+func (r reason) Error() string { return reasonNames[r] }
+
+// sourceMode chooses the IPv6 source of the NAs we send.
+type sourceMode uint8
+
+const (
+	// sourceTarget sends from the solicited target itself: a hypervisor
+	// filter that drops frames from addresses outside the VPS's range lets
+	// it through, where a link-local source is dropped.
+	sourceTarget sourceMode = iota
+	// sourceLinkLocal sends from the uplink's link-local address, for LANs
+	// whose hosts accept NDP only from link-local sources.
+	sourceLinkLocal
+	// sourceFixed sends from one configured address.
+	sourceFixed
+)
+
+// uplink is a snapshot of what the responder knows of its interface.
+type uplink struct {
+	MAC       mac
+	Addrs     []netip.Addr // the interface's own addresses; the kernel answers for these
+	LinkLocal netip.Addr   // first link-local address, if any
+}
+
+func (u *uplink) owns(a netip.Addr) bool {
+	for _, o := range u.Addrs {
+		if o == a {
+			return true
+		}
+	}
+	return false
+}
+
+// responder decides and builds answers. Only the packet loop calls answer;
+// the uplink snapshot may be replaced from another goroutine.
+type responder struct {
+	ranges []netip.Prefix
+	source sourceMode
+	fixed  netip.Addr // for sourceFixed
+	flags  uint8      // NA flags besides Solicited
+
+	link atomic.Pointer[uplink]
+	ns   neighborSolicitation // scratch, reused for every frame
+}
+
+func newResponder(ranges []netip.Prefix, source sourceMode, fixed netip.Addr, router bool) *responder {
+	r := &responder{ranges: ranges, source: source, fixed: fixed, flags: naFlagSolicited | naFlagOverride}
+	if router {
+		r.flags |= naFlagRouter
+	}
+	return r
+}
+
+func (r *responder) inRange(a netip.Addr) bool {
+	for _, p := range r.ranges {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// answer handles one received frame. When the solicitation is to be
+// answered it writes the NA into na and returns reasonNone; otherwise it
+// returns why not, and r.ns holds what was parsed (if anything).
+func (r *responder) answer(frame []byte, na *[naFrameLen]byte) reason {
+	u := r.link.Load()
+	if len(frame) >= ethHdrLen && mac(frame[ethOffSrc:]) == u.MAC {
+		// Our own frame, such as an announcement, looped back by a bridge.
+		return reasonOwnFrame
+	}
+	ns := &r.ns
+	*ns = neighborSolicitation{}
+	if err := parseNS(frame, ns); err != nil {
+		return err.(reason)
+	}
+	// A multicast NS, or a unicast one sent to our MAC (a router's
+	// reachability probe, RFC 4861 §7.3.3): both are ours to answer, or the
+	// router's entry falls to FAILED.
+	if !ns.EthDst.isMulticast() && ns.EthDst != u.MAC {
+		return reasonNotForUs
+	}
+	if !ns.Dst.IsMulticast() && ns.Dst != ns.Target {
+		return reasonNotForUs
+	}
+	// Another node's duplicate address detection. Answering it would have
+	// to go to all-nodes and would defend the address; we never send to ::.
+	if ns.Src.IsUnspecified() {
+		return reasonDAD
+	}
+	if !r.inRange(ns.Target) {
+		return reasonOutOfRange
+	}
+	if u.owns(ns.Target) {
+		return reasonOwnAddress
+	}
+	src := ns.Target
+	switch r.source {
+	case sourceLinkLocal:
+		src = u.LinkLocal
+	case sourceFixed:
+		src = r.fixed
+	}
+	if !src.IsValid() {
+		return reasonNoSource
+	}
+	buildNA(na, u.MAC, ns.EthSrc, src, ns.Src, ns.Target, r.flags, u.MAC)
+	return reasonNone
+}

@@ -1,0 +1,165 @@
+package main
+
+// The packet socket: AF_PACKET by raw syscalls, on Go's runtime poller so
+// that Close unblocks a read.
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// rcvBufSize is the receive buffer asked of the kernel, so that a burst of
+// solicitations waits in the kernel instead of being dropped.
+const rcvBufSize = 4 << 20
+
+type packetSocket struct {
+	f  *os.File
+	rc syscall.RawConn
+
+	// The closures handed to the poller and what they report, made once
+	// so that a read or a write allocates nothing.
+	rbuf    []byte
+	rn      int
+	rerr    error
+	readFn  func(fd uintptr) bool
+	wbuf    []byte
+	werr    error
+	writeFn func(fd uintptr) bool
+}
+
+// htons converts a 16-bit value to network byte order as the kernel reads
+// it from memory: a swap on little-endian hosts, nothing on big-endian ones.
+func htons(v uint16) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], v)
+	return binary.NativeEndian.Uint16(b[:])
+}
+
+// openPacketSocket opens a packet socket on the interface that passes
+// only what filter accepts. The socket is opened with protocol 0, so it
+// queues nothing until bind, and the filter is attached before bind: no
+// unfiltered frame is ever queued.
+func openPacketSocket(ifindex int, filter []bpf.Instruction) (*packetSocket, error) {
+	prog, err := bpf.Assemble(filter)
+	if err != nil {
+		return nil, fmt.Errorf("assembling socket filter: %w", err)
+	}
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening packet socket: %w", os.NewSyscallError("socket", err))
+	}
+	if err := setupPacketSocket(fd, ifindex, prog); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	s := &packetSocket{f: os.NewFile(uintptr(fd), "packet"), rbuf: make([]byte, nsSnapLen+1)}
+	if s.rc, err = s.f.SyscallConn(); err != nil {
+		s.f.Close()
+		return nil, err
+	}
+	s.readFn = func(fd uintptr) bool {
+		s.rn, s.rerr = unix.Read(int(fd), s.rbuf)
+		return s.rerr != unix.EAGAIN
+	}
+	s.writeFn = func(fd uintptr) bool {
+		_, s.werr = unix.Write(int(fd), s.wbuf)
+		return s.werr != unix.EAGAIN
+	}
+	return s, nil
+}
+
+func setupPacketSocket(fd, ifindex int, prog []bpf.RawInstruction) error {
+	filter := make([]unix.SockFilter, len(prog))
+	for i, ins := range prog {
+		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
+	}
+	fprog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &fprog); err != nil {
+		return fmt.Errorf("attaching socket filter: %w", os.NewSyscallError("setsockopt", err))
+	}
+	// Frames we send are never read back (Linux 4.20 and later).
+	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1); err != nil {
+		return fmt.Errorf("ignoring outgoing frames: %w", os.NewSyscallError("setsockopt", err))
+	}
+	// A larger buffer than net.core.rmem_max needs CAP_NET_ADMIN; fall
+	// back to what the limit allows.
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvBufSize); err != nil {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvBufSize)
+	}
+	sa := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IPV6), Ifindex: ifindex}
+	if err := unix.Bind(fd, sa); err != nil {
+		return fmt.Errorf("binding packet socket: %w", os.NewSyscallError("bind", err))
+	}
+	return nil
+}
+
+// joinGroups makes sure the interface delivers the given Ethernet multicast
+// groups, or every multicast frame when all is set. A veth passes every
+// group anyway; a real NIC filters. The memberships end with the socket.
+func (s *packetSocket) joinGroups(ifindex int, groups []mac, all bool) error {
+	var err error
+	cerr := s.rc.Control(func(fd uintptr) {
+		if all {
+			mr := unix.PacketMreq{Ifindex: int32(ifindex), Type: unix.PACKET_MR_ALLMULTI}
+			err = unix.SetsockoptPacketMreq(int(fd), unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, &mr)
+			return
+		}
+		for _, g := range groups {
+			mr := unix.PacketMreq{Ifindex: int32(ifindex), Type: unix.PACKET_MR_MULTICAST, Alen: 6}
+			copy(mr.Address[:], g[:])
+			if err = unix.SetsockoptPacketMreq(int(fd), unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, &mr); err != nil {
+				return
+			}
+		}
+	})
+	if err = errors.Join(cerr, err); err != nil {
+		return fmt.Errorf("joining multicast groups: %w", os.NewSyscallError("setsockopt", err))
+	}
+	return nil
+}
+
+// read waits for the next frame and returns it; the slice is valid until
+// the next read.
+func (s *packetSocket) read() ([]byte, error) {
+	if err := s.rc.Read(s.readFn); err != nil {
+		return nil, err
+	}
+	if s.rerr != nil {
+		return nil, os.NewSyscallError("read", s.rerr)
+	}
+	return s.rbuf[:s.rn], nil
+}
+
+// write sends one whole Ethernet frame out of the bound interface.
+func (s *packetSocket) write(frame []byte) error {
+	s.wbuf = frame
+	err := s.rc.Write(s.writeFn)
+	s.wbuf = nil
+	if err != nil {
+		return err
+	}
+	if s.werr != nil {
+		return os.NewSyscallError("write", s.werr)
+	}
+	return nil
+}
+
+func (s *packetSocket) Close() error { return s.f.Close() }
+
+// linkSocket reports ENETDOWN, which a packet socket returns once when
+// its interface goes down, as errLinkDown.
+type linkSocket struct{ *packetSocket }
+
+func (s linkSocket) read() ([]byte, error) {
+	b, err := s.packetSocket.read()
+	if errors.Is(err, unix.ENETDOWN) {
+		return nil, fmt.Errorf("%w: %v", errLinkDown, err)
+	}
+	return b, err
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+)
+
+type daemon struct {
+	cfg     *config
+	ifindex int
+	r       *responder
+	c       counters
+}
+
+// setup checks what must hold before anything starts.
+func setup(cfg *config) (*daemon, error) {
+	ifi, err := net.InterfaceByName(cfg.iface)
+	if err != nil {
+		return nil, fmt.Errorf("uplink %q: %w", cfg.iface, err)
+	}
+	return &daemon{
+		cfg:     cfg,
+		ifindex: ifi.Index,
+		r:       newResponder(cfg.ranges, cfg.source, cfg.fixed, cfg.router),
+	}, nil
+}
+
+// run serves until ctx ends.
+func (d *daemon) run(ctx context.Context) error {
+	ev, err := openRtnlEvents(uplinkEvents)
+	if err != nil {
+		return err
+	}
+	defer ev.Close()
+	u, err := readUplink(d.ifindex)
+	if err != nil {
+		return err
+	}
+	d.r.link.Store(u)
+
+	sock, err := openPacketSocket(d.ifindex, nsFilter())
+	if err != nil {
+		return err
+	}
+	defer sock.Close()
+	groups, all := solicitedNodeGroups(d.cfg.ranges)
+	if err := sock.joinGroups(d.ifindex, groups, all); err != nil {
+		return err
+	}
+
+	go followUplink(ctx, ev, d.r, d.ifindex)
+	go func() {
+		<-ctx.Done()
+		sock.Close()
+		ev.Close()
+	}()
+	how := fmt.Sprintf("%d solicited-node groups", len(groups))
+	if all {
+		how = "all multicast"
+	}
+	infof("responder: answering on %s (%v) for %v, receiving %s", d.cfg.iface, u.MAC, d.cfg.ranges, how)
+	err = serve(linkSocket{sock}, d.r, &d.c)
+	infof("counters: %v", &d.c)
+	return err
+}
