@@ -57,7 +57,7 @@ func (e *rtnlEvents) wait() error {
 		}
 	})
 	if err != nil {
-		return err
+		return closedErr(err)
 	}
 	if rerr != nil {
 		return os.NewSyscallError("recvfrom", rerr)

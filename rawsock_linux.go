@@ -128,7 +128,7 @@ func (s *packetSocket) joinGroups(ifindex int, groups []mac, all bool) error {
 // the next read.
 func (s *packetSocket) read() ([]byte, error) {
 	if err := s.rc.Read(s.readFn); err != nil {
-		return nil, err
+		return nil, closedErr(err)
 	}
 	if s.rerr != nil {
 		return nil, os.NewSyscallError("read", s.rerr)
@@ -142,7 +142,7 @@ func (s *packetSocket) write(frame []byte) error {
 	err := s.rc.Write(s.writeFn)
 	s.wbuf = nil
 	if err != nil {
-		return err
+		return closedErr(err)
 	}
 	if s.werr != nil {
 		return os.NewSyscallError("write", s.werr)
@@ -151,6 +151,15 @@ func (s *packetSocket) write(frame []byte) error {
 }
 
 func (s *packetSocket) Close() error { return s.f.Close() }
+
+// closedErr turns what the poller returns for a file closed under a
+// waiting read ("use of closed file") into os.ErrClosed.
+func closedErr(err error) error {
+	if errors.Is(err, os.ErrClosed) || err.Error() == "use of closed file" {
+		return os.ErrClosed
+	}
+	return err
+}
 
 // linkSocket reports ENETDOWN, which a packet socket returns once when
 // its interface goes down, as errLinkDown.

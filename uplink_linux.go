@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -45,7 +46,7 @@ func readUplink(index int) (*uplink, error) {
 func followUplink(ctx context.Context, ev *rtnlEvents, r *responder, index int) {
 	for {
 		if err := ev.wait(); err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+			if ctx.Err() == nil && !errors.Is(err, os.ErrClosed) {
 				errorf("uplink: following changes: %v", err)
 			}
 			return

@@ -1,0 +1,420 @@
+package main
+
+// A test network of namespaces, veth pairs and bridges, with the real
+// kernel as every peer:
+//
+//	rt (router) rt0 ── hv-rt [hvbr in hv, the hypervisor] hv-vps ── eth0 (vps) br0 ── eth0 (c1)
+//
+// The router's rt0 has only a link-local address, so its solicitations come
+// from fe80::, as a provider's router's do. The hypervisor bridges router and
+// VPS, and its nftables bridge rule drops IPv6 frames from the VPS whose
+// source is outside the VPS's /64. The VPS forwards between its uplink eth0
+// and the container bridge br0. Every address is from 2001:db8::/32 or
+// fe80::/10, and every namespace goes away when the test ends.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// Addresses of the test network.
+var (
+	vpsPrefix      = netip.MustParsePrefix("2001:db8:1:2::/64")
+	vpsAddr        = netip.MustParseAddr("2001:db8:1:2::2")
+	containerRange = netip.MustParsePrefix("2001:db8:1:2:646f:636b:6572::/112")
+	bridgeAddr     = netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:1")
+	outsideAddr    = netip.MustParseAddr("2001:db8:ffff::1") // the router's, on its loopback
+)
+
+// testBinary is the daemon built once for all integration tests.
+var (
+	testBinaryOnce sync.Once
+	testBinary     string
+	testBinaryErr  error
+)
+
+func daemonBinary(t *testing.T) string {
+	t.Helper()
+	testBinaryOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ndpresponder-test")
+		if err != nil {
+			testBinaryErr = err
+			return
+		}
+		testBinary = filepath.Join(dir, "ndpresponder")
+		out, err := exec.Command("go", "build", "-o", testBinary, ".").CombinedOutput()
+		if err != nil {
+			testBinaryErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if testBinaryErr != nil {
+		t.Fatal(testBinaryErr)
+	}
+	return testBinary
+}
+
+// requireRoot fails, never skips, a test that needs root: CI runs as root,
+// and an integration test that quietly did not run is a defect.
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("integration tests need root (network namespaces); run as root, as .ci/run does")
+	}
+	for _, tool := range []string{"ip", "nft", "ping"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("integration tests need %s: %v (.ci/run installs it)", tool, err)
+		}
+	}
+}
+
+// testNet is one instance of the test network.
+type testNet struct {
+	t      *testing.T
+	suffix string
+}
+
+var netSeq struct {
+	sync.Mutex
+	n int
+}
+
+func (n *testNet) ns(name string) string { return "ndpr-" + name + "-" + n.suffix }
+
+// run runs a command and fails the test if it fails.
+func (n *testNet) run(args ...string) string {
+	n.t.Helper()
+	out, err := n.try(args...)
+	if err != nil {
+		n.t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func (n *testNet) try(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput()
+	return string(out), err
+}
+
+// in runs a command inside namespace ns.
+func (n *testNet) in(ns string, args ...string) string {
+	n.t.Helper()
+	return n.run(append([]string{"ip", "netns", "exec", n.ns(ns)}, args...)...)
+}
+
+func (n *testNet) tryIn(ns string, args ...string) (string, error) {
+	return n.try(append([]string{"ip", "netns", "exec", n.ns(ns)}, args...)...)
+}
+
+// newTestNet builds the network; with filter, the hypervisor's rule that
+// drops VPS frames from outside its /64 is in place.
+func newTestNet(t *testing.T, filter bool) *testNet {
+	t.Helper()
+	requireRoot(t)
+	netSeq.Lock()
+	netSeq.n++
+	n := &testNet{t: t, suffix: fmt.Sprintf("%d-%d", os.Getpid()%100000, netSeq.n)}
+	netSeq.Unlock()
+	for _, ns := range []string{"rt", "hv", "vps", "c1"} {
+		n.run("ip", "netns", "add", n.ns(ns))
+		t.Cleanup(func() { n.try("ip", "netns", "del", n.ns(ns)) })
+		// No DAD delay: addresses are usable at once.
+		n.in(ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+		n.in(ns, "ip", "link", "set", "lo", "up")
+	}
+	// The hypervisor is a plain bridge with no addresses of its own.
+	n.in("hv", "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+	n.run("ip", "link", "add", "rt0", "netns", n.ns("rt"), "address", routerMAC.String(), "type", "veth", "peer", "name", "hv-rt", "netns", n.ns("hv"))
+	n.run("ip", "link", "add", "eth0", "netns", n.ns("vps"), "address", vpsMAC.String(), "type", "veth", "peer", "name", "hv-vps", "netns", n.ns("hv"))
+	n.run("ip", "link", "add", "vps-c1", "netns", n.ns("vps"), "type", "veth", "peer", "name", "eth0", "netns", n.ns("c1"))
+	n.in("hv", "ip", "link", "add", "hvbr", "type", "bridge", "mcast_snooping", "0")
+	for _, l := range []string{"hv-rt", "hv-vps"} {
+		n.in("hv", "ip", "link", "set", l, "master", "hvbr", "up")
+	}
+	n.in("hv", "ip", "link", "set", "hvbr", "up")
+	if filter {
+		n.setFilter(true)
+	}
+
+	// The router: link-local only on the VPS side; a global address on its
+	// loopback to ping from; the VPS's /64 on-link.
+	n.in("rt", "ip", "link", "set", "rt0", "up")
+	n.in("rt", "ip", "-6", "addr", "add", outsideAddr.String()+"/128", "dev", "lo")
+	n.in("rt", "ip", "-6", "route", "add", vpsPrefix.String(), "dev", "rt0")
+
+	// The VPS: its own address on the uplink, the container range on br0,
+	// forwarding on, default route via the router's link-local address.
+	n.in("vps", "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+	n.in("vps", "ip", "link", "set", "eth0", "up")
+	n.in("vps", "ip", "-6", "addr", "add", vpsAddr.String()+"/64", "dev", "eth0")
+	n.in("vps", "ip", "link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
+	n.in("vps", "ip", "link", "set", "vps-c1", "master", "br0", "up")
+	n.in("vps", "ip", "link", "set", "br0", "up")
+	n.in("vps", "ip", "-6", "addr", "add", bridgeAddr.String()+"/112", "dev", "br0")
+	n.in("vps", "ip", "-6", "route", "add", "default", "via", routerLL.String(), "dev", "eth0")
+	// The VPS's own entry for its gateway, pinned here by hand: resolving
+	// it would take an NS from the VPS's link-local address, which the
+	// hypervisor drops. (Keeping this entry alive is the gateway work's
+	// job, tested on its own.)
+	n.in("vps", "ip", "-6", "neigh", "replace", routerLL.String(), "lladdr", routerMAC.String(), "dev", "eth0", "nud", "permanent")
+
+	// The container.
+	n.in("c1", "ip", "link", "set", "eth0", "up")
+	n.in("c1", "ip", "-6", "addr", "add", container.String()+"/112", "dev", "eth0")
+	n.in("c1", "ip", "-6", "route", "add", "default", "via", bridgeAddr.String())
+	return n
+}
+
+// setFilter puts the hypervisor's anti-spoofing rule in place, or takes it
+// away.
+func (n *testNet) setFilter(on bool) {
+	n.t.Helper()
+	n.tryIn("hv", "nft", "delete", "table", "bridge", "hv")
+	if !on {
+		return
+	}
+	rules := fmt.Sprintf(`table bridge hv {
+	chain forwarding {
+		type filter hook forward priority 0; policy accept;
+		iifname "hv-vps" ether type ip6 ip6 saddr != %s counter drop comment "spoofed"
+	}
+}
+`, vpsPrefix)
+	cmd := exec.Command("ip", "netns", "exec", n.ns("hv"), "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(rules)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		n.t.Fatalf("nft -f: %v\n%s", err, out)
+	}
+}
+
+var nftCounter = regexp.MustCompile(`counter packets (\d+)`)
+
+// drops reads the hypervisor's drop counter.
+func (n *testNet) drops() int {
+	n.t.Helper()
+	out := n.in("hv", "nft", "list", "chain", "bridge", "hv", "forwarding")
+	m := nftCounter.FindStringSubmatch(out)
+	if m == nil {
+		n.t.Fatalf("no counter in the hypervisor's rules:\n%s", out)
+	}
+	v, _ := strconv.Atoi(m[1])
+	return v
+}
+
+// ping pings dst from the router and reports whether any reply came back.
+func (n *testNet) ping(dst netip.Addr) bool {
+	_, err := n.tryIn("rt", "ping", "-n", "-c", "3", "-i", "0.3", "-w", "4", dst.String())
+	return err == nil
+}
+
+// routerNeigh is the router's neighbour entry for a, as ip prints it.
+func (n *testNet) routerNeigh(a netip.Addr) string {
+	n.t.Helper()
+	return strings.TrimSpace(n.in("rt", "ip", "-6", "neigh", "show", a.String(), "dev", "rt0"))
+}
+
+// flushRouterNeigh makes the router forget what it learned.
+func (n *testNet) flushRouterNeigh() {
+	n.t.Helper()
+	n.in("rt", "ip", "-6", "neigh", "flush", "dev", "rt0")
+}
+
+// daemonProc is a running ndpresponder inside the VPS namespace.
+type daemonProc struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	log  bytes.Buffer
+	done chan struct{}
+	err  error
+}
+
+// startDaemon runs the daemon in the VPS with the given arguments and waits
+// until it says it is answering.
+func (n *testNet) startDaemon(args ...string) *daemonProc {
+	n.t.Helper()
+	bin := daemonBinary(n.t)
+	d := &daemonProc{t: n.t, done: make(chan struct{})}
+	d.cmd = exec.Command("ip", append([]string{"netns", "exec", n.ns("vps"), bin}, args...)...)
+	stderr, err := d.cmd.StderrPipe()
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	if err := d.cmd.Start(); err != nil {
+		n.t.Fatal(err)
+	}
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		once := sync.Once{}
+		for sc.Scan() {
+			d.mu.Lock()
+			d.log.WriteString(sc.Text() + "\n")
+			d.mu.Unlock()
+			if strings.Contains(sc.Text(), "responder: answering on") {
+				once.Do(func() { close(ready) })
+			}
+		}
+		d.err = d.cmd.Wait()
+		close(d.done)
+	}()
+	n.t.Cleanup(func() {
+		d.cmd.Process.Kill()
+		<-d.done
+		if n.t.Failed() {
+			n.t.Logf("daemon log:\n%s", d.logText())
+		}
+	})
+	select {
+	case <-ready:
+	case <-d.done:
+		n.t.Fatalf("daemon exited before answering: %v\n%s", d.err, d.logText())
+	case <-time.After(10 * time.Second):
+		n.t.Fatalf("daemon not answering after 10 s:\n%s", d.logText())
+	}
+	return d
+}
+
+func (d *daemonProc) logText() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.log.String()
+}
+
+// stop sends SIGTERM and waits for a clean exit; it returns the log.
+func (d *daemonProc) stop() string {
+	d.t.Helper()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(10 * time.Second):
+		d.t.Fatalf("daemon still running 10 s after SIGTERM")
+	}
+	if d.err != nil {
+		d.t.Errorf("daemon exit after SIGTERM: %v, want status 0\n%s", d.err, d.logText())
+	}
+	return d.logText()
+}
+
+// counter reads one counter from the line the daemon logs when it stops.
+func counter(log, name string) int {
+	m := regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `=(\d+)`).FindStringSubmatch(log)
+	if m == nil {
+		return 0
+	}
+	v, _ := strconv.Atoi(m[1])
+	return v
+}
+
+// inNetns runs f on a thread that has entered namespace ns. Sockets made by
+// f stay in ns.
+func inNetns(t *testing.T, ns string, f func() error) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		// The thread is left locked and so dies with the goroutine: it
+		// never goes back to the pool in the wrong namespace.
+		target, err := os.Open("/run/netns/" + ns)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("setns %s: %w", ns, err)
+			return
+		}
+		errc <- f()
+	}()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// naFilter passes ICMPv6 Neighbor Advertisements.
+func naFilter() []bpf.Instruction {
+	f := nsFilter()
+	f[5] = bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: icmp6TypeNA, SkipTrue: 1}
+	return f
+}
+
+// wire is a packet socket on an interface of some namespace, for a test to
+// send crafted frames and see the answers.
+type wire struct {
+	t    *testing.T
+	sock *packetSocket
+	mac  mac
+}
+
+// openWire opens a packet socket on ifname in namespace ns that receives
+// Neighbor Advertisements.
+func (n *testNet) openWire(ns, ifname string) *wire {
+	n.t.Helper()
+	w := &wire{t: n.t}
+	inNetns(n.t, n.ns(ns), func() error {
+		ifi, err := net.InterfaceByName(ifname)
+		if err != nil {
+			return err
+		}
+		copy(w.mac[:], ifi.HardwareAddr)
+		w.sock, err = openPacketSocket(ifi.Index, naFilter())
+		return err
+	})
+	n.t.Cleanup(func() { w.sock.Close() })
+	return w
+}
+
+func (w *wire) send(frame []byte) {
+	w.t.Helper()
+	if err := w.sock.write(frame); err != nil {
+		w.t.Fatalf("sending %x: %v", frame, err)
+	}
+}
+
+// nas collects the valid NAs for target that arrive within d, returning
+// early once it has max of them.
+func (w *wire) nas(target netip.Addr, d time.Duration, max int) []neighborAdvertisement {
+	w.t.Helper()
+	var got []neighborAdvertisement
+	w.sock.f.SetReadDeadline(time.Now().Add(d))
+	defer w.sock.f.SetReadDeadline(time.Time{})
+	for {
+		b, err := w.sock.read()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return got
+		}
+		if err != nil {
+			w.t.Fatalf("reading NAs: %v", err)
+		}
+		var na neighborAdvertisement
+		if parseNA(b, &na) == nil && na.Target == target {
+			if got = append(got, na); len(got) >= max {
+				return got
+			}
+		}
+	}
+}
+
+// drain discards what is queued.
+func (w *wire) drain() { w.nas(netip.Addr{}, 50*time.Millisecond, 1) }
