@@ -8,6 +8,7 @@ package main
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 )
 
 // Ethernet II.
@@ -290,9 +291,10 @@ func appendNS(b []byte, ethSrc, ethDst mac, src, dst, target netip.Addr, nonce [
 	if nonce != ([6]byte{}) {
 		icmpLen += nonceOptLen
 	}
-	start := len(b)
-	b = append(b, make([]byte, ethIP6Len+icmpLen)...)
+	start, n := len(b), ethIP6Len+icmpLen
+	b = slices.Grow(b, n)[:start+n]
 	f := b[start:]
+	clear(f)
 	putEthIP6(f, ethSrc, ethDst, src, dst, icmpLen)
 	icmp := f[ethIP6Len:]
 	icmp[icmp6OffType] = icmp6TypeNS
