@@ -196,7 +196,8 @@ func (n *testNet) setFilter(on bool) {
 	rules := fmt.Sprintf(`table bridge hv {
 	chain forwarding {
 		type filter hook forward priority 0; policy accept;
-		iifname "hv-vps" ether type ip6 ip6 saddr != %s counter drop comment "spoofed"
+		iifname "hv-vps" ether type ip6 ip6 saddr != %[1]s icmpv6 type nd-neighbor-advert counter drop comment "spoofed NA"
+		iifname "hv-vps" ether type ip6 ip6 saddr != %[1]s counter drop comment "spoofed"
 	}
 }
 `, vpsPrefix)
@@ -207,9 +208,9 @@ func (n *testNet) setFilter(on bool) {
 	}
 }
 
-var nftCounter = regexp.MustCompile(`counter packets (\d+)`)
+var nftCounter = regexp.MustCompile(`counter packets (\d+) bytes \d+ drop comment "spoofed NA"`)
 
-// drops reads the hypervisor's drop counter.
+// drops reads how many NAs from the VPS the hypervisor dropped.
 func (n *testNet) drops() int {
 	n.t.Helper()
 	out := n.in("hv", "nft", "list", "chain", "bridge", "hv", "forwarding")
