@@ -24,8 +24,8 @@ type config struct {
 	allowWide bool
 }
 
-// errVersion and flag.ErrHelp end the program with status 0 after their
-// output.
+// errVersion and flag.ErrHelp end the program with status 0: main prints
+// the version to standard output; the usage is already printed.
 var errVersion = errors.New("version requested")
 
 // prefixList is a repeatable flag of IPv6 prefixes.
@@ -92,12 +92,10 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 		showVersion bool
 	)
 	// The original ndpresponder's long names stay as aliases.
-	for _, name := range []string{"i", "ifname"} {
-		fs.StringVar(&cfg.iface, name, "", "uplink `interface` (alias -ifname)")
-	}
-	for _, name := range []string{"n", "subnet"} {
-		fs.Var(&ranges, name, "IPv6 `prefix` to answer for, repeatable (alias -subnet)")
-	}
+	fs.StringVar(&cfg.iface, "i", "", "uplink `interface`")
+	fs.StringVar(&cfg.iface, "ifname", "", "same as -i")
+	fs.Var(&ranges, "n", "IPv6 `prefix` to answer for, repeatable")
+	fs.Var(&ranges, "subnet", "same as -n")
 	fs.StringVar(&source, "source", source, "IPv6 source of the NAs: target, link-local, or an `address`")
 	fs.BoolVar(&cfg.router, "router", false, "set the Router flag in the NAs")
 	fs.StringVar(&level, "log", level, "log `level`: debug, info, warn or error (also NDPRESPONDER_LOG)")
@@ -108,7 +106,6 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 		return nil, err
 	}
 	if showVersion {
-		fmt.Fprintln(out, "ndpresponder", version)
 		return nil, errVersion
 	}
 	if fs.NArg() > 0 {

@@ -189,8 +189,8 @@ func TestParseArgsVersion(t *testing.T) {
 			if !errors.Is(err, errVersion) || got != nil {
 				t.Errorf("parseArgs(%q) = %v, %v; want nil, %v", args, configString(got), err, errVersion)
 			}
-			if want := "ndpresponder " + version + "\n"; out.String() != want {
-				t.Errorf("parseArgs(%q) printed %q, want %q", args, out.String(), want)
+			if out.Len() != 0 {
+				t.Errorf("parseArgs(%q) printed %q, want nothing (main prints the version)", args, out.String())
 			}
 		})
 	}

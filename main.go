@@ -24,6 +24,9 @@ func main() {
 	}
 	logThreshold = cfg.level
 	d, err := setup(cfg)
+	if err == nil {
+		lean()
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ndpresponder:", err)
 		os.Exit(2)
