@@ -16,7 +16,10 @@ import (
 func main() {
 	cfg, err := parseArgs(os.Args[1:], os.Getenv, os.Stderr)
 	switch {
-	case errors.Is(err, flag.ErrHelp), errors.Is(err, errVersion):
+	case errors.Is(err, errVersion):
+		fmt.Println("ndpresponder", version)
+		os.Exit(0)
+	case errors.Is(err, flag.ErrHelp):
 		os.Exit(0)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "ndpresponder:", err)
@@ -24,13 +27,11 @@ func main() {
 	}
 	logThreshold = cfg.level
 	d, err := setup(cfg)
-	if err == nil {
-		lean()
-	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ndpresponder:", err)
 		os.Exit(2)
 	}
+	lean()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := d.run(ctx); err != nil {
