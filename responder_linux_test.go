@@ -7,6 +7,7 @@ package main
 import (
 	"encoding/binary"
 	"net/netip"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -224,6 +225,9 @@ func TestMulticastReception(t *testing.T) {
 func TestCommandLineErrors(t *testing.T) {
 	n := newTestNet(t, false)
 	bin := daemonBinary(t)
+	if out, err := exec.Command(bin, "-version").Output(); err != nil || !strings.HasPrefix(string(out), "ndpresponder ") {
+		t.Errorf("ndpresponder -version: %q, %v; want the version on stdout and status 0", out, err)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
