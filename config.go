@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // version is stamped by build.sh with -ldflags "-X main.version=...".
@@ -22,11 +23,35 @@ type config struct {
 	router    bool
 	level     logLevel
 	allowWide bool
+
+	announce   []netip.Addr
+	pinGateway bool
+	keepalive  time.Duration
 }
 
 // errVersion and flag.ErrHelp end the program with status 0: main prints
 // the version to standard output; the usage is already printed.
 var errVersion = errors.New("version requested")
+
+// addrList is a repeatable flag of IPv6 addresses.
+type addrList []netip.Addr
+
+func (l *addrList) String() string {
+	s := make([]string, len(*l))
+	for i, a := range *l {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *addrList) Set(v string) error {
+	a, err := netip.ParseAddr(strings.TrimSpace(v))
+	if err != nil || !a.Is6() || a.Is4In6() || a.Zone() != "" || !a.IsGlobalUnicast() || a.IsLinkLocalUnicast() {
+		return fmt.Errorf("%q is not a global IPv6 address", v)
+	}
+	*l = append(*l, a)
+	return nil
+}
 
 // prefixList is a repeatable flag of IPv6 prefixes.
 type prefixList []netip.Prefix
@@ -69,6 +94,10 @@ Examples:
   # a LAN whose hosts accept NDP only from link-local addresses
   ndpresponder -i eth0 -n 2001:db8:1:2::/64 -source link-local
 
+  # a router that learns an address only once the VPS announces it, and a
+  # gateway whose neighbour entry must stay fresh
+  ndpresponder -i eth0 -n 2001:db8:1:2::/112 -a 2001:db8:1:2::10 -keepalive 30s
+
   # see every decision (or set NDPRESPONDER_LOG=debug)
   ndpresponder -i eth0 -n 2001:db8:1:2::/112 -log debug
 
@@ -78,7 +107,7 @@ Options:
 // parseArgs reads the command line. getenv supplies NDPRESPONDER_LOG; the
 // -log flag wins over it. Usage and errors go to out.
 func parseArgs(args []string, getenv func(string) string, out io.Writer) (*config, error) {
-	cfg := &config{level: levelInfo}
+	cfg := &config{level: levelInfo, pinGateway: true}
 	fs := flag.NewFlagSet("ndpresponder", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() {
@@ -86,6 +115,7 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 		fs.PrintDefaults()
 	}
 	var (
+		announce    addrList
 		ranges      prefixList
 		source      = "target"
 		level       = getenv("NDPRESPONDER_LOG")
@@ -100,6 +130,9 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 	fs.BoolVar(&cfg.router, "router", false, "set the Router flag in the NAs")
 	fs.StringVar(&level, "log", level, "log `level`: debug, info, warn or error (also NDPRESPONDER_LOG)")
 	fs.BoolVar(&cfg.allowWide, "allow-wide", false, "allow ranges wider than /64")
+	fs.Var(&announce, "a", "announce this `address` at start (inside a -n range), repeatable")
+	fs.BoolVar(&cfg.pinGateway, "pin-gateway", true, "pin the kernel's neighbour entry for the default gateway, and unpin it on exit")
+	fs.DurationVar(&cfg.keepalive, "keepalive", 0, "solicit the gateway every `interval` from our addresses, following a MAC change (0: off)")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 
 	if err := fs.Parse(args); err != nil {
@@ -127,6 +160,19 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 		}
 	}
 	cfg.ranges = ranges
+	for _, a := range announce {
+		in := false
+		for _, p := range ranges {
+			in = in || p.Contains(a)
+		}
+		if !in {
+			return nil, fmt.Errorf("-a %v is outside every -n range", a)
+		}
+	}
+	cfg.announce = announce
+	if cfg.keepalive < 0 {
+		return nil, fmt.Errorf("-keepalive %v: want a positive interval, or 0 for off", cfg.keepalive)
+	}
 	switch source {
 	case "target":
 		cfg.source = sourceTarget

@@ -14,6 +14,9 @@ type counters struct {
 	answered   atomic.Uint64 // NAs sent
 	sendErrors atomic.Uint64
 	ignored    [numReasons]atomic.Uint64
+	nasSeen    atomic.Uint64 // NAs that passed the socket filter
+	nsSent     atomic.Uint64 // our NS to the gateway
+	announced  atomic.Uint64 // our DAD-style NS for announced addresses
 }
 
 func (c *counters) ignore(r reason) { c.ignored[r].Add(1) }
@@ -22,7 +25,8 @@ func (c *counters) ignore(r reason) { c.ignored[r].Add(1) }
 // left out.
 func (c *counters) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "seen=%d answered=%d send-errors=%d", c.seen.Load(), c.answered.Load(), c.sendErrors.Load())
+	fmt.Fprintf(&b, "seen=%d answered=%d send-errors=%d na-seen=%d ns-sent=%d announced=%d",
+		c.seen.Load(), c.answered.Load(), c.sendErrors.Load(), c.nasSeen.Load(), c.nsSent.Load(), c.announced.Load())
 	for r := reasonNone + 1; r < numReasons; r++ {
 		if n := c.ignored[r].Load(); n != 0 {
 			fmt.Fprintf(&b, " ignored.%s=%d", r, n)

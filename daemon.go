@@ -18,10 +18,12 @@ type frameConn interface {
 // down; the loop keeps reading.
 var errLinkDown = errors.New("link down")
 
-// serve answers solicitations until the connection is closed.
-func serve(conn frameConn, r *responder, c *counters) error {
+// serve answers solicitations until the connection is closed. Valid NAs
+// go to nas, without waiting, for the gateway keeper.
+func serve(conn frameConn, r *responder, c *counters, nas chan<- neighborAdvertisement) error {
 	var (
 		na      [naFrameLen]byte
+		adv     neighborAdvertisement
 		limiter = logLimiter{perSecond: 5, burst: 20}
 	)
 	for {
@@ -35,6 +37,16 @@ func serve(conn frameConn, r *responder, c *counters) error {
 				continue
 			}
 			return err
+		}
+		if len(frame) > ethIP6Len && frame[ethIP6Len+icmp6OffType] == icmp6TypeNA {
+			c.nasSeen.Add(1)
+			if parseNA(frame, &adv) == nil {
+				select {
+				case nas <- adv:
+				default:
+				}
+			}
+			continue
 		}
 		c.seen.Add(1)
 		why := r.answer(frame, &na)

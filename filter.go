@@ -15,16 +15,24 @@ import (
 // truncated.
 const nsSnapLen = 1514
 
-// nsFilter passes only IPv6 frames carrying an ICMPv6 Neighbor Solicitation
-// directly after the fixed header. Everything else stays in the kernel.
-func nsFilter() []bpf.Instruction {
+// ndFilter passes only IPv6 frames carrying an ICMPv6 Neighbor Solicitation
+// or Advertisement directly after the fixed header: the solicitations we
+// answer, and the gateway's answers to ours. Everything else stays in the
+// kernel.
+func ndFilter() []bpf.Instruction {
+	return icmp6Filter(icmp6TypeNS, icmp6TypeNA)
+}
+
+// icmp6Filter passes IPv6 frames carrying ICMPv6 of type lo to hi.
+func icmp6Filter(lo, hi uint32) []bpf.Instruction {
 	return []bpf.Instruction{
 		bpf.LoadAbsolute{Off: ethOffType, Size: 2},
-		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: ethTypeIPv6, SkipTrue: 5},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: ethTypeIPv6, SkipTrue: 6},
 		bpf.LoadAbsolute{Off: ethHdrLen + ip6OffNextHeader, Size: 1},
-		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: protoICMPv6, SkipTrue: 3},
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: protoICMPv6, SkipTrue: 4},
 		bpf.LoadAbsolute{Off: ethIP6Len + icmp6OffType, Size: 1},
-		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: icmp6TypeNS, SkipTrue: 1},
+		bpf.JumpIf{Cond: bpf.JumpLessThan, Val: lo, SkipTrue: 2},
+		bpf.JumpIf{Cond: bpf.JumpGreaterThan, Val: hi, SkipTrue: 1},
 		bpf.RetConstant{Val: nsSnapLen},
 		bpf.RetConstant{Val: 0},
 	}

@@ -289,10 +289,10 @@ func TestFrameAllocs(t *testing.T) {
 	}
 }
 
-// TestFilterGolden runs the socket filter in x/net/bpf's VM over the golden
+// TestFilterGolden runs the socket filter (NS and NA only) in x/net/bpf's VM over the golden
 // frames; the kernel runs the same program in the integration tests.
 func TestFilterGolden(t *testing.T) {
-	vm, err := bpf.NewVM(nsFilter())
+	vm, err := bpf.NewVM(ndFilter())
 	if err != nil {
 		t.Fatalf("bpf.NewVM: %v", err)
 	}
@@ -302,6 +302,11 @@ func TestFilterGolden(t *testing.T) {
 	hbh[ethHdrLen+ip6OffNextHeader] = 0
 	arp := unhex(t, kernelNS)
 	arp[ethOffType], arp[ethOffType+1] = 0x08, 0x06
+	icmpType := func(typ byte) []byte {
+		b := unhex(t, kernelNS)
+		b[ethIP6Len+icmp6OffType] = typ
+		return b
+	}
 	for _, tt := range []struct {
 		name  string
 		frame []byte
@@ -310,7 +315,10 @@ func TestFilterGolden(t *testing.T) {
 		{"multicast NS", unhex(t, kernelNS), true},
 		{"DAD NS", unhex(t, kernelDAD), true},
 		{"unicast probe", unhex(t, kernelProbe), true},
-		{"NA", f[:], false},
+		{"NA", f[:], true},
+		{"router advertisement", icmpType(134), false},
+		{"redirect", icmpType(137), false},
+		{"echo request", icmpType(128), false},
 		{"NS behind a hop-by-hop header", hbh, false},
 		{"ARP", arp, false},
 		{"runt", []byte{1, 2, 3}, false},

@@ -3,9 +3,13 @@ package main
 // rtnetlink by raw syscalls.
 
 import (
+	"errors"
 	"fmt"
+	"net/netip"
 	"os"
+	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -66,3 +70,153 @@ func (e *rtnlEvents) wait() error {
 }
 
 func (e *rtnlEvents) Close() error { return e.f.Close() }
+
+// rtnlConn is a netlink socket for requests to the kernel, one at a time.
+type rtnlConn struct {
+	mu  sync.Mutex
+	fd  int
+	pid uint32 // our port id, assigned by the kernel at bind
+	seq uint32
+	buf []byte
+}
+
+func openRtnl() (*rtnlConn, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("opening rtnetlink socket: %w", os.NewSyscallError("socket", err))
+	}
+	c := &rtnlConn{fd: fd, seq: uint32(time.Now().Unix()), buf: make([]byte, 32<<10)}
+	if err := c.init(); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *rtnlConn) init() error {
+	if err := unix.Bind(c.fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return fmt.Errorf("binding rtnetlink socket: %w", os.NewSyscallError("bind", err))
+	}
+	sa, err := unix.Getsockname(c.fd)
+	if err != nil {
+		return os.NewSyscallError("getsockname", err)
+	}
+	nl, ok := sa.(*unix.SockaddrNetlink)
+	if !ok {
+		return errors.New("rtnetlink socket has no netlink address")
+	}
+	c.pid = nl.Pid
+	// A reply that never comes must not hang the daemon.
+	tv := unix.Timeval{Sec: 5}
+	return os.NewSyscallError("setsockopt", unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv))
+}
+
+func (c *rtnlConn) Close() error { return unix.Close(c.fd) }
+
+// request sends one request built by build with the next sequence number
+// and returns the kernel's answer: the messages of a dump, or nil for an
+// acknowledgement. Replies are matched by sequence number and port id; a
+// kernel error comes back as a unix.Errno.
+func (c *rtnlConn) request(build func(b []byte, seq uint32) []byte) ([]nlMsg, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	seq := c.seq
+	req := build(nil, seq)
+	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return nil, os.NewSyscallError("sendto", err)
+	}
+	var out []nlMsg
+	for {
+		n, from, err := unix.Recvfrom(c.fd, c.buf, 0)
+		if err != nil {
+			return nil, os.NewSyscallError("recvfrom", err)
+		}
+		if nl, ok := from.(*unix.SockaddrNetlink); !ok || nl.Pid != 0 {
+			continue // not from the kernel
+		}
+		msgs, err := parseNetlink(c.buf[:n])
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			if m.Seq != seq || m.Pid != c.pid {
+				continue // a late answer to an earlier request
+			}
+			switch m.Type {
+			case nlmsgError:
+				return out, nlError(m.Data)
+			case nlmsgDone:
+				return out, nil
+			case nlmsgNoop:
+				continue
+			}
+			m.Data = append([]byte(nil), m.Data...)
+			out = append(out, m)
+			if m.Flags&nlmFMulti == 0 {
+				return out, nil
+			}
+		}
+	}
+}
+
+// routes dumps the kernel's IPv6 routes.
+func (c *rtnlConn) routes() ([]route, error) {
+	msgs, err := c.request(appendRouteDump)
+	if err != nil {
+		return nil, fmt.Errorf("dumping routes: %w", err)
+	}
+	var routes []route
+	for _, m := range msgs {
+		if m.Type != rtmNewRoute {
+			continue
+		}
+		if r, err := parseRoute(m.Data); err == nil {
+			routes = append(routes, r)
+		}
+	}
+	return routes, nil
+}
+
+// neigh reads the neighbour entry for addr on ifindex; ok is false when
+// there is none.
+func (c *rtnlConn) neigh(ifindex int, addr netip.Addr) (e neighEntry, ok bool, err error) {
+	msgs, err := c.request(func(b []byte, seq uint32) []byte {
+		return appendNeigh(b, rtmGetNeigh, nlmFRequest, seq, ifindex, addr, 0, mac{})
+	})
+	if errors.Is(err, unix.ENOENT) {
+		return e, false, nil
+	}
+	if err != nil {
+		return e, false, fmt.Errorf("reading the neighbour entry for %v: %w", addr, err)
+	}
+	for _, m := range msgs {
+		if m.Type == rtmNewNeigh {
+			e, err := parseNeigh(m.Data)
+			return e, err == nil, err
+		}
+	}
+	return e, false, nil
+}
+
+// setNeigh creates or replaces the neighbour entry for addr.
+func (c *rtnlConn) setNeigh(ifindex int, addr netip.Addr, state uint16, m mac) error {
+	_, err := c.request(func(b []byte, seq uint32) []byte {
+		return appendNeigh(b, rtmNewNeigh, nlmFRequest|nlmFAck|nlmFCreate|nlmFReplace, seq, ifindex, addr, state, m)
+	})
+	if err != nil {
+		return fmt.Errorf("setting the neighbour entry for %v: %w", addr, err)
+	}
+	return nil
+}
+
+// delNeigh removes the neighbour entry for addr.
+func (c *rtnlConn) delNeigh(ifindex int, addr netip.Addr) error {
+	_, err := c.request(func(b []byte, seq uint32) []byte {
+		return appendNeigh(b, rtmDelNeigh, nlmFRequest|nlmFAck, seq, ifindex, addr, 0, mac{})
+	})
+	if err != nil {
+		return fmt.Errorf("removing the neighbour entry for %v: %w", addr, err)
+	}
+	return nil
+}

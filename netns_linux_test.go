@@ -127,8 +127,30 @@ func (n *testNet) tryIn(ns string, args ...string) (string, error) {
 }
 
 // newTestNet builds the network; with filter, the hypervisor's rule that
-// drops VPS frames from outside its /64 is in place.
+// drops VPS frames from outside its /64 is in place. The VPS's entry for
+// its gateway is pinned by hand.
 func newTestNet(t *testing.T, filter bool) *testNet {
+	t.Helper()
+	hv := hvOpen
+	if filter {
+		hv = hvSpoof
+	}
+	return newTestNetWith(t, netOpts{hypervisor: hv, handPin: true})
+}
+
+// hypervisor filters.
+const (
+	hvOpen     = iota // a plain bridge
+	hvSpoof           // drops VPS frames from outside its /64
+	hvAnnounce        // hvSpoof, and forwards toward the VPS only addresses it has seen the VPS send from
+)
+
+type netOpts struct {
+	hypervisor int
+	handPin    bool // pin the VPS's gateway entry by hand
+}
+
+func newTestNetWith(t *testing.T, o netOpts) *testNet {
 	t.Helper()
 	requireRoot(t)
 	netSeq.Lock()
@@ -152,9 +174,7 @@ func newTestNet(t *testing.T, filter bool) *testNet {
 		n.in("hv", "ip", "link", "set", l, "master", "hvbr", "up")
 	}
 	n.in("hv", "ip", "link", "set", "hvbr", "up")
-	if filter {
-		n.setFilter(true)
-	}
+	n.setHypervisor(o.hypervisor)
 
 	// The router: link-local only on the VPS side; a global address on its
 	// loopback to ping from; the VPS's /64 on-link.
@@ -174,9 +194,10 @@ func newTestNet(t *testing.T, filter bool) *testNet {
 	n.in("vps", "ip", "-6", "route", "add", "default", "via", routerLL.String(), "dev", "eth0")
 	// The VPS's own entry for its gateway, pinned here by hand: resolving
 	// it would take an NS from the VPS's link-local address, which the
-	// hypervisor drops. (Keeping this entry alive is the gateway work's
-	// job, tested on its own.)
-	n.in("vps", "ip", "-6", "neigh", "replace", routerLL.String(), "lladdr", routerMAC.String(), "dev", "eth0", "nud", "permanent")
+	// hypervisor drops. Otherwise the daemon's gateway keeper does it.
+	if o.handPin {
+		n.in("vps", "ip", "-6", "neigh", "replace", routerLL.String(), "lladdr", routerMAC.String(), "dev", "eth0", "nud", "permanent")
+	}
 
 	// The container.
 	n.in("c1", "ip", "link", "set", "eth0", "up")
@@ -189,15 +210,40 @@ func newTestNet(t *testing.T, filter bool) *testNet {
 // away.
 func (n *testNet) setFilter(on bool) {
 	n.t.Helper()
+	if on {
+		n.setHypervisor(hvSpoof)
+	} else {
+		n.setHypervisor(hvOpen)
+	}
+}
+
+// setHypervisor sets the hypervisor's filter. Under hvAnnounce, an address
+// of the VPS's /64 gets nothing, NS for it included, until the VPS has sent
+// a frame from it: the dynamic set learns sources, and the NS's target is
+// matched as raw payload (@th,64,128), as nft 1.0.6 has no NS-target match.
+func (n *testNet) setHypervisor(kind int) {
+	n.t.Helper()
 	n.tryIn("hv", "nft", "delete", "table", "bridge", "hv")
-	if !on {
+	if kind == hvOpen {
 		return
 	}
+	announce := ""
+	if kind == hvAnnounce {
+		announce = `
+		iifname "hv-vps" ether type ip6 update @learned { @nh,64,128 }
+		oifname "hv-vps" ether type ip6 icmpv6 type nd-neighbor-solicit @th,64,128 != @learned counter drop comment "unannounced NS"
+		oifname "hv-vps" ether type ip6 ip6 daddr %[1]s @nh,192,128 != @learned counter drop comment "unannounced"`
+	}
 	rules := fmt.Sprintf(`table bridge hv {
+	set learned {
+		typeof @nh,64,128
+		size 1024
+		flags dynamic
+	}
 	chain forwarding {
 		type filter hook forward priority 0; policy accept;
 		iifname "hv-vps" ether type ip6 ip6 saddr != %[1]s icmpv6 type nd-neighbor-advert counter drop comment "spoofed NA"
-		iifname "hv-vps" ether type ip6 ip6 saddr != %[1]s counter drop comment "spoofed"
+		iifname "hv-vps" ether type ip6 ip6 saddr != %[1]s counter drop comment "spoofed"`+announce+`
 	}
 }
 `, vpsPrefix)
@@ -354,11 +400,7 @@ func inNetns(t *testing.T, ns string, f func() error) {
 }
 
 // naFilter passes ICMPv6 Neighbor Advertisements.
-func naFilter() []bpf.Instruction {
-	f := nsFilter()
-	f[5] = bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: icmp6TypeNA, SkipTrue: 1}
-	return f
-}
+func naFilter() []bpf.Instruction { return icmp6Filter(icmp6TypeNA, icmp6TypeNA) }
 
 // wire is a packet socket on an interface of some namespace, for a test to
 // send crafted frames and see the answers.

@@ -367,7 +367,7 @@ func TestCountersString(t *testing.T) {
 		set  func(c *counters)
 		want string
 	}{
-		{"zero", func(*counters) {}, "seen=0 answered=0 send-errors=0"},
+		{"zero", func(*counters) {}, "seen=0 answered=0 send-errors=0 na-seen=0 ns-sent=0 announced=0"},
 		{"ignored by name", func(c *counters) {
 			c.seen.Add(7)
 			c.answered.Add(2)
@@ -376,11 +376,11 @@ func TestCountersString(t *testing.T) {
 			c.ignore(reasonDAD)
 			c.ignore(reasonDAD)
 			c.ignore(reasonChecksum)
-		}, "seen=7 answered=2 send-errors=1 ignored.checksum=1 ignored.dad-probe=2 ignored.out-of-range=1"},
+		}, "seen=7 answered=2 send-errors=1 na-seen=0 ns-sent=0 announced=0 ignored.checksum=1 ignored.dad-probe=2 ignored.out-of-range=1"},
 		{"no-source last", func(c *counters) {
 			c.ignore(reasonNoSource)
 			c.ignore(reasonTruncated)
-		}, "seen=0 answered=0 send-errors=0 ignored.truncated=1 ignored.no-source-address=1"},
+		}, "seen=0 answered=0 send-errors=0 na-seen=0 ns-sent=0 announced=0 ignored.truncated=1 ignored.no-source-address=1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

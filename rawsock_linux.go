@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"syscall"
 
 	"golang.org/x/net/bpf"
@@ -24,6 +25,7 @@ type packetSocket struct {
 
 	// The closures handed to the poller and what they report, made once
 	// so that a read or a write allocates nothing.
+	wmu     sync.Mutex // the packet loop and the gateway keeper both write
 	rbuf    []byte
 	rn      int
 	rerr    error
@@ -138,6 +140,8 @@ func (s *packetSocket) read() ([]byte, error) {
 
 // write sends one whole Ethernet frame out of the bound interface.
 func (s *packetSocket) write(frame []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	s.wbuf = frame
 	err := s.rc.Write(s.writeFn)
 	s.wbuf = nil

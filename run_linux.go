@@ -41,7 +41,7 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	d.r.link.Store(u)
 
-	sock, err := openPacketSocket(d.ifindex, nsFilter())
+	sock, err := openPacketSocket(d.ifindex, ndFilter())
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,18 @@ func (d *daemon) run(ctx context.Context) error {
 		return err
 	}
 
-	go followUplink(ctx, ev, d.r, d.ifindex)
+	nl, err := openRtnl()
+	if err != nil {
+		return err
+	}
+	defer nl.Close()
+	keeper := newGatewayKeeper(d.ifindex, d.cfg, d.r, sock, nl, &d.c)
+	keeperDone := make(chan struct{})
+	go func() {
+		defer close(keeperDone)
+		keeper.run(ctx)
+	}()
+	go followUplink(ctx, ev, d.r, d.ifindex, keeper.notify)
 	go func() {
 		<-ctx.Done()
 		sock.Close()
@@ -62,7 +73,8 @@ func (d *daemon) run(ctx context.Context) error {
 		how = "all multicast"
 	}
 	infof("responder: answering on %s (%v) for %v, receiving %s", d.cfg.iface, u.MAC, d.cfg.ranges, how)
-	err = serve(linkSocket{sock}, d.r, &d.c)
+	err = serve(linkSocket{sock}, d.r, &d.c, keeper.nas)
+	<-keeperDone // the pin is gone
 	infof("counters: %v", &d.c)
 	return err
 }

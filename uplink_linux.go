@@ -43,7 +43,7 @@ func readUplink(index int) (*uplink, error) {
 // followUplink keeps r's snapshot of the uplink current until ctx ends: it
 // re-reads the interface whenever the kernel announces a change of a link
 // or an IPv6 address.
-func followUplink(ctx context.Context, ev *rtnlEvents, r *responder, index int) {
+func followUplink(ctx context.Context, ev *rtnlEvents, r *responder, index int, changed func()) {
 	for {
 		if err := ev.wait(); err != nil {
 			if ctx.Err() == nil && !errors.Is(err, os.ErrClosed) {
@@ -60,7 +60,8 @@ func followUplink(ctx context.Context, ev *rtnlEvents, r *responder, index int) 
 			infof("uplink: MAC changed from %v to %v", old.MAC, u.MAC)
 		}
 		r.link.Store(u)
+		changed()
 	}
 }
 
-const uplinkEvents = unix.RTMGRP_LINK | unix.RTMGRP_IPV6_IFADDR
+const uplinkEvents = unix.RTMGRP_LINK | unix.RTMGRP_IPV6_IFADDR | unix.RTMGRP_IPV6_ROUTE

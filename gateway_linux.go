@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"net/netip"
+	"time"
+)
+
+// gatewayKeeper finds the uplink's default gateway, learns its MAC with our
+// own NS from a global source, pins the kernel's neighbour entry for it,
+// keeps that pin true, and announces our addresses to it.
+type gatewayKeeper struct {
+	ifindex   int
+	pin       bool
+	keepalive time.Duration
+	announce  []netip.Addr
+	r         *responder
+	sock      *packetSocket
+	nl        *rtnlConn
+	c         *counters
+
+	nas     chan neighborAdvertisement // from the packet loop
+	changed chan struct{}              // routes or addresses changed
+
+	st        gatewayState
+	pinned    bool // the entry is ours
+	pinnedMAC mac
+	adminPin  bool // the administrator's PERMANENT entry, left alone
+	noRoute   bool // warned that there is no default route
+	buf       []byte
+}
+
+func newGatewayKeeper(ifindex int, cfg *config, r *responder, sock *packetSocket, nl *rtnlConn, c *counters) *gatewayKeeper {
+	return &gatewayKeeper{
+		ifindex: ifindex, pin: cfg.pinGateway, keepalive: cfg.keepalive, announce: cfg.announce,
+		r: r, sock: sock, nl: nl, c: c,
+		nas:     make(chan neighborAdvertisement, 16),
+		changed: make(chan struct{}, 1),
+	}
+}
+
+// notify tells the keeper that routes or addresses changed; it never blocks.
+func (k *gatewayKeeper) notify() {
+	select {
+	case k.changed <- struct{}{}:
+	default:
+	}
+}
+
+// run works until ctx ends, then removes the pin it made.
+func (k *gatewayKeeper) run(ctx context.Context) {
+	defer k.unpin()
+	k.findGateway()
+
+	// Until the gateway answers, solicit it with a growing interval.
+	retry := time.Second
+	solicit := time.NewTimer(0)
+	defer solicit.Stop()
+
+	round := 0
+	announce := time.NewTimer(jitter(announceRounds[0]))
+	if len(k.announce) == 0 {
+		announce.Stop()
+	}
+	defer announce.Stop()
+
+	var keepalive <-chan time.Time
+	if k.keepalive > 0 {
+		t := time.NewTicker(k.keepalive)
+		defer t.Stop()
+		keepalive = t.C
+	}
+
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case na := <-k.nas:
+			k.onNA(na)
+		case <-k.changed:
+			if old := k.st.Addr; k.findGateway() && k.st.Addr != old {
+				retry = time.Second
+				solicit.Reset(0)
+			}
+		case <-solicit.C:
+			if k.st.Addr.IsValid() && !k.st.Known {
+				k.solicit()
+				solicit.Reset(retry)
+				retry = min(2*retry, time.Minute)
+			}
+		case <-announce.C:
+			k.announceAll()
+			if round++; round < len(announceRounds) {
+				announce.Reset(jitter(announceRounds[round] - announceRounds[round-1]))
+			}
+		case now := <-keepalive:
+			if k.st.Addr.IsValid() {
+				k.solicit()
+			}
+			if k.st.silent(now, k.keepalive) {
+				warnf("gateway: %v has not answered for %v; keeping the entry at %v", k.st.Addr, now.Sub(k.st.LastSeen).Round(time.Second), k.st.MAC)
+			}
+		}
+	}
+}
+
+// findGateway reads the default route through the uplink; it reports
+// whether there is one. A new gateway starts over.
+func (k *gatewayKeeper) findGateway() bool {
+	routes, err := k.nl.routes()
+	if err != nil {
+		warnf("gateway: %v", err)
+		return k.st.Addr.IsValid()
+	}
+	gw, ok := defaultGateway(routes, k.ifindex)
+	if !ok {
+		if !k.noRoute {
+			warnf("gateway: no IPv6 default route through the uplink; waiting for one")
+			k.noRoute = true
+		}
+		return false
+	}
+	k.noRoute = false
+	if gw != k.st.Addr {
+		if k.st.Addr.IsValid() {
+			infof("gateway: default route now via %v (was %v)", gw, k.st.Addr)
+			k.unpin()
+		}
+		k.st = gatewayState{Addr: gw}
+		k.adminPin = false
+	}
+	return true
+}
+
+// onNA handles an NA that the packet loop saw.
+func (k *gatewayKeeper) onNA(na neighborAdvertisement) {
+	if na.Target != k.st.Addr {
+		return
+	}
+	m := na.EthSrc
+	if na.HasTargetLLA {
+		m = na.TargetLLA
+	}
+	was := k.st
+	changed, wasSilent := k.st.seen(m, time.Now())
+	switch {
+	case !was.Known:
+		infof("gateway: %v is at %v", k.st.Addr, m)
+		// Addresses announced before the gateway was known still owe it
+		// their NS.
+		for _, a := range k.announce {
+			k.send(appendGatewayNS(k.buf[:0], k.self(), a, k.st.Addr), &k.c.nsSent)
+		}
+	case changed:
+		infof("gateway: %v moved from %v to %v", k.st.Addr, was.MAC, m)
+	case wasSilent:
+		infof("gateway: %v answers again", k.st.Addr)
+	}
+	if changed && k.pin {
+		k.pinTo(m)
+	}
+}
+
+// pinTo sets the kernel's entry for the gateway to m in NOARP state, which
+// the kernel never expires and never changes on its own. An entry the
+// administrator made PERMANENT is left alone.
+func (k *gatewayKeeper) pinTo(m mac) {
+	if k.adminPin {
+		return
+	}
+	e, ok, err := k.nl.neigh(k.ifindex, k.st.Addr)
+	if err != nil {
+		warnf("gateway: %v", err)
+		return
+	}
+	if ok && e.State&nudPermanent != 0 {
+		k.adminPin = true
+		infof("gateway: the entry for %v is PERMANENT at %v, set by the administrator; leaving it alone", k.st.Addr, e.MAC)
+		return
+	}
+	if err := k.nl.setNeigh(k.ifindex, k.st.Addr, nudNoARP, m); err != nil {
+		warnf("gateway: %v", err)
+		return
+	}
+	k.pinned, k.pinnedMAC = true, m
+	infof("gateway: pinned %v at %v", k.st.Addr, m)
+}
+
+// unpin removes the entry we made, if it is still as we made it.
+func (k *gatewayKeeper) unpin() {
+	if !k.pinned {
+		return
+	}
+	k.pinned = false
+	e, ok, err := k.nl.neigh(k.ifindex, k.st.Addr)
+	if err != nil {
+		warnf("gateway: %v", err)
+		return
+	}
+	if !ok || e.State&nudNoARP == 0 || e.MAC != k.pinnedMAC {
+		return // someone else's now
+	}
+	if err := k.nl.delNeigh(k.ifindex, k.st.Addr); err != nil {
+		warnf("gateway: %v", err)
+		return
+	}
+	infof("gateway: unpinned %v", k.st.Addr)
+}
+
+func (k *gatewayKeeper) self() mac { return k.r.link.Load().MAC }
+
+// solicit sends an NS to the gateway from each of our sources.
+func (k *gatewayKeeper) solicit() {
+	for _, src := range solicitSources(k.r.link.Load(), k.announce) {
+		k.send(appendGatewayNS(k.buf[:0], k.self(), src, k.st.Addr), &k.c.nsSent)
+	}
+}
+
+// announceAll sends, for each announced address, the DAD-style NS and then
+// the NS from the address to the gateway.
+func (k *gatewayKeeper) announceAll() {
+	for _, a := range k.announce {
+		k.send(appendDADProbe(k.buf[:0], k.self(), a), &k.c.announced)
+		if k.st.Addr.IsValid() {
+			k.send(appendGatewayNS(k.buf[:0], k.self(), a, k.st.Addr), &k.c.nsSent)
+		}
+	}
+}
+
+func (k *gatewayKeeper) send(frame []byte, counter interface{ Add(uint64) uint64 }) {
+	k.buf = frame
+	if err := k.sock.write(frame); err != nil {
+		k.c.sendErrors.Add(1)
+		warnf("gateway: sending: %v", err)
+		return
+	}
+	counter.Add(1)
+}

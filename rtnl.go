@@ -1,0 +1,291 @@
+package main
+
+// rtnetlink messages, built and parsed by hand (linux/netlink.h,
+// linux/rtnetlink.h, linux/neighbour.h). Netlink speaks the host's byte
+// order: big-endian MIPS routers read these fields the other way round from
+// x86, so every multi-byte field goes through binary.NativeEndian.
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"syscall"
+)
+
+var ne = binary.NativeEndian
+
+// Netlink (linux/netlink.h).
+const (
+	nlmsgHdrLen  = 16 // struct nlmsghdr: len, type, flags, seq, pid
+	nlmsgAlignTo = 4  // NLMSG_ALIGNTO
+	rtaHdrLen    = 4  // struct rtattr: len, type
+	rtaAlignTo   = 4  // RTA_ALIGNTO
+
+	nlmsgNoop  = 0x1 // NLMSG_NOOP
+	nlmsgError = 0x2 // NLMSG_ERROR
+	nlmsgDone  = 0x3 // NLMSG_DONE
+
+	nlmFRequest = 0x1   // NLM_F_REQUEST
+	nlmFMulti   = 0x2   // NLM_F_MULTI
+	nlmFAck     = 0x4   // NLM_F_ACK
+	nlmFDump    = 0x300 // NLM_F_ROOT|NLM_F_MATCH
+	nlmFReplace = 0x100 // NLM_F_REPLACE (for NEW requests)
+	nlmFCreate  = 0x400 // NLM_F_CREATE
+)
+
+// rtnetlink (linux/rtnetlink.h, linux/neighbour.h).
+const (
+	rtmNewRoute = 24 // RTM_NEWROUTE
+	rtmGetRoute = 26 // RTM_GETROUTE
+	rtmNewNeigh = 28 // RTM_NEWNEIGH
+	rtmDelNeigh = 29 // RTM_DELNEIGH
+	rtmGetNeigh = 30 // RTM_GETNEIGH
+
+	rtmsgLen       = 12 // struct rtmsg
+	rtaDst         = 1  // RTA_DST
+	rtaOIF         = 4  // RTA_OIF
+	rtaGateway     = 5  // RTA_GATEWAY
+	rtaPriority    = 6  // RTA_PRIORITY
+	rtaTable       = 15 // RTA_TABLE
+	rtTableMain    = 254
+	rtnUnicast     = 1 // RTN_UNICAST
+	afInet6        = 10
+	ndmsgLen       = 12 // struct ndmsg
+	ndaDst         = 1  // NDA_DST
+	ndaLLAddr      = 2  // NDA_LLADDR
+	nudIncomplete  = 0x01
+	nudReachable   = 0x02
+	nudStale       = 0x04
+	nudDelay       = 0x08
+	nudProbe       = 0x10
+	nudFailed      = 0x20
+	nudNoARP       = 0x40
+	nudPermanent   = 0x80
+	nudValidStates = nudPermanent | nudNoARP | nudReachable | nudStale | nudDelay | nudProbe
+)
+
+var errNetlinkShort = errors.New("netlink: message too short")
+
+func nlmsgAlign(n int) int { return (n + nlmsgAlignTo - 1) &^ (nlmsgAlignTo - 1) } // NLMSG_ALIGN
+func rtaAlign(n int) int   { return (n + rtaAlignTo - 1) &^ (rtaAlignTo - 1) }     // RTA_ALIGN
+
+// nlMsg is one netlink message: its header fields and its payload.
+type nlMsg struct {
+	Type, Flags uint16
+	Seq, Pid    uint32
+	Data        []byte
+}
+
+// parseNetlink splits a datagram into messages. A header whose length runs
+// past the datagram or is shorter than a header is an error.
+func parseNetlink(b []byte) ([]nlMsg, error) {
+	var msgs []nlMsg
+	for len(b) > 0 {
+		if len(b) < nlmsgHdrLen {
+			return msgs, errNetlinkShort
+		}
+		n := int(ne.Uint32(b))
+		if n < nlmsgHdrLen || n > len(b) {
+			return msgs, errNetlinkShort
+		}
+		msgs = append(msgs, nlMsg{
+			Type:  ne.Uint16(b[4:]),
+			Flags: ne.Uint16(b[6:]),
+			Seq:   ne.Uint32(b[8:]),
+			Pid:   ne.Uint32(b[12:]),
+			Data:  b[nlmsgHdrLen:n],
+		})
+		b = b[min(nlmsgAlign(n), len(b)):]
+	}
+	return msgs, nil
+}
+
+// nlError reads an NLMSG_ERROR payload: nil for an acknowledgement, the
+// kernel's errno otherwise, as a syscall.Errno (which is unix.Errno), so
+// that errors.Is(err, unix.ENOENT) works.
+func nlError(data []byte) error {
+	if len(data) < 4 {
+		return errNetlinkShort
+	}
+	if code := int32(ne.Uint32(data)); code != 0 {
+		return syscall.Errno(-code)
+	}
+	return nil
+}
+
+// parseAttrs calls f for each route attribute in b.
+func parseAttrs(b []byte, f func(typ uint16, data []byte)) error {
+	for len(b) > 0 {
+		if len(b) < rtaHdrLen {
+			return errNetlinkShort
+		}
+		n := int(ne.Uint16(b))
+		if n < rtaHdrLen || n > len(b) {
+			return errNetlinkShort
+		}
+		f(ne.Uint16(b[2:]), b[rtaHdrLen:n])
+		b = b[min(rtaAlign(n), len(b)):]
+	}
+	return nil
+}
+
+// appendNlmsg starts a message; finishNlmsg sets its length once the
+// payload is appended.
+func appendNlmsg(b []byte, typ, flags uint16, seq uint32) []byte {
+	b = ne.AppendUint32(b, 0)
+	b = ne.AppendUint16(b, typ)
+	b = ne.AppendUint16(b, flags)
+	b = ne.AppendUint32(b, seq)
+	return ne.AppendUint32(b, 0) // pid 0: the kernel
+}
+
+func finishNlmsg(b []byte) []byte {
+	ne.PutUint32(b, uint32(len(b)))
+	return b
+}
+
+func appendAttr(b []byte, typ uint16, data []byte) []byte {
+	b = ne.AppendUint16(b, uint16(rtaHdrLen+len(data)))
+	b = ne.AppendUint16(b, typ)
+	b = append(b, data...)
+	for len(b)%rtaAlignTo != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// route is what we read of an RTM_NEWROUTE message.
+type route struct {
+	Dst      netip.Prefix
+	Gateway  netip.Addr
+	OIF      int
+	Table    uint32
+	Type     uint8
+	Priority uint32
+}
+
+// appendRouteDump appends a request to dump the IPv6 routes.
+func appendRouteDump(b []byte, seq uint32) []byte {
+	b = appendNlmsg(b, rtmGetRoute, nlmFRequest|nlmFDump, seq)
+	var rtm [rtmsgLen]byte
+	rtm[0] = afInet6
+	return finishNlmsg(append(b, rtm[:]...))
+}
+
+// parseRoute reads an IPv6 route message.
+func parseRoute(data []byte) (route, error) {
+	if len(data) < rtmsgLen {
+		return route{}, errNetlinkShort
+	}
+	// struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope,
+	// type, flags (u32).
+	r := route{Table: uint32(data[4]), Type: data[7]}
+	dstLen := int(data[1])
+	if data[0] != afInet6 || dstLen > 128 {
+		return route{}, errors.New("netlink: not an IPv6 route")
+	}
+	var dst netip.Addr = netip.IPv6Unspecified()
+	err := parseAttrs(data[rtmsgLen:], func(typ uint16, v []byte) {
+		switch {
+		case typ == rtaDst && len(v) == 16:
+			dst = netip.AddrFrom16([16]byte(v))
+		case typ == rtaGateway && len(v) == 16:
+			r.Gateway = netip.AddrFrom16([16]byte(v))
+		case typ == rtaOIF && len(v) == 4:
+			r.OIF = int(ne.Uint32(v))
+		case typ == rtaTable && len(v) == 4:
+			r.Table = ne.Uint32(v)
+		case typ == rtaPriority && len(v) == 4:
+			r.Priority = ne.Uint32(v)
+		}
+	})
+	if err != nil {
+		return route{}, err
+	}
+	r.Dst = netip.PrefixFrom(dst, dstLen)
+	return r, nil
+}
+
+// defaultGateway picks the IPv6 default route's gateway through the
+// interface: the main table, a unicast route to ::/0, the lowest metric.
+func defaultGateway(routes []route, oif int) (netip.Addr, bool) {
+	var best *route
+	for i := range routes {
+		r := &routes[i]
+		if r.Dst.Bits() != 0 || r.Table != rtTableMain || r.Type != rtnUnicast || r.OIF != oif || !r.Gateway.IsValid() {
+			continue
+		}
+		if best == nil || r.Priority < best.Priority {
+			best = r
+		}
+	}
+	if best == nil {
+		return netip.Addr{}, false
+	}
+	return best.Gateway, true
+}
+
+// neighEntry is what we read of an RTM_NEWNEIGH message.
+type neighEntry struct {
+	Ifindex int
+	State   uint16
+	Flags   uint8
+	Addr    netip.Addr
+	MAC     mac
+	HasMAC  bool
+}
+
+// appendNeigh appends a neighbour message of type typ (RTM_NEWNEIGH,
+// RTM_DELNEIGH, RTM_GETNEIGH) for addr on ifindex; the MAC is included when
+// state is not zero.
+func appendNeigh(b []byte, typ, flags uint16, seq uint32, ifindex int, addr netip.Addr, state uint16, m mac) []byte {
+	b = appendNlmsg(b, typ, flags, seq)
+	// struct ndmsg: family, pad1, pad2 (u16), ifindex (s32), state (u16),
+	// flags, type.
+	var nd [ndmsgLen]byte
+	nd[0] = afInet6
+	ne.PutUint32(nd[4:], uint32(int32(ifindex)))
+	ne.PutUint16(nd[8:], state)
+	b = append(b, nd[:]...)
+	a := addr.As16()
+	b = appendAttr(b, ndaDst, a[:])
+	if state != 0 {
+		b = appendAttr(b, ndaLLAddr, m[:])
+	}
+	return finishNlmsg(b)
+}
+
+// parseNeigh reads a neighbour message.
+func parseNeigh(data []byte) (neighEntry, error) {
+	if len(data) < ndmsgLen {
+		return neighEntry{}, errNetlinkShort
+	}
+	e := neighEntry{
+		Ifindex: int(int32(ne.Uint32(data[4:]))),
+		State:   ne.Uint16(data[8:]),
+		Flags:   data[10],
+	}
+	err := parseAttrs(data[ndmsgLen:], func(typ uint16, v []byte) {
+		switch {
+		case typ == ndaDst && len(v) == 16:
+			e.Addr = netip.AddrFrom16([16]byte(v))
+		case typ == ndaLLAddr && len(v) == 6:
+			e.MAC, e.HasMAC = mac(v), true
+		}
+	})
+	return e, err
+}
+
+// nudString names a neighbour state as ip(8) does.
+func nudString(s uint16) string {
+	for _, n := range []struct {
+		bit  uint16
+		name string
+	}{{nudPermanent, "PERMANENT"}, {nudNoARP, "NOARP"}, {nudReachable, "REACHABLE"}, {nudStale, "STALE"},
+		{nudDelay, "DELAY"}, {nudProbe, "PROBE"}, {nudFailed, "FAILED"}, {nudIncomplete, "INCOMPLETE"}} {
+		if s&n.bit != 0 {
+			return n.name
+		}
+	}
+	return "NONE"
+}
