@@ -52,9 +52,14 @@ func (k *gatewayKeeper) run(ctx context.Context) {
 	defer k.unpin()
 	k.findGateway()
 
-	// Until the gateway answers, solicit it with a growing interval.
+	// Until the gateway answers, solicit it with a growing interval, when
+	// there is something to do with its MAC: a pin to set, or a keepalive
+	// to follow it with.
 	retry := time.Second
 	solicit := time.NewTimer(0)
+	if !k.pin && k.keepalive == 0 {
+		solicit.Stop()
+	}
 	defer solicit.Stop()
 
 	round := 0
@@ -78,7 +83,7 @@ func (k *gatewayKeeper) run(ctx context.Context) {
 		case na := <-k.nas:
 			k.onNA(na)
 		case <-k.changed:
-			if old := k.st.Addr; k.findGateway() && k.st.Addr != old {
+			if old := k.st.Addr; k.findGateway() && k.st.Addr != old && (k.pin || k.keepalive > 0) {
 				retry = time.Second
 				solicit.Reset(0)
 			}

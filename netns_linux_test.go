@@ -164,6 +164,10 @@ func newTestNetWith(t *testing.T, o netOpts) *testNet {
 		n.in(ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
 		n.in(ns, "ip", "link", "set", "lo", "up")
 	}
+	// The router is a router: it forwards, so it sends no Router
+	// Solicitations, whose source link-layer option would teach the VPS
+	// its MAC behind the tests' backs.
+	n.in("rt", "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
 	// The hypervisor is a plain bridge with no addresses of its own.
 	n.in("hv", "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
 	n.run("ip", "link", "add", "rt0", "netns", n.ns("rt"), "address", routerMAC.String(), "type", "veth", "peer", "name", "hv-rt", "netns", n.ns("hv"))

@@ -36,6 +36,8 @@ testnet_up() {
 		in_ns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 		in_ns "$ns" ip link set lo up
 	done
+	# The router forwards, so it sends no Router Solicitations.
+	in_ns "$RT" sysctl -qw net.ipv6.conf.all.forwarding=1
 	in_ns "$HV" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 	ip link add rt0 netns "$RT" address $ROUTER_MAC type veth peer name hv-rt netns "$HV"
 	ip link add eth0 netns "$VPS" address $VPS_MAC type veth peer name hv-vps netns "$HV"

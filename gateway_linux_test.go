@@ -1,0 +1,189 @@
+package main
+
+// End-to-end tests of the gateway keeper and the announcements, in the test
+// network, proven by the kernels' neighbour tables and pings.
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// gatewayEntry is the VPS's neighbour entry for its gateway, as ip prints
+// it; "nud all", since ip hides NOARP entries otherwise.
+func (n *testNet) gatewayEntry() string {
+	n.t.Helper()
+	return strings.TrimSpace(n.in("vps", "ip", "-6", "neigh", "show", routerLL.String(), "dev", "eth0", "nud", "all"))
+}
+
+// waitGateway waits up to d for the VPS's gateway entry to contain want.
+func (n *testNet) waitGateway(want string, d time.Duration) string {
+	n.t.Helper()
+	deadline := time.Now().Add(d)
+	e := n.gatewayEntry()
+	for !strings.Contains(e, want) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		e = n.gatewayEntry()
+	}
+	return e
+}
+
+// pingSeq matches a reply, not an error such as "Destination unreachable".
+var pingSeq = regexp.MustCompile(`bytes from .* icmp_seq=(\d+)`)
+
+// containerPings pings the router's outside address from the container,
+// count times at interval, and returns the sequence numbers answered.
+func (n *testNet) containerPings(count int, interval string) map[int]bool {
+	n.t.Helper()
+	out, _ := n.tryIn("c1", "ping", "-n", "-c", strconv.Itoa(count), "-i", interval, "-W", "1", outsideAddr.String())
+	got := map[int]bool{}
+	for _, m := range pingSeq.FindAllStringSubmatch(out, -1) {
+		v, _ := strconv.Atoi(m[1])
+		got[v] = true
+	}
+	return got
+}
+
+// TestAnnounceRequired: behind a hypervisor that delivers nothing for an
+// address until the VPS has sent from it, -a makes the container reachable;
+// without it, the router's NS never arrives.
+func TestAnnounceRequired(t *testing.T) {
+	t.Run("without -a", func(t *testing.T) {
+		n := newTestNetWith(t, netOpts{hypervisor: hvAnnounce})
+		d := n.startDaemon("-i", "eth0", "-n", rangeArg)
+		if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "NOARP") {
+			t.Fatalf("gateway not pinned: %q", e)
+		}
+		if n.ping(container) {
+			t.Errorf("router reaches an unannounced container")
+		}
+		if log := d.stop(); counter(log, "answered") != 0 {
+			t.Errorf("daemon answered an NS that the hypervisor should have dropped:\n%s", log)
+		}
+	})
+	t.Run("with -a", func(t *testing.T) {
+		n := newTestNetWith(t, netOpts{hypervisor: hvAnnounce})
+		d := n.startDaemon("-i", "eth0", "-n", rangeArg, "-a", container.String())
+		if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "NOARP") {
+			t.Fatalf("gateway not pinned: %q", e)
+		}
+		if !n.ping(container) {
+			t.Errorf("router cannot reach the announced container")
+		}
+		// The router learned the container from our NS before it ever
+		// solicited it.
+		if e := n.routerNeigh(container); !strings.Contains(e, "lladdr "+vpsMAC.String()) {
+			t.Errorf("router's entry for the container = %q, want lladdr %v", e, vpsMAC)
+		}
+		log := d.stop()
+		if counter(log, "announced") < 1 || counter(log, "ns-sent") < 2 {
+			t.Errorf("daemon counted no announcement:\n%s", log)
+		}
+	})
+}
+
+// TestStaleGateway: with short neighbour timers and every entry the kernel
+// can expire flushed, the VPS cannot resolve its gateway again (it solicits
+// from link-local, which the hypervisor drops), so a container's pings out
+// get no reply; with the daemon's pin they get replies for 30 s.
+//
+// This kernel confirms the gateway's entry from forwarded traffic while
+// replies flow, so an entry that is merely STALE recovers; the failure users
+// see is an entry that has gone FAILED or been removed, and the flush stands
+// for that.
+func TestStaleGateway(t *testing.T) {
+	setup := func(t *testing.T) *testNet {
+		n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
+		n.in("vps", "sysctl", "-qw",
+			"net.ipv6.neigh.eth0.base_reachable_time_ms=1000",
+			"net.ipv6.neigh.eth0.delay_first_probe_time=1",
+			"net.ipv6.neigh.eth0.retrans_time_ms=300",
+			"net.ipv6.neigh.eth0.ucast_solicit=1",
+			"net.ipv6.neigh.eth0.mcast_solicit=1",
+			"net.ipv6.neigh.eth0.gc_stale_time=2")
+		n.in("vps", "ip", "-6", "neigh", "flush", "dev", "eth0")
+		return n
+	}
+	t.Run("without the pin", func(t *testing.T) {
+		n := setup(t)
+		d := n.startDaemon("-i", "eth0", "-n", rangeArg, "-pin-gateway=false")
+		if got := n.containerPings(10, "0.5"); len(got) != 0 {
+			t.Errorf("%d of 10 pings got replies without the pin (entry %q); the test network lets link-local NS through", len(got), n.gatewayEntry())
+		}
+		// The inbound half works: the router's NS for the container is
+		// answered (its echo requests get through; the replies do not).
+		n.ping(container)
+		if log := d.stop(); counter(log, "answered") < 1 {
+			t.Errorf("the daemon answered no NS, so the test proves nothing about the gateway:\n%s", log)
+		}
+	})
+	t.Run("with the pin", func(t *testing.T) {
+		n := setup(t)
+		n.startDaemon("-i", "eth0", "-n", rangeArg)
+		if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "NOARP") {
+			t.Fatalf("gateway not pinned: %q", e)
+		}
+		if got := n.containerPings(30, "1"); len(got) != 30 {
+			t.Errorf("%d of 30 pings over 30 s got replies with the pin; entry %q", len(got), n.gatewayEntry())
+		}
+	})
+}
+
+// TestGatewayMACChange: when the router's MAC changes, the keepalive's
+// answers move the VPS's pinned entry to the new MAC within a few intervals.
+func TestGatewayMACChange(t *testing.T) {
+	n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
+	d := n.startDaemon("-i", "eth0", "-n", rangeArg, "-keepalive", "2s")
+	if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "lladdr "+routerMAC.String()) || !strings.Contains(e, "NOARP") {
+		t.Fatalf("gateway not pinned at %v: %q", routerMAC, e)
+	}
+	newMAC := mac{0x02, 0, 0, 0, 0, 0x11}
+	n.in("rt", "ip", "link", "set", "rt0", "address", newMAC.String())
+	e := n.waitGateway("lladdr "+newMAC.String(), 10*time.Second)
+	if !strings.Contains(e, "lladdr "+newMAC.String()) || !strings.Contains(e, "NOARP") {
+		t.Fatalf("after the router's MAC changed, the VPS's entry is %q, want NOARP at %v", e, newMAC)
+	}
+	if got := n.containerPings(3, "0.3"); len(got) == 0 {
+		t.Errorf("container cannot reach the router after its MAC changed")
+	}
+	if log := d.stop(); !strings.Contains(log, "moved from "+routerMAC.String()+" to "+newMAC.String()) {
+		t.Errorf("daemon did not say the gateway moved:\n%s", log)
+	}
+}
+
+// TestUnpinOnExit: after SIGTERM the VPS's neighbour table holds no entry
+// the daemon made; an entry the administrator pinned before it started is
+// untouched, even when the gateway's NAs say otherwise.
+func TestUnpinOnExit(t *testing.T) {
+	t.Run("ours", func(t *testing.T) {
+		n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
+		d := n.startDaemon("-i", "eth0", "-n", rangeArg)
+		if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "NOARP") {
+			t.Fatalf("gateway not pinned: %q", e)
+		}
+		d.stop()
+		if e := n.gatewayEntry(); e != "" {
+			t.Errorf("after SIGTERM the VPS's gateway entry is %q, want none", e)
+		}
+	})
+	t.Run("the administrator's", func(t *testing.T) {
+		n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
+		adminMAC := "02:00:00:00:00:99"
+		n.in("vps", "ip", "-6", "neigh", "replace", routerLL.String(), "lladdr", adminMAC, "dev", "eth0", "nud", "permanent")
+		before := n.gatewayEntry()
+		d := n.startDaemon("-i", "eth0", "-n", rangeArg, "-keepalive", "1s")
+		time.Sleep(2500 * time.Millisecond) // the gateway answered by now
+		if e := n.gatewayEntry(); e != before {
+			t.Errorf("while running, the administrator's entry became %q, was %q", e, before)
+		}
+		log := d.stop()
+		if e := n.gatewayEntry(); e != before {
+			t.Errorf("after SIGTERM, the administrator's entry is %q, was %q", e, before)
+		}
+		if counter(log, "na-seen") < 1 {
+			t.Errorf("the gateway never answered, so the test proves nothing:\n%s", log)
+		}
+	})
+}
