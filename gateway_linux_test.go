@@ -187,3 +187,34 @@ func TestUnpinOnExit(t *testing.T) {
 		}
 	})
 }
+
+// TestGatewaySilent: when the gateway stops answering the keepalives, the
+// pin stays and the daemon warns once, not every interval; when it answers
+// again, the daemon says so.
+func TestGatewaySilent(t *testing.T) {
+	n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
+	d := n.startDaemon("-i", "eth0", "-n", rangeArg, "-keepalive", "1s")
+	if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "NOARP") {
+		t.Fatalf("gateway not pinned: %q", e)
+	}
+	// The hypervisor stops passing anything from the router.
+	n.in("hv", "nft", "add", "table", "bridge", "mute")
+	n.in("hv", "nft", "add", "chain", "bridge", "mute", "forwarding", "{ type filter hook forward priority -10; }")
+	n.in("hv", "nft", "add", "rule", "bridge", "mute", "forwarding", "iifname", "hv-rt", "drop")
+	time.Sleep(6 * time.Second)
+	if e := n.gatewayEntry(); !strings.Contains(e, "lladdr "+routerMAC.String()) || !strings.Contains(e, "NOARP") {
+		t.Errorf("while the gateway was silent the entry became %q, want it kept", e)
+	}
+	if c := strings.Count(d.logText(), "has not answered"); c != 1 {
+		t.Errorf("daemon warned %d times about the silent gateway, want once:\n%s", c, d.logText())
+	}
+	n.in("hv", "nft", "delete", "table", "bridge", "mute")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(d.logText(), "answers again") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(d.logText(), "answers again") {
+		t.Errorf("daemon did not notice the gateway answering again:\n%s", d.logText())
+	}
+	d.stop()
+}
