@@ -29,6 +29,16 @@ type config struct {
 	keepalive  time.Duration
 }
 
+// checkIfaceName refuses what cannot be a Linux interface name
+// (dev_valid_name): empty, longer than 15 bytes, ".", "..", or holding a
+// slash, a colon or white space.
+func checkIfaceName(name string) error {
+	if name == "" || len(name) > 15 || name == "." || name == ".." || strings.ContainsAny(name, "/: \t\n") {
+		return fmt.Errorf("uplink %q is not a valid interface name", name)
+	}
+	return nil
+}
+
 // errVersion and flag.ErrHelp end the program with status 0: main prints
 // the version to standard output; the usage is already printed.
 var errVersion = errors.New("version requested")

@@ -87,6 +87,7 @@ func (k *gatewayKeeper) run(ctx context.Context) {
 				retry = time.Second
 				solicit.Reset(0)
 			}
+			k.ensurePin()
 		case <-solicit.C:
 			if k.st.Addr.IsValid() && !k.st.Known {
 				k.solicit()
@@ -189,6 +190,19 @@ func (k *gatewayKeeper) pinTo(m mac) {
 	}
 	k.pinned, k.pinnedMAC = true, m
 	infof("gateway: pinned %v at %v", k.st.Addr, m)
+}
+
+// ensurePin pins the gateway again if its entry is no longer ours: the
+// kernel flushes a device's entries, pins too, when it goes down.
+func (k *gatewayKeeper) ensurePin() {
+	if !k.pin || !k.st.Known || k.adminPin {
+		return
+	}
+	e, ok, err := k.nl.neigh(k.ifindex, k.st.Addr)
+	if err == nil && ok && e.State&nudNoARP != 0 && e.MAC == k.st.MAC {
+		return
+	}
+	k.pinTo(k.st.MAC)
 }
 
 // unpin removes the entry we made, if it is still as we made it.

@@ -148,6 +148,7 @@ const (
 type netOpts struct {
 	hypervisor int
 	handPin    bool // pin the VPS's gateway entry by hand
+	noUplink   bool // leave the VPS's eth0 out, for addUplink later
 }
 
 func newTestNetWith(t *testing.T, o netOpts) *testNet {
@@ -171,12 +172,9 @@ func newTestNetWith(t *testing.T, o netOpts) *testNet {
 	// The hypervisor is a plain bridge with no addresses of its own.
 	n.in("hv", "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
 	n.run("ip", "link", "add", "rt0", "netns", n.ns("rt"), "address", routerMAC.String(), "type", "veth", "peer", "name", "hv-rt", "netns", n.ns("hv"))
-	n.run("ip", "link", "add", "eth0", "netns", n.ns("vps"), "address", vpsMAC.String(), "type", "veth", "peer", "name", "hv-vps", "netns", n.ns("hv"))
 	n.run("ip", "link", "add", "vps-c1", "netns", n.ns("vps"), "type", "veth", "peer", "name", "eth0", "netns", n.ns("c1"))
 	n.in("hv", "ip", "link", "add", "hvbr", "type", "bridge", "mcast_snooping", "0")
-	for _, l := range []string{"hv-rt", "hv-vps"} {
-		n.in("hv", "ip", "link", "set", l, "master", "hvbr", "up")
-	}
+	n.in("hv", "ip", "link", "set", "hv-rt", "master", "hvbr", "up")
 	n.in("hv", "ip", "link", "set", "hvbr", "up")
 	n.setHypervisor(o.hypervisor)
 
@@ -186,21 +184,15 @@ func newTestNetWith(t *testing.T, o netOpts) *testNet {
 	n.in("rt", "ip", "-6", "addr", "add", outsideAddr.String()+"/128", "dev", "lo")
 	n.in("rt", "ip", "-6", "route", "add", vpsPrefix.String(), "dev", "rt0")
 
-	// The VPS: its own address on the uplink, the container range on br0,
-	// forwarding on, default route via the router's link-local address.
+	// The VPS: the container range on br0, forwarding on.
 	n.in("vps", "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
-	n.in("vps", "ip", "link", "set", "eth0", "up")
-	n.in("vps", "ip", "-6", "addr", "add", vpsAddr.String()+"/64", "dev", "eth0")
 	n.in("vps", "ip", "link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
 	n.in("vps", "ip", "link", "set", "vps-c1", "master", "br0", "up")
 	n.in("vps", "ip", "link", "set", "br0", "up")
 	n.in("vps", "ip", "-6", "addr", "add", bridgeAddr.String()+"/112", "dev", "br0")
-	n.in("vps", "ip", "-6", "route", "add", "default", "via", routerLL.String(), "dev", "eth0")
-	// The VPS's own entry for its gateway, pinned here by hand: resolving
-	// it would take an NS from the VPS's link-local address, which the
-	// hypervisor drops. Otherwise the daemon's gateway keeper does it.
-	if o.handPin {
-		n.in("vps", "ip", "-6", "neigh", "replace", routerLL.String(), "lladdr", routerMAC.String(), "dev", "eth0", "nud", "permanent")
+	if !o.noUplink {
+		n.addUplink()
+		n.configureUplink(o.handPin)
 	}
 
 	// The container.
@@ -208,6 +200,28 @@ func newTestNetWith(t *testing.T, o netOpts) *testNet {
 	n.in("c1", "ip", "-6", "addr", "add", container.String()+"/112", "dev", "eth0")
 	n.in("c1", "ip", "-6", "route", "add", "default", "via", bridgeAddr.String())
 	return n
+}
+
+// addUplink plugs the VPS into the hypervisor's bridge: a new eth0.
+func (n *testNet) addUplink() {
+	n.t.Helper()
+	n.run("ip", "link", "add", "eth0", "netns", n.ns("vps"), "address", vpsMAC.String(), "type", "veth", "peer", "name", "hv-vps", "netns", n.ns("hv"))
+	n.in("hv", "ip", "link", "set", "hv-vps", "master", "hvbr", "up")
+	n.in("vps", "ip", "link", "set", "eth0", "up")
+}
+
+// configureUplink does what the VPS's network configuration does when eth0
+// comes up: its own address, the default route via the router's link-local
+// address, and with handPin the gateway's entry pinned by hand (resolving
+// it would take an NS from the VPS's link-local address, which the
+// hypervisor drops; otherwise the daemon's gateway keeper pins it).
+func (n *testNet) configureUplink(handPin bool) {
+	n.t.Helper()
+	n.in("vps", "ip", "-6", "addr", "replace", vpsAddr.String()+"/64", "dev", "eth0")
+	n.in("vps", "ip", "-6", "route", "replace", "default", "via", routerLL.String(), "dev", "eth0")
+	if handPin {
+		n.in("vps", "ip", "-6", "neigh", "replace", routerLL.String(), "lladdr", routerMAC.String(), "dev", "eth0", "nud", "permanent")
+	}
 }
 
 // setFilter puts the hypervisor's anti-spoofing rule in place, or takes it
@@ -304,6 +318,18 @@ type daemonProc struct {
 // until it says it is answering.
 func (n *testNet) startDaemon(args ...string) *daemonProc {
 	n.t.Helper()
+	return n.startDaemonUntil("responder: answering on", args...)
+}
+
+// startDaemonWaiting starts the daemon on an uplink that does not exist
+// yet, and waits until it says it is waiting.
+func (n *testNet) startDaemonWaiting(args ...string) *daemonProc {
+	n.t.Helper()
+	return n.startDaemonUntil("does not exist; waiting for it", args...)
+}
+
+func (n *testNet) startDaemonUntil(ready string, args ...string) *daemonProc {
+	n.t.Helper()
 	bin := daemonBinary(n.t)
 	d := &daemonProc{t: n.t, done: make(chan struct{})}
 	d.cmd = exec.Command("ip", append([]string{"netns", "exec", n.ns("vps"), bin}, args...)...)
@@ -314,7 +340,7 @@ func (n *testNet) startDaemon(args ...string) *daemonProc {
 	if err := d.cmd.Start(); err != nil {
 		n.t.Fatal(err)
 	}
-	ready := make(chan struct{})
+	readyc := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		once := sync.Once{}
@@ -322,8 +348,8 @@ func (n *testNet) startDaemon(args ...string) *daemonProc {
 			d.mu.Lock()
 			d.log.WriteString(sc.Text() + "\n")
 			d.mu.Unlock()
-			if strings.Contains(sc.Text(), "responder: answering on") {
-				once.Do(func() { close(ready) })
+			if strings.Contains(sc.Text(), ready) {
+				once.Do(func() { close(readyc) })
 			}
 		}
 		d.err = d.cmd.Wait()
@@ -337,11 +363,11 @@ func (n *testNet) startDaemon(args ...string) *daemonProc {
 		}
 	})
 	select {
-	case <-ready:
+	case <-readyc:
 	case <-d.done:
 		n.t.Fatalf("daemon exited before answering: %v\n%s", d.err, d.logText())
 	case <-time.After(10 * time.Second):
-		n.t.Fatalf("daemon not answering after 10 s:\n%s", d.logText())
+		n.t.Fatalf("daemon has not said %q after 10 s:\n%s", ready, d.logText())
 	}
 	return d
 }

@@ -232,7 +232,7 @@ func TestCommandLineErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-i", "nosuch0", "-n", rangeArg}, "nosuch0"},
+		{[]string{"-i", "no-such-interface0", "-n", rangeArg}, "not a valid interface name"},
 		{[]string{"-i", "eth0", "-n", "2001:db8::/zz"}, "prefix"},
 		{[]string{"-i", "eth0", "-n", "192.0.2.0/24"}, "not an IPv6 prefix"},
 		{[]string{"-i", "eth0"}, "-n PREFIX is required"},

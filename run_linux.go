@@ -2,71 +2,118 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
+	"sync"
 	"syscall"
 )
 
 type daemon struct {
-	cfg     *config
-	ifindex int
-	r       *responder
-	c       counters
+	cfg *config
+	r   *responder
+	c   counters
 }
 
-// setup checks what must hold before anything starts.
+// setup checks what must hold before anything starts. The uplink need not
+// exist yet: run waits for it.
 func setup(cfg *config) (*daemon, error) {
-	ifi, err := net.InterfaceByName(cfg.iface)
-	if err != nil {
-		return nil, fmt.Errorf("uplink %q: %w", cfg.iface, err)
+	if err := checkIfaceName(cfg.iface); err != nil {
+		return nil, err
 	}
-	return &daemon{
-		cfg:     cfg,
-		ifindex: ifi.Index,
-		r:       newResponder(cfg.ranges, cfg.source, cfg.fixed, cfg.router),
-	}, nil
+	return &daemon{cfg: cfg, r: newResponder(cfg.ranges, cfg.source, cfg.fixed, cfg.router)}, nil
 }
 
-// run serves until ctx ends.
+// run serves until ctx ends, through every incarnation of the uplink: it
+// waits for the interface to exist, serves it, and when it is deleted
+// waits for it to come back. All waiting is on rtnetlink events.
 func (d *daemon) run(ctx context.Context) error {
+	// Subscribe before looking, so that no change falls between the two.
 	ev, err := openRtnlEvents(uplinkEvents)
 	if err != nil {
 		return err
 	}
 	defer ev.Close()
-	u, err := readUplink(d.ifindex)
-	if err != nil {
-		return err
-	}
-	d.r.link.Store(u)
-
-	sock, err := openPacketSocket(d.ifindex, ndFilter())
-	if err != nil {
-		return err
-	}
-	defer sock.Close()
-	groups, all := solicitedNodeGroups(d.cfg.ranges)
-	if err := sock.joinGroups(d.ifindex, groups, all); err != nil {
-		return err
-	}
-
 	nl, err := openRtnl()
 	if err != nil {
 		return err
 	}
 	defer nl.Close()
-	keeper := newGatewayKeeper(d.ifindex, d.cfg, d.r, sock, nl, &d.c)
-	keeperDone := make(chan struct{})
+	events := make(chan struct{}, 1)
 	go func() {
-		defer close(keeperDone)
-		keeper.run(ctx)
+		defer close(events)
+		for {
+			if err := ev.wait(); err != nil {
+				if ctx.Err() == nil && !errors.Is(err, os.ErrClosed) {
+					errorf("uplink: following changes: %v", err)
+				}
+				return
+			}
+			select {
+			case events <- struct{}{}:
+			default:
+			}
+		}
 	}()
-	go followUplink(ctx, ev, d.r, d.ifindex, keeper.notify)
 	go func() {
 		<-ctx.Done()
-		sock.Close()
 		ev.Close()
+	}()
+	defer func() { infof("counters: %v", &d.c) }()
+
+	waiting := false
+	for ctx.Err() == nil {
+		ifi, err := net.InterfaceByName(d.cfg.iface)
+		if err != nil {
+			if !waiting {
+				warnf("uplink: %s does not exist; waiting for it", d.cfg.iface)
+				waiting = true
+			}
+			if _, ok := <-events; !ok {
+				return nil
+			}
+			continue
+		}
+		waiting = false
+		if err := d.serveUplink(ctx, ifi.Index, nl, events); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serveUplink answers on one incarnation of the uplink until ctx ends or
+// the interface is deleted.
+func (d *daemon) serveUplink(ctx context.Context, ifindex int, nl *rtnlConn, events <-chan struct{}) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	u, err := readUplink(ifindex)
+	if err != nil {
+		return nil // gone already; the caller waits for it again
+	}
+	d.r.link.Store(u)
+	sock, err := openPacketSocket(ifindex, ndFilter())
+	if err != nil {
+		return err
+	}
+	defer sock.Close()
+	groups, all := solicitedNodeGroups(d.cfg.ranges)
+	if err := sock.joinGroups(ifindex, groups, all); err != nil {
+		return err
+	}
+
+	keeper := newGatewayKeeper(ifindex, d.cfg, d.r, sock, nl, &d.c)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		keeper.run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		d.followUplink(ctx, cancel, ifindex, events, keeper.notify)
+		sock.Close()
 	}()
 	how := fmt.Sprintf("%d solicited-node groups", len(groups))
 	if all {
@@ -74,9 +121,39 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	infof("responder: answering on %s (%v) for %v, receiving %s", d.cfg.iface, u.MAC, d.cfg.ranges, how)
 	err = serve(linkSocket{sock}, d.r, &d.c, keeper.nas)
-	<-keeperDone // the pin is gone
-	infof("counters: %v", &d.c)
+	cancel()
+	wg.Wait() // the keeper has removed its pin; the follower reads no more events
 	return err
+}
+
+// followUplink keeps the responder's snapshot of the uplink current: on
+// every event it re-reads the interface. When the interface is gone (or its
+// name now belongs to a new one) it ends the incarnation.
+func (d *daemon) followUplink(ctx context.Context, end func(), ifindex int, events <-chan struct{}, changed func()) {
+	defer end()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-events:
+			if !ok {
+				return
+			}
+		}
+		if ifi, err := net.InterfaceByName(d.cfg.iface); err != nil || ifi.Index != ifindex {
+			infof("uplink: %s is gone; waiting for it to come back", d.cfg.iface)
+			return
+		}
+		u, err := readUplink(ifindex)
+		if err != nil {
+			continue
+		}
+		if old := d.r.link.Load(); old.MAC != u.MAC {
+			infof("uplink: MAC changed from %v to %v", old.MAC, u.MAC)
+		}
+		d.r.link.Store(u)
+		changed()
+	}
 }
 
 // lean re-executes the daemon with GOMAXPROCS=1 unless the environment

@@ -4,12 +4,9 @@ package main
 // rtnetlink events.
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -38,30 +35,6 @@ func readUplink(index int) (*uplink, error) {
 		}
 	}
 	return u, nil
-}
-
-// followUplink keeps r's snapshot of the uplink current until ctx ends: it
-// re-reads the interface whenever the kernel announces a change of a link
-// or an IPv6 address.
-func followUplink(ctx context.Context, ev *rtnlEvents, r *responder, index int, changed func()) {
-	for {
-		if err := ev.wait(); err != nil {
-			if ctx.Err() == nil && !errors.Is(err, os.ErrClosed) {
-				errorf("uplink: following changes: %v", err)
-			}
-			return
-		}
-		u, err := readUplink(index)
-		if err != nil {
-			warnf("uplink: %v", err)
-			continue
-		}
-		if old := r.link.Load(); old.MAC != u.MAC {
-			infof("uplink: MAC changed from %v to %v", old.MAC, u.MAC)
-		}
-		r.link.Store(u)
-		changed()
-	}
 }
 
 const uplinkEvents = unix.RTMGRP_LINK | unix.RTMGRP_IPV6_IFADDR | unix.RTMGRP_IPV6_ROUTE
