@@ -24,6 +24,7 @@ type config struct {
 	level     logLevel
 	allowWide bool
 
+	from       []netip.Prefix
 	announce   []netip.Addr
 	pinGateway bool
 	keepalive  time.Duration
@@ -126,6 +127,7 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 	}
 	var (
 		announce    addrList
+		from        prefixList
 		ranges      prefixList
 		source      = "target"
 		level       = getenv("NDPRESPONDER_LOG")
@@ -140,6 +142,7 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 	fs.BoolVar(&cfg.router, "router", false, "set the Router flag in the NAs")
 	fs.StringVar(&level, "log", level, "log `level`: debug, info, warn or error (also NDPRESPONDER_LOG)")
 	fs.BoolVar(&cfg.allowWide, "allow-wide", false, "allow ranges wider than /64")
+	fs.Var(&from, "from", "answer only solicitations from this IPv6 `prefix` (the gateway's, say), repeatable")
 	fs.Var(&announce, "a", "announce this `address` at start (inside a -n range), repeatable")
 	fs.BoolVar(&cfg.pinGateway, "pin-gateway", true, "pin the kernel's neighbour entry for the default gateway, and unpin it on exit")
 	fs.DurationVar(&cfg.keepalive, "keepalive", 0, "solicit the gateway every `interval` from our addresses, following a MAC change (0: off)")
@@ -171,15 +174,12 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 	}
 	cfg.ranges = ranges
 	for _, a := range announce {
-		in := false
-		for _, p := range ranges {
-			in = in || p.Contains(a)
-		}
-		if !in {
+		if !contains(ranges, a) {
 			return nil, fmt.Errorf("-a %v is outside every -n range", a)
 		}
 	}
 	cfg.announce = announce
+	cfg.from = from
 	if cfg.keepalive < 0 {
 		return nil, fmt.Errorf("-keepalive %v: want a positive interval, or 0 for off", cfg.keepalive)
 	}

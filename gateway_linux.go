@@ -77,6 +77,7 @@ func (k *gatewayKeeper) run(ctx context.Context) {
 	}
 
 	for {
+		k.report()
 		select {
 		case <-ctx.Done():
 			return
@@ -224,6 +225,29 @@ func (k *gatewayKeeper) unpin() {
 		return
 	}
 	infof("gateway: unpinned %v", k.st.Addr)
+}
+
+// report puts the gateway's state where the counters show it.
+func (k *gatewayKeeper) report() {
+	s := "none"
+	if k.st.Addr.IsValid() {
+		s = k.st.Addr.String()
+		if k.st.Known {
+			s += "," + k.st.MAC.String()
+		}
+		switch {
+		case k.adminPin:
+			s += ",pinned-by-admin"
+		case k.pinned:
+			s += ",pinned"
+		}
+		if k.st.Silent {
+			s += ",silent"
+		}
+	}
+	if old := k.c.gateway.Load(); old == nil || *old != s {
+		k.c.gateway.Store(&s)
+	}
 }
 
 func (k *gatewayKeeper) self() mac { return k.r.link.Load().MAC }

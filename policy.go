@@ -34,6 +34,7 @@ const (
 	reasonOutOfRange
 	reasonOwnAddress
 	reasonNoSource
+	reasonSourceNotAllowed
 	numReasons
 )
 
@@ -56,6 +57,7 @@ var reasonNames = [numReasons]string{
 	reasonOutOfRange:         "out-of-range",
 	reasonOwnAddress:         "own-address",
 	reasonNoSource:           "no-source-address",
+	reasonSourceNotAllowed:   "source-not-allowed",
 }
 
 func (r reason) Error() string { return reasonNames[r] }
@@ -95,6 +97,7 @@ func (u *uplink) owns(a netip.Addr) bool {
 // the uplink snapshot may be replaced from another goroutine.
 type responder struct {
 	ranges []netip.Prefix
+	from   []netip.Prefix // if any, the only sources we answer
 	source sourceMode
 	fixed  netip.Addr // for sourceFixed
 	flags  uint8      // NA flags besides Solicited
@@ -111,13 +114,20 @@ func newResponder(ranges []netip.Prefix, source sourceMode, fixed netip.Addr, ro
 	return r
 }
 
-func (r *responder) inRange(a netip.Addr) bool {
-	for _, p := range r.ranges {
+func (r *responder) inRange(a netip.Addr) bool { return contains(r.ranges, a) }
+
+func contains(prefixes []netip.Prefix, a netip.Addr) bool {
+	for _, p := range prefixes {
 		if p.Contains(a) {
 			return true
 		}
 	}
 	return false
+}
+
+// allowed says whether src may solicit: any source when from is empty.
+func allowed(from []netip.Prefix, src netip.Addr) bool {
+	return len(from) == 0 || contains(from, src.WithZone(""))
 }
 
 // answer handles one received frame. When the solicitation is to be
@@ -150,6 +160,9 @@ func (r *responder) answer(frame []byte, na *[naFrameLen]byte) reason {
 	}
 	if !r.inRange(ns.Target) {
 		return reasonOutOfRange
+	}
+	if !allowed(r.from, ns.Src) {
+		return reasonSourceNotAllowed
 	}
 	if u.owns(ns.Target) {
 		return reasonOwnAddress

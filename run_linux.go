@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"sync"
 	"syscall"
 )
@@ -22,7 +23,9 @@ func setup(cfg *config) (*daemon, error) {
 	if err := checkIfaceName(cfg.iface); err != nil {
 		return nil, err
 	}
-	return &daemon{cfg: cfg, r: newResponder(cfg.ranges, cfg.source, cfg.fixed, cfg.router)}, nil
+	r := newResponder(cfg.ranges, cfg.source, cfg.fixed, cfg.router)
+	r.from = cfg.from
+	return &daemon{cfg: cfg, r: r}, nil
 }
 
 // run serves until ctx ends, through every incarnation of the uplink: it
@@ -61,6 +64,19 @@ func (d *daemon) run(ctx context.Context) error {
 		ev.Close()
 	}()
 	defer func() { infof("counters: %v", &d.c) }()
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-usr1:
+				infof("counters: %v", &d.c)
+			}
+		}
+	}()
 
 	waiting := false
 	for ctx.Err() == nil {
