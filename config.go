@@ -24,6 +24,8 @@ type config struct {
 	level     logLevel
 	allowWide bool
 
+	rate       int64 // NAs per second, all targets; 0: unlimited
+	rateTarget int64 // NAs per second for one target; 0: unlimited
 	from       []netip.Prefix
 	announce   []netip.Addr
 	pinGateway bool
@@ -142,6 +144,8 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 	fs.BoolVar(&cfg.router, "router", false, "set the Router flag in the NAs")
 	fs.StringVar(&level, "log", level, "log `level`: debug, info, warn or error (also NDPRESPONDER_LOG)")
 	fs.BoolVar(&cfg.allowWide, "allow-wide", false, "allow ranges wider than /64")
+	fs.Int64Var(&cfg.rate, "rate", 1000, "send at most `N` NAs per second in all (0: unlimited)")
+	fs.Int64Var(&cfg.rateTarget, "rate-target", 10, "send at most `N` NAs per second for one target (0: unlimited)")
 	fs.Var(&from, "from", "answer only solicitations from this IPv6 `prefix` (the gateway's, say), repeatable")
 	fs.Var(&announce, "a", "announce this `address` at start (inside a -n range), repeatable")
 	fs.BoolVar(&cfg.pinGateway, "pin-gateway", true, "pin the kernel's neighbour entry for the default gateway, and unpin it on exit")
@@ -180,6 +184,9 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 	}
 	cfg.announce = announce
 	cfg.from = from
+	if cfg.rate < 0 || cfg.rateTarget < 0 {
+		return nil, errors.New("-rate and -rate-target want a number of NAs per second, or 0 for unlimited")
+	}
 	if cfg.keepalive < 0 {
 		return nil, fmt.Errorf("-keepalive %v: want a positive interval, or 0 for off", cfg.keepalive)
 	}

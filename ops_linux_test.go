@@ -67,3 +67,23 @@ func TestFromGuard(t *testing.T) {
 		d.stop()
 	})
 }
+
+// TestRateBudget: a burst of solicitations for one target gets no more NAs
+// than the per-target budget, and the rest are counted as rate-limited.
+func TestRateBudget(t *testing.T) {
+	n := newTestNet(t, true)
+	d := n.startDaemon("-i", "eth0", "-n", rangeArg, "-pin-gateway=false", "-rate-target", "5")
+	w := n.openWire("rt", "rt0")
+	ns := appendNS(nil, w.mac, multicastMAC(solicitedNode(container)), routerLL, solicitedNode(container), container, [6]byte{})
+	for i := 0; i < 30; i++ {
+		w.send(ns)
+	}
+	got := w.nas(container, time.Second, 100)
+	if len(got) < 5 || len(got) > 6 {
+		t.Errorf("30 NS for one target in a burst got %d NAs, want the budget of 5 (6 with a refill)", len(got))
+	}
+	log := d.stop()
+	if limited := counter(log, "ignored.rate-limited"); limited+counter(log, "answered") != 30 || limited < 24 {
+		t.Errorf("counters do not add up to the 30 NS sent:\n%s", log)
+	}
+}

@@ -35,6 +35,7 @@ const (
 	reasonOwnAddress
 	reasonNoSource
 	reasonSourceNotAllowed
+	reasonRateLimited
 	numReasons
 )
 
@@ -58,6 +59,7 @@ var reasonNames = [numReasons]string{
 	reasonOwnAddress:         "own-address",
 	reasonNoSource:           "no-source-address",
 	reasonSourceNotAllowed:   "source-not-allowed",
+	reasonRateLimited:        "rate-limited",
 }
 
 func (r reason) Error() string { return reasonNames[r] }
@@ -102,8 +104,9 @@ type responder struct {
 	fixed  netip.Addr // for sourceFixed
 	flags  uint8      // NA flags besides Solicited
 
-	link atomic.Pointer[uplink]
-	ns   neighborSolicitation // scratch, reused for every frame
+	link   atomic.Pointer[uplink]
+	budget naBudget
+	ns     neighborSolicitation // scratch, reused for every frame
 }
 
 func newResponder(ranges []netip.Prefix, source sourceMode, fixed netip.Addr, router bool) *responder {
@@ -130,10 +133,10 @@ func allowed(from []netip.Prefix, src netip.Addr) bool {
 	return len(from) == 0 || contains(from, src.WithZone(""))
 }
 
-// answer handles one received frame. When the solicitation is to be
-// answered it writes the NA into na and returns reasonNone; otherwise it
-// returns why not, and r.ns holds what was parsed (if anything).
-func (r *responder) answer(frame []byte, na *[naFrameLen]byte) reason {
+// answer handles one received frame at now (ns). When the solicitation is
+// to be answered it writes the NA into na and returns reasonNone; otherwise
+// it returns why not, and r.ns holds what was parsed (if anything).
+func (r *responder) answer(frame []byte, na *[naFrameLen]byte, now int64) reason {
 	u := r.link.Load()
 	if len(frame) >= ethHdrLen && mac(frame[ethOffSrc:]) == u.MAC {
 		// Our own frame, such as an announcement, looped back by a bridge.
@@ -176,6 +179,9 @@ func (r *responder) answer(frame []byte, na *[naFrameLen]byte) reason {
 	}
 	if !src.IsValid() {
 		return reasonNoSource
+	}
+	if !r.budget.allow(ns.Target, now) {
+		return reasonRateLimited
 	}
 	buildNA(na, u.MAC, ns.EthSrc, src, ns.Src, ns.Target, r.flags, u.MAC)
 	return reasonNone

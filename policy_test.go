@@ -80,7 +80,7 @@ func TestAnswerGolden(t *testing.T) {
 	r := testResponder(nil, sourceTarget, netip.Addr{}, false, testUplink())
 	ns := unhex(t, kernelNS)
 	var na [naFrameLen]byte
-	if got := r.answer(ns, &na); got != reasonNone {
+	if got := r.answer(ns, &na, 1); got != reasonNone {
 		t.Fatalf("answer(%x) = %v, want %v", ns, got, reasonNone)
 	}
 	if want := unhex(t, wantNA); !bytes.Equal(na[:], want) {
@@ -138,7 +138,7 @@ func TestAnswer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := testResponder(tt.ranges, tt.source, tt.fixed, tt.router, testUplink())
 			var f [naFrameLen]byte
-			if got := r.answer(tt.frame, &f); got != reasonNone {
+			if got := r.answer(tt.frame, &f, 1); got != reasonNone {
 				t.Fatalf("answer(%x) = %v, want %v", tt.frame, got, reasonNone)
 			}
 			var na neighborAdvertisement
@@ -200,7 +200,7 @@ func TestAnswerIgnored(t *testing.T) {
 			}
 			r := testResponder(nil, tt.source, netip.Addr{}, false, link)
 			var na [naFrameLen]byte
-			if got := r.answer(tt.frame, &na); got != tt.want {
+			if got := r.answer(tt.frame, &na, 1); got != tt.want {
 				t.Errorf("answer(%x) = %v, want %v", tt.frame, got, tt.want)
 			}
 			if na != ([naFrameLen]byte{}) {
@@ -227,7 +227,7 @@ func TestAnswerMalformed(t *testing.T) {
 			}
 			r := testResponder(nil, sourceTarget, netip.Addr{}, false, testUplink())
 			var na [naFrameLen]byte
-			if got := r.answer(b, &na); got != tt.want {
+			if got := r.answer(b, &na, 1); got != tt.want {
 				t.Errorf("answer(%x) = %v, want %v", b, got, tt.want)
 			}
 			if na != ([naFrameLen]byte{}) {
@@ -243,17 +243,17 @@ func TestAnswerFollowsUplink(t *testing.T) {
 	r := testResponder(nil, sourceTarget, netip.Addr{}, false, testUplink())
 	probe := unhex(t, kernelProbe)
 	var f [naFrameLen]byte
-	if got := r.answer(probe, &f); got != reasonNone {
+	if got := r.answer(probe, &f, 1); got != reasonNone {
 		t.Fatalf("answer(%x) = %v, want %v", probe, got, reasonNone)
 	}
 	u := testUplink()
 	u.MAC = peerMAC
 	r.link.Store(u)
-	if got := r.answer(probe, &f); got != reasonNotForUs {
+	if got := r.answer(probe, &f, 1); got != reasonNotForUs {
 		t.Errorf("after a MAC change, answer(%x) = %v, want %v", probe, got, reasonNotForUs)
 	}
 	ns := unhex(t, kernelNS)
-	if got := r.answer(ns, &f); got != reasonNone {
+	if got := r.answer(ns, &f, 1); got != reasonNone {
 		t.Fatalf("after a MAC change, answer(%x) = %v, want %v", ns, got, reasonNone)
 	}
 	var na neighborAdvertisement
@@ -261,7 +261,7 @@ func TestAnswerFollowsUplink(t *testing.T) {
 		t.Errorf("after a MAC change, answer(%x) = %+v, %v; want Ethernet source and TLLA %v", ns, na, err, peerMAC)
 	}
 	own := withEthSrc(unhex(t, kernelNS), peerMAC)
-	if got := r.answer(own, &f); got != reasonOwnFrame {
+	if got := r.answer(own, &f, 1); got != reasonOwnFrame {
 		t.Errorf("after a MAC change, answer(%x) = %v, want %v", own, got, reasonOwnFrame)
 	}
 }
@@ -285,10 +285,10 @@ func TestAnswerAllocs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var na [naFrameLen]byte
-			if got := r.answer(tt.frame, &na); got != tt.want {
+			if got := r.answer(tt.frame, &na, 1); got != tt.want {
 				t.Fatalf("answer(%x) = %v, want %v", tt.frame, got, tt.want)
 			}
-			if n := testing.AllocsPerRun(1000, func() { r.answer(tt.frame, &na) }); n != 0 {
+			if n := testing.AllocsPerRun(1000, func() { r.answer(tt.frame, &na, 1) }); n != 0 {
 				t.Errorf("answer(%x): %v allocations per run, want 0", tt.frame, n)
 			}
 		})

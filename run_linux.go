@@ -25,6 +25,7 @@ func setup(cfg *config) (*daemon, error) {
 	}
 	r := newResponder(cfg.ranges, cfg.source, cfg.fixed, cfg.router)
 	r.from = cfg.from
+	r.budget.rate, r.budget.perTarget = cfg.rate, cfg.rateTarget
 	return &daemon{cfg: cfg, r: r}, nil
 }
 

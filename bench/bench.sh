@@ -6,7 +6,10 @@
 #     solicitations for distinct targets (budget VmHWM 3 MB);
 #   - CPU time used while idle (budget: none);
 #   - answered/sent, NA per second, latency from NS sent to NA seen.
-# Usage: bench/bench.sh [COUNT [RATE]]   (RATE 0: as fast as the sender goes)
+# Usage: bench/bench.sh [COUNT [RATE [DAEMON-FLAG...]]]
+#   RATE 0: as fast as the sender goes. The daemon runs with -rate 0 (no NA
+#   budget) unless flags are given: bench/bench.sh 1000000 0 -rate 1000
+#   floods a million NS against the default budget.
 # Needs root, iproute2, nftables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +17,8 @@ command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 [ "$(id -u)" = 0 ] || { echo "bench.sh: run as root" >&2; exit 1; }
 COUNT=${1:-100000}
 RATE=${2:-0}
+shift $(( $# < 2 ? $# : 2 ))
+[ $# -gt 0 ] || set -- -rate 0
 FLOOD_RANGE=2001:db8:1:2:646f:636b::/96   # room for more distinct targets than a /112
 
 ./build.sh >/dev/null
@@ -25,7 +30,7 @@ cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; testnet_down; rm -
 trap cleanup EXIT
 testnet_up
 
-ip netns exec "$VPS" ./ndpresponder -i eth0 -n $FLOOD_RANGE -log info 2>"$work/daemon.log" &
+ip netns exec "$VPS" ./ndpresponder -i eth0 -n $FLOOD_RANGE -log info "$@" 2>"$work/daemon.log" &
 pid=$!
 sleep 1
 status() { awk -v k="$1:" '$1 == k { print $2 }' /proc/$pid/status; }
@@ -41,7 +46,7 @@ kill -TERM "$pid"; wait "$pid" || true; pid=
 echo "machine:          $(nproc) cores, $(awk '/model name/ { $1=$2=$3=""; print; exit }' /proc/cpuinfo | sed 's/^ *//'), Linux $(uname -r)"
 echo "binary:           $(stat -c %s ndpresponder) bytes stripped, static ($(./ndpresponder -version))"
 echo "idle:             VmRSS ${rss_idle} kB, VmHWM ${hwm_idle} kB, CPU ${idle_ticks} ticks in 5 s"
-echo "flood:            $COUNT NS for distinct targets, rate ${RATE:-0}/s (0 = as fast as possible)"
+echo "flood:            $COUNT NS for distinct targets, rate ${RATE:-0}/s (0 = as fast as possible); daemon flags: $*"
 echo "                  $flood"
 echo "after the flood:  VmRSS ${rss_after} kB, VmHWM ${hwm_after} kB"
 echo "daemon counters:  $(grep 'counters:' "$work/daemon.log" | sed 's/^info: counters: //')"

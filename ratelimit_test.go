@@ -1,0 +1,58 @@
+package main
+
+import (
+	"net/netip"
+	"testing"
+)
+
+func TestNABudget(t *testing.T) {
+	a := netip.MustParseAddr("2001:db8::1")
+	b := netip.MustParseAddr("2001:db8::2")
+	const s = int64(1e9)
+	t.Run("per target", func(t *testing.T) {
+		nb := naBudget{perTarget: 3}
+		for i := 0; i < 3; i++ {
+			if !nb.allow(a, s) {
+				t.Fatalf("NA %d for one target refused within the burst of 3", i+1)
+			}
+		}
+		if nb.allow(a, s) {
+			t.Errorf("a 4th NA for one target in the same instant was allowed")
+		}
+		if !nb.allow(b, s) {
+			t.Errorf("another target was refused: budgets are per target")
+		}
+		if !nb.allow(a, s+s/3+1) {
+			t.Errorf("a third of a second later, one token should have come back")
+		}
+	})
+	t.Run("global", func(t *testing.T) {
+		nb := naBudget{rate: 100}
+		allowed := 0
+		// 1000 distinct targets over one second, evenly.
+		for i := 0; i < 1000; i++ {
+			tg := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)})
+			if nb.allow(tg, s+int64(i)*s/1000) {
+				allowed++
+			}
+		}
+		// The burst of 100, then 100 more refilled over the second.
+		if allowed < 195 || allowed > 201 {
+			t.Errorf("%d of 1000 NAs in one second allowed at -rate 100, want about 200 (burst + rate)", allowed)
+		}
+	})
+	t.Run("unlimited", func(t *testing.T) {
+		var nb naBudget
+		for i := 0; i < 10000; i++ {
+			if !nb.allow(a, s) {
+				t.Fatalf("refused with no budget set")
+			}
+		}
+	})
+	t.Run("fixed memory", func(t *testing.T) {
+		nb := naBudget{perTarget: 1}
+		if n := testing.AllocsPerRun(1000, func() { nb.allow(a, s) }); n != 0 {
+			t.Errorf("allow allocates %v per call", n)
+		}
+	})
+}
