@@ -60,6 +60,11 @@ func daemonBinary(t *testing.T) string {
 			testBinaryErr = err
 			return
 		}
+		// Readable by the unprivileged user of the least-privilege test.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			testBinaryErr = err
+			return
+		}
 		testBinary = filepath.Join(dir, "ndpresponder")
 		out, err := exec.Command("go", "build", "-o", testBinary, ".").CombinedOutput()
 		if err != nil {
@@ -330,9 +335,15 @@ func (n *testNet) startDaemonWaiting(args ...string) *daemonProc {
 
 func (n *testNet) startDaemonUntil(ready string, args ...string) *daemonProc {
 	n.t.Helper()
-	bin := daemonBinary(n.t)
 	d := &daemonProc{t: n.t, done: make(chan struct{})}
-	d.cmd = exec.Command("ip", append([]string{"netns", "exec", n.ns("vps"), bin}, args...)...)
+	d.cmd = exec.Command("ip", append([]string{"netns", "exec", n.ns("vps"), daemonBinary(n.t)}, args...)...)
+	d.start(n, ready)
+	return d
+}
+
+// start starts d.cmd and waits until its log says ready.
+func (d *daemonProc) start(n *testNet, ready string) {
+	n.t.Helper()
 	stderr, err := d.cmd.StderrPipe()
 	if err != nil {
 		n.t.Fatal(err)
@@ -369,7 +380,6 @@ func (n *testNet) startDaemonUntil(ready string, args ...string) *daemonProc {
 	case <-time.After(10 * time.Second):
 		n.t.Fatalf("daemon has not said %q after 10 s:\n%s", ready, d.logText())
 	}
-	return d
 }
 
 func (d *daemonProc) logText() string {

@@ -4,6 +4,9 @@ package main
 
 import (
 	"net/netip"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -86,4 +89,43 @@ func TestRateBudget(t *testing.T) {
 	if limited := counter(log, "ignored.rate-limited"); limited+counter(log, "answered") != 30 || limited < 24 {
 		t.Errorf("counters do not add up to the 30 NS sent:\n%s", log)
 	}
+}
+
+// TestLeastPrivilege runs the daemon as an unprivileged user holding only
+// CAP_NET_RAW and CAP_NET_ADMIN as ambient capabilities, and with one of
+// them missing.
+func TestLeastPrivilege(t *testing.T) {
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Fatalf("the test needs setpriv (util-linux): %v", err)
+	}
+	n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
+	bin := daemonBinary(t)
+	as := func(caps string, args ...string) *exec.Cmd {
+		return exec.Command("ip", append([]string{"netns", "exec", n.ns("vps"),
+			"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			"--inh-caps=-all," + caps, "--ambient-caps=-all," + caps, bin}, args...)...)
+	}
+	for _, c := range []struct{ caps, missing string }{
+		{"+net_raw", "CAP_NET_ADMIN"},
+		{"+net_admin", "CAP_NET_RAW"},
+	} {
+		out, err := as(c.caps, "-i", "eth0", "-n", rangeArg).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "missing capability "+c.missing) {
+			t.Errorf("with only %s: %v, %q; want a failure naming %s", c.caps, err, out, c.missing)
+		}
+	}
+
+	d := &daemonProc{t: t, done: make(chan struct{})}
+	d.cmd = as("+net_raw,+net_admin", "-i", "eth0", "-n", rangeArg)
+	d.start(n, "responder: answering on")
+	if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "NOARP") {
+		t.Errorf("unprivileged daemon did not pin the gateway: %q\n%s", e, d.logText())
+	}
+	if !n.ping(container) {
+		t.Errorf("router cannot reach the container through the unprivileged daemon\n%s", d.logText())
+	}
+	if st, err := os.ReadFile("/proc/" + strconv.Itoa(d.cmd.Process.Pid) + "/status"); err != nil || !strings.Contains(string(st), "Uid:\t65534") {
+		t.Errorf("the daemon does not run as uid 65534: %v\n%s", err, st)
+	}
+	d.stop()
 }

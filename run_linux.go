@@ -33,6 +33,17 @@ func setup(cfg *config) (*daemon, error) {
 // waits for the interface to exist, serves it, and when it is deleted
 // waits for it to come back. All waiting is on rtnetlink events.
 func (d *daemon) run(ctx context.Context) error {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return err
+	}
+	eff, err := parseCapEff(string(status))
+	if err != nil {
+		return err
+	}
+	if err := checkCaps(eff, d.cfg); err != nil {
+		return err
+	}
 	// Subscribe before looking, so that no change falls between the two.
 	ev, err := openRtnlEvents(uplinkEvents)
 	if err != nil {
