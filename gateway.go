@@ -7,6 +7,7 @@ package main
 import (
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -52,7 +53,9 @@ func solicitSources(u *uplink, announce []netip.Addr) []netip.Addr {
 	srcs := append([]netip.Addr(nil), announce...)
 	for _, a := range u.Addrs {
 		if a.IsGlobalUnicast() && !a.IsLinkLocalUnicast() {
-			srcs = append(srcs, a)
+			if !slices.Contains(srcs, a) {
+				srcs = append(srcs, a)
+			}
 			break
 		}
 	}

@@ -129,8 +129,8 @@ func parseAttrs(b []byte, f func(typ uint16, data []byte)) error {
 	return nil
 }
 
-// appendNlmsg starts a message; finishNlmsg sets its length once the
-// payload is appended.
+// appendNlmsg starts a message at the end of b; finishNlmsg sets its
+// length once the payload is appended, given where it started.
 func appendNlmsg(b []byte, typ, flags uint16, seq uint32) []byte {
 	b = ne.AppendUint32(b, 0)
 	b = ne.AppendUint16(b, typ)
@@ -139,8 +139,8 @@ func appendNlmsg(b []byte, typ, flags uint16, seq uint32) []byte {
 	return ne.AppendUint32(b, 0) // pid 0: the kernel
 }
 
-func finishNlmsg(b []byte) []byte {
-	ne.PutUint32(b, uint32(len(b)))
+func finishNlmsg(b []byte, start int) []byte {
+	ne.PutUint32(b[start:], uint32(len(b)-start))
 	return b
 }
 
@@ -148,7 +148,7 @@ func appendAttr(b []byte, typ uint16, data []byte) []byte {
 	b = ne.AppendUint16(b, uint16(rtaHdrLen+len(data)))
 	b = ne.AppendUint16(b, typ)
 	b = append(b, data...)
-	for len(b)%rtaAlignTo != 0 {
+	for range rtaAlign(len(data)) - len(data) {
 		b = append(b, 0)
 	}
 	return b
@@ -166,10 +166,11 @@ type route struct {
 
 // appendRouteDump appends a request to dump the IPv6 routes.
 func appendRouteDump(b []byte, seq uint32) []byte {
+	start := len(b)
 	b = appendNlmsg(b, rtmGetRoute, nlmFRequest|nlmFDump, seq)
 	var rtm [rtmsgLen]byte
 	rtm[0] = afInet6
-	return finishNlmsg(append(b, rtm[:]...))
+	return finishNlmsg(append(b, rtm[:]...), start)
 }
 
 // parseRoute reads an IPv6 route message.
@@ -239,6 +240,7 @@ type neighEntry struct {
 // RTM_DELNEIGH, RTM_GETNEIGH) for addr on ifindex; the MAC is included when
 // state is not zero.
 func appendNeigh(b []byte, typ, flags uint16, seq uint32, ifindex int, addr netip.Addr, state uint16, m mac) []byte {
+	start := len(b)
 	b = appendNlmsg(b, typ, flags, seq)
 	// struct ndmsg: family, pad1, pad2 (u16), ifindex (s32), state (u16),
 	// flags, type.
@@ -252,7 +254,7 @@ func appendNeigh(b []byte, typ, flags uint16, seq uint32, ifindex int, addr neti
 	if state != 0 {
 		b = appendAttr(b, ndaLLAddr, m[:])
 	}
-	return finishNlmsg(b)
+	return finishNlmsg(b, start)
 }
 
 // parseNeigh reads a neighbour message.
