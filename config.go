@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 )
@@ -30,6 +31,8 @@ type config struct {
 	announce   []netip.Addr
 	pinGateway bool
 	keepalive  time.Duration
+
+	file string // the configuration file, re-read on SIGHUP
 }
 
 // checkIfaceName refuses what cannot be a Linux interface name
@@ -117,52 +120,126 @@ Examples:
 Options:
 `
 
-// parseArgs reads the command line. getenv supplies NDPRESPONDER_LOG; the
-// -log flag wins over it. Usage and errors go to out.
-func parseArgs(args []string, getenv func(string) string, out io.Writer) (*config, error) {
-	cfg := &config{level: levelInfo, pinGateway: true}
-	fs := flag.NewFlagSet("ndpresponder", flag.ContinueOnError)
+// options is one pass of flag parsing into a fresh config.
+type options struct {
+	fs          *flag.FlagSet
+	cfg         *config
+	announce    addrList
+	from        prefixList
+	ranges      prefixList
+	source      string
+	level       string
+	file        string
+	showVersion bool
+}
+
+func newOptions(getenv func(string) string, out io.Writer) *options {
+	o := &options{
+		fs:     flag.NewFlagSet("ndpresponder", flag.ContinueOnError),
+		cfg:    &config{level: levelInfo, pinGateway: true},
+		source: "target",
+		level:  getenv("NDPRESPONDER_LOG"),
+	}
+	fs, cfg := o.fs, o.cfg
 	fs.SetOutput(out)
 	fs.Usage = func() {
 		fmt.Fprint(out, usageText)
 		fs.PrintDefaults()
 	}
-	var (
-		announce    addrList
-		from        prefixList
-		ranges      prefixList
-		source      = "target"
-		level       = getenv("NDPRESPONDER_LOG")
-		showVersion bool
-	)
 	// The original ndpresponder's long names stay as aliases.
 	fs.StringVar(&cfg.iface, "i", "", "uplink `interface`")
 	fs.StringVar(&cfg.iface, "ifname", "", "same as -i")
-	fs.Var(&ranges, "n", "IPv6 `prefix` to answer for, repeatable")
-	fs.Var(&ranges, "subnet", "same as -n")
-	fs.StringVar(&source, "source", source, "IPv6 source of the NAs: target, link-local, or an `address`")
+	fs.Var(&o.ranges, "n", "IPv6 `prefix` to answer for, repeatable")
+	fs.Var(&o.ranges, "subnet", "same as -n")
+	fs.StringVar(&o.source, "source", o.source, "IPv6 source of the NAs: target, link-local, or an `address`")
 	fs.BoolVar(&cfg.router, "router", false, "set the Router flag in the NAs")
-	fs.StringVar(&level, "log", level, "log `level`: debug, info, warn or error (also NDPRESPONDER_LOG)")
+	fs.StringVar(&o.level, "log", o.level, "log `level`: debug, info, warn or error (also NDPRESPONDER_LOG)")
 	fs.BoolVar(&cfg.allowWide, "allow-wide", false, "allow ranges wider than /64")
 	fs.Int64Var(&cfg.rate, "rate", 1000, "send at most `N` NAs per second in all (0: unlimited)")
 	fs.Int64Var(&cfg.rateTarget, "rate-target", 10, "send at most `N` NAs per second for one target (0: unlimited)")
-	fs.Var(&from, "from", "answer only solicitations from this IPv6 `prefix` (the gateway's, say), repeatable")
-	fs.Var(&announce, "a", "announce this `address` at start (inside a -n range), repeatable")
+	fs.Var(&o.from, "from", "answer only solicitations from this IPv6 `prefix` (the gateway's, say), repeatable")
+	fs.Var(&o.announce, "a", "announce this `address` at start (inside a -n range), repeatable")
 	fs.BoolVar(&cfg.pinGateway, "pin-gateway", true, "pin the kernel's neighbour entry for the default gateway, and unpin it on exit")
 	fs.DurationVar(&cfg.keepalive, "keepalive", 0, "solicit the gateway every `interval` from our addresses, following a MAC change (0: off)")
-	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
+	fs.StringVar(&o.file, "c", "", "read options from `file`, one per line (\"n 2001:db8::/112\"), # comments; SIGHUP re-reads it")
+	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
+	return o
+}
 
-	if err := fs.Parse(args); err != nil {
+// parseFile applies a configuration file: each line holds one option as
+// on the command line, with or without its dash, the value after a space
+// or an equals sign; # starts a comment.
+func (o *options) parseFile(name string) error {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	out := o.fs.Output()
+	o.fs.SetOutput(io.Discard) // no usage text for a line of a file
+	defer o.fs.SetOutput(out)
+	for i, line := range strings.Split(string(b), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		opt, value, hasValue := strings.Cut(strings.Replace(line, "=", " ", 1), " ")
+		arg := "-" + strings.TrimLeft(opt, "-")
+		if hasValue {
+			arg += "=" + strings.TrimSpace(value)
+		}
+		err := o.fs.Parse([]string{arg})
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s:%d: %v", name, i+1, err)
+		case o.file != name:
+			return fmt.Errorf("%s:%d: -c in a configuration file", name, i+1)
+		case o.showVersion:
+			return fmt.Errorf("%s:%d: -version in a configuration file", name, i+1)
+		}
+	}
+	return nil
+}
+
+// parseArgs reads the command line, and the configuration file it names
+// with -c: the file first, then the command line, whose options add to
+// the file's lists and win over its single values. getenv supplies
+// NDPRESPONDER_LOG; -log wins over it. Usage and errors go to out.
+func parseArgs(args []string, getenv func(string) string, out io.Writer) (*config, error) {
+	o := newOptions(getenv, out)
+	if err := o.fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if showVersion {
+	if o.showVersion {
 		return nil, errVersion
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if o.fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", o.fs.Arg(0))
 	}
+	if file := o.file; file != "" {
+		o = newOptions(getenv, out)
+		o.file = file
+		if err := o.parseFile(file); err != nil {
+			return nil, err
+		}
+		if err := o.fs.Parse(args); err != nil {
+			return nil, err
+		}
+		cfg, err := o.finish()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		return cfg, nil
+	}
+	return o.finish()
+}
+
+// finish checks the options as a whole and completes the config.
+func (o *options) finish() (*config, error) {
+	cfg, ranges, announce := o.cfg, o.ranges, o.announce
+	cfg.file = o.file
 	var err error
-	if cfg.level, err = parseLevel(level); err != nil {
+	if cfg.level, err = parseLevel(o.level); err != nil {
 		return nil, err
 	}
 	if cfg.iface == "" {
@@ -183,13 +260,14 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 		}
 	}
 	cfg.announce = announce
-	cfg.from = from
+	cfg.from = o.from
 	if cfg.rate < 0 || cfg.rateTarget < 0 {
 		return nil, errors.New("-rate and -rate-target want a number of NAs per second, or 0 for unlimited")
 	}
 	if cfg.keepalive < 0 {
 		return nil, fmt.Errorf("-keepalive %v: want a positive interval, or 0 for off", cfg.keepalive)
 	}
+	source := o.source
 	switch source {
 	case "target":
 		cfg.source = sourceTarget

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -21,6 +22,7 @@ type gatewayKeeper struct {
 
 	nas     chan neighborAdvertisement // from the packet loop
 	changed chan struct{}              // routes or addresses changed
+	reconf  chan *config               // a reload
 
 	st        gatewayState
 	pinned    bool // the entry is ours
@@ -36,6 +38,23 @@ func newGatewayKeeper(ifindex int, cfg *config, r *responder, sock *packetSocket
 		r: r, sock: sock, nl: nl, c: c,
 		nas:     make(chan neighborAdvertisement, 16),
 		changed: make(chan struct{}, 1),
+		reconf:  make(chan *config, 1),
+	}
+}
+
+// reconfigure hands the keeper a reloaded configuration; it never blocks,
+// and a newer one replaces one not yet taken.
+func (k *gatewayKeeper) reconfigure(cfg *config) {
+	for {
+		select {
+		case k.reconf <- cfg:
+			return
+		default:
+		}
+		select {
+		case <-k.reconf:
+		default:
+		}
 	}
 }
 
@@ -69,12 +88,22 @@ func (k *gatewayKeeper) run(ctx context.Context) {
 	}
 	defer announce.Stop()
 
-	var keepalive <-chan time.Time
-	if k.keepalive > 0 {
-		t := time.NewTicker(k.keepalive)
-		defer t.Stop()
-		keepalive = t.C
+	var (
+		ticker    *time.Ticker
+		keepalive <-chan time.Time
+	)
+	setKeepalive := func(d time.Duration) {
+		if ticker != nil {
+			ticker.Stop()
+			ticker, keepalive = nil, nil
+		}
+		if k.keepalive = d; d > 0 {
+			ticker = time.NewTicker(d)
+			keepalive = ticker.C
+		}
 	}
+	setKeepalive(k.keepalive)
+	defer setKeepalive(0)
 
 	for {
 		k.report()
@@ -83,6 +112,26 @@ func (k *gatewayKeeper) run(ctx context.Context) {
 			return
 		case na := <-k.nas:
 			k.onNA(na)
+		case cfg := <-k.reconf:
+			if cfg.keepalive != k.keepalive {
+				setKeepalive(cfg.keepalive)
+			}
+			if k.pin != cfg.pinGateway {
+				if k.pin = cfg.pinGateway; !k.pin {
+					k.unpin()
+				}
+			}
+			if k.pin && !k.st.Known {
+				solicit.Reset(0)
+			}
+			k.ensurePin()
+			if !slices.Equal(k.announce, cfg.announce) {
+				k.announce = cfg.announce
+				if len(k.announce) > 0 {
+					round = 0
+					announce.Reset(jitter(announceRounds[0]))
+				}
+			}
 		case <-k.changed:
 			if old := k.st.Addr; k.findGateway() && k.st.Addr != old && (k.pin || k.keepalive > 0) {
 				retry = time.Second

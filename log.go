@@ -8,6 +8,7 @@ import (
 	"log"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -42,11 +43,15 @@ func parseLevel(s string) (logLevel, error) {
 }
 
 var (
-	logThreshold = levelInfo
+	logThreshold atomic.Int32 // a logLevel; a reload may change it
 	logger       = log.New(os.Stderr, "", 0)
 )
 
-func logEnabled(l logLevel) bool { return l >= logThreshold }
+func init() { setLogLevel(levelInfo) }
+
+func setLogLevel(l logLevel) { logThreshold.Store(int32(l)) }
+
+func logEnabled(l logLevel) bool { return int32(l) >= logThreshold.Load() }
 
 func logf(l logLevel, format string, args ...any) {
 	if logEnabled(l) {

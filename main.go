@@ -25,7 +25,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ndpresponder:", err)
 		os.Exit(2)
 	}
-	logThreshold = cfg.level
+	setLogLevel(cfg.level)
 	d, err := setup(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ndpresponder:", err)

@@ -95,29 +95,44 @@ func (u *uplink) owns(a netip.Addr) bool {
 	return false
 }
 
-// responder decides and builds answers. Only the packet loop calls answer;
-// the uplink snapshot may be replaced from another goroutine.
-type responder struct {
-	ranges []netip.Prefix
-	from   []netip.Prefix // if any, the only sources we answer
-	source sourceMode
-	fixed  netip.Addr // for sourceFixed
-	flags  uint8      // NA flags besides Solicited
+// answerPolicy is what the configuration says about answering; a reload
+// replaces it whole.
+type answerPolicy struct {
+	ranges     []netip.Prefix
+	from       []netip.Prefix // if any, the only sources we answer
+	source     sourceMode
+	fixed      netip.Addr // for sourceFixed
+	flags      uint8      // NA flags
+	rate       int64      // NAs per second in all; 0: unlimited
+	rateTarget int64      // NAs per second for one target; 0: unlimited
+}
 
+// responder decides and builds answers. Only the packet loop calls answer;
+// the policy and the uplink snapshot may be replaced from other goroutines.
+type responder struct {
+	pol    atomic.Pointer[answerPolicy]
 	link   atomic.Pointer[uplink]
 	budget naBudget
 	ns     neighborSolicitation // scratch, reused for every frame
 }
 
+// newResponder makes a responder with an unlimited budget; configure
+// sets the rest of a configuration.
 func newResponder(ranges []netip.Prefix, source sourceMode, fixed netip.Addr, router bool) *responder {
-	r := &responder{ranges: ranges, source: source, fixed: fixed, flags: naFlagSolicited | naFlagOverride}
-	if router {
-		r.flags |= naFlagRouter
-	}
+	r := &responder{}
+	r.configure(&config{ranges: ranges, source: source, fixed: fixed, router: router})
 	return r
 }
 
-func (r *responder) inRange(a netip.Addr) bool { return contains(r.ranges, a) }
+// configure applies the answering part of cfg.
+func (r *responder) configure(cfg *config) {
+	p := &answerPolicy{ranges: cfg.ranges, from: cfg.from, source: cfg.source, fixed: cfg.fixed,
+		flags: naFlagSolicited | naFlagOverride, rate: cfg.rate, rateTarget: cfg.rateTarget}
+	if cfg.router {
+		p.flags |= naFlagRouter
+	}
+	r.pol.Store(p)
+}
 
 func contains(prefixes []netip.Prefix, a netip.Addr) bool {
 	for _, p := range prefixes {
@@ -137,7 +152,7 @@ func allowed(from []netip.Prefix, src netip.Addr) bool {
 // to be answered it writes the NA into na and returns reasonNone; otherwise
 // it returns why not, and r.ns holds what was parsed (if anything).
 func (r *responder) answer(frame []byte, na *[naFrameLen]byte, now int64) reason {
-	u := r.link.Load()
+	u, p := r.link.Load(), r.pol.Load()
 	if len(frame) >= ethHdrLen && mac(frame[ethOffSrc:]) == u.MAC {
 		// Our own frame, such as an announcement, looped back by a bridge.
 		return reasonOwnFrame
@@ -161,28 +176,29 @@ func (r *responder) answer(frame []byte, na *[naFrameLen]byte, now int64) reason
 	if ns.Src.IsUnspecified() {
 		return reasonDAD
 	}
-	if !r.inRange(ns.Target) {
+	if !contains(p.ranges, ns.Target) {
 		return reasonOutOfRange
 	}
-	if !allowed(r.from, ns.Src) {
+	if !allowed(p.from, ns.Src) {
 		return reasonSourceNotAllowed
 	}
 	if u.owns(ns.Target) {
 		return reasonOwnAddress
 	}
 	src := ns.Target
-	switch r.source {
+	switch p.source {
 	case sourceLinkLocal:
 		src = u.LinkLocal
 	case sourceFixed:
-		src = r.fixed
+		src = p.fixed
 	}
 	if !src.IsValid() {
 		return reasonNoSource
 	}
+	r.budget.rate, r.budget.perTarget = p.rate, p.rateTarget
 	if !r.budget.allow(ns.Target, now) {
 		return reasonRateLimited
 	}
-	buildNA(na, u.MAC, ns.EthSrc, src, ns.Src, ns.Target, r.flags, u.MAC)
+	buildNA(na, u.MAC, ns.EthSrc, src, ns.Src, ns.Target, p.flags, u.MAC)
 	return reasonNone
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 
@@ -33,6 +34,9 @@ type packetSocket struct {
 	wbuf    []byte
 	werr    error
 	writeFn func(fd uintptr) bool
+
+	groups []mac // the multicast memberships we hold
+	all    bool
 }
 
 // htons converts a 16-bit value to network byte order as the kernel reads
@@ -101,23 +105,45 @@ func setupPacketSocket(fd, ifindex int, prog []bpf.RawInstruction) error {
 	return nil
 }
 
-// joinGroups makes sure the interface delivers the given Ethernet multicast
-// groups, or every multicast frame when all is set. A veth passes every
-// group anyway; a real NIC filters. The memberships end with the socket.
-func (s *packetSocket) joinGroups(ifindex int, groups []mac, all bool) error {
+// setGroups makes sure the interface delivers the given Ethernet multicast
+// groups, or every multicast frame when all is set, joining what is new
+// before leaving what is no longer wanted. A veth passes every group
+// anyway; a real NIC filters. The memberships end with the socket.
+func (s *packetSocket) setGroups(ifindex int, groups []mac, all bool) error {
+	member := func(fd uintptr, op int, typ uint16, g mac) error {
+		mr := unix.PacketMreq{Ifindex: int32(ifindex), Type: typ}
+		if typ == unix.PACKET_MR_MULTICAST {
+			mr.Alen = 6
+			copy(mr.Address[:], g[:])
+		}
+		return unix.SetsockoptPacketMreq(int(fd), unix.SOL_PACKET, op, &mr)
+	}
 	var err error
 	cerr := s.rc.Control(func(fd uintptr) {
-		if all {
-			mr := unix.PacketMreq{Ifindex: int32(ifindex), Type: unix.PACKET_MR_ALLMULTI}
-			err = unix.SetsockoptPacketMreq(int(fd), unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, &mr)
-			return
-		}
-		for _, g := range groups {
-			mr := unix.PacketMreq{Ifindex: int32(ifindex), Type: unix.PACKET_MR_MULTICAST, Alen: 6}
-			copy(mr.Address[:], g[:])
-			if err = unix.SetsockoptPacketMreq(int(fd), unix.SOL_PACKET, unix.PACKET_ADD_MEMBERSHIP, &mr); err != nil {
+		if all && !s.all {
+			if err = member(fd, unix.PACKET_ADD_MEMBERSHIP, unix.PACKET_MR_ALLMULTI, mac{}); err != nil {
 				return
 			}
+			s.all = true
+		}
+		var keep []mac
+		for _, g := range groups {
+			if !slices.Contains(s.groups, g) {
+				if err = member(fd, unix.PACKET_ADD_MEMBERSHIP, unix.PACKET_MR_MULTICAST, g); err != nil {
+					return
+				}
+			}
+			keep = append(keep, g)
+		}
+		for _, g := range s.groups {
+			if !slices.Contains(groups, g) {
+				err = errors.Join(err, member(fd, unix.PACKET_DROP_MEMBERSHIP, unix.PACKET_MR_MULTICAST, g))
+			}
+		}
+		s.groups = keep
+		if !all && s.all {
+			err = errors.Join(err, member(fd, unix.PACKET_DROP_MEMBERSHIP, unix.PACKET_MR_ALLMULTI, mac{}))
+			s.all = false
 		}
 	})
 	if err = errors.Join(cerr, err); err != nil {

@@ -4,17 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
 type daemon struct {
-	cfg *config
-	r   *responder
-	c   counters
+	cfg      atomic.Pointer[config]
+	r        *responder
+	c        counters
+	reloaded chan struct{} // the configuration changed
 }
 
 // setup checks what must hold before anything starts. The uplink need not
@@ -23,10 +26,10 @@ func setup(cfg *config) (*daemon, error) {
 	if err := checkIfaceName(cfg.iface); err != nil {
 		return nil, err
 	}
-	r := newResponder(cfg.ranges, cfg.source, cfg.fixed, cfg.router)
-	r.from = cfg.from
-	r.budget.rate, r.budget.perTarget = cfg.rate, cfg.rateTarget
-	return &daemon{cfg: cfg, r: r}, nil
+	d := &daemon{r: &responder{}, reloaded: make(chan struct{}, 1)}
+	d.r.configure(cfg)
+	d.cfg.Store(cfg)
+	return d, nil
 }
 
 // run serves until ctx ends, through every incarnation of the uplink: it
@@ -41,7 +44,7 @@ func (d *daemon) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkCaps(eff, d.cfg); err != nil {
+	if err := checkCaps(eff, d.cfg.Load()); err != nil {
 		return err
 	}
 	// Subscribe before looking, so that no change falls between the two.
@@ -76,9 +79,11 @@ func (d *daemon) run(ctx context.Context) error {
 		ev.Close()
 	}()
 	defer func() { infof("counters: %v", &d.c) }()
-	usr1 := make(chan os.Signal, 1)
+	usr1, hup := make(chan os.Signal, 1), make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
+	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(usr1)
+	defer signal.Stop(hup)
 	go func() {
 		for {
 			select {
@@ -86,25 +91,33 @@ func (d *daemon) run(ctx context.Context) error {
 				return
 			case <-usr1:
 				infof("counters: %v", &d.c)
+			case <-hup:
+				d.reload()
 			}
 		}
 	}()
 
 	waiting := false
 	for ctx.Err() == nil {
-		ifi, err := net.InterfaceByName(d.cfg.iface)
+		name := d.cfg.Load().iface
+		ifi, err := net.InterfaceByName(name)
 		if err != nil {
 			if !waiting {
-				warnf("uplink: %s does not exist; waiting for it", d.cfg.iface)
+				warnf("uplink: %s does not exist; waiting for it", name)
 				waiting = true
 			}
-			if _, ok := <-events; !ok {
-				return nil
+			select {
+			case _, ok := <-events:
+				if !ok {
+					return nil
+				}
+			case <-d.reloaded:
+				waiting = false
 			}
 			continue
 		}
 		waiting = false
-		if err := d.serveUplink(ctx, ifi.Index, nl, events); err != nil {
+		if err := d.serveUplink(ctx, name, ifi.Index, nl, events); err != nil {
 			return err
 		}
 	}
@@ -113,7 +126,8 @@ func (d *daemon) run(ctx context.Context) error {
 
 // serveUplink answers on one incarnation of the uplink until ctx ends or
 // the interface is deleted.
-func (d *daemon) serveUplink(ctx context.Context, ifindex int, nl *rtnlConn, events <-chan struct{}) error {
+func (d *daemon) serveUplink(ctx context.Context, name string, ifindex int, nl *rtnlConn, events <-chan struct{}) error {
+	cfg := d.cfg.Load()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	u, err := readUplink(ifindex)
@@ -126,12 +140,12 @@ func (d *daemon) serveUplink(ctx context.Context, ifindex int, nl *rtnlConn, eve
 		return err
 	}
 	defer sock.Close()
-	groups, all := solicitedNodeGroups(d.cfg.ranges)
-	if err := sock.joinGroups(ifindex, groups, all); err != nil {
+	groups, all := solicitedNodeGroups(cfg.ranges)
+	if err := sock.setGroups(ifindex, groups, all); err != nil {
 		return err
 	}
 
-	keeper := newGatewayKeeper(ifindex, d.cfg, d.r, sock, nl, &d.c)
+	keeper := newGatewayKeeper(ifindex, cfg, d.r, sock, nl, &d.c)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
@@ -140,14 +154,14 @@ func (d *daemon) serveUplink(ctx context.Context, ifindex int, nl *rtnlConn, eve
 	}()
 	go func() {
 		defer wg.Done()
-		d.followUplink(ctx, cancel, ifindex, events, keeper.notify)
+		d.followUplink(ctx, cancel, name, ifindex, sock, keeper, events)
 		sock.Close()
 	}()
 	how := fmt.Sprintf("%d solicited-node groups", len(groups))
 	if all {
 		how = "all multicast"
 	}
-	infof("responder: answering on %s (%v) for %v, receiving %s", d.cfg.iface, u.MAC, d.cfg.ranges, how)
+	infof("responder: answering on %s (%v) for %v, receiving %s", name, u.MAC, cfg.ranges, how)
 	err = serve(linkSocket{sock}, d.r, &d.c, keeper.nas)
 	cancel()
 	wg.Wait() // the keeper has removed its pin; the follower reads no more events
@@ -156,20 +170,34 @@ func (d *daemon) serveUplink(ctx context.Context, ifindex int, nl *rtnlConn, eve
 
 // followUplink keeps the responder's snapshot of the uplink current: on
 // every event it re-reads the interface. When the interface is gone (or its
-// name now belongs to a new one) it ends the incarnation.
-func (d *daemon) followUplink(ctx context.Context, end func(), ifindex int, events <-chan struct{}, changed func()) {
+// name now belongs to a new one) it ends the incarnation, and so does a
+// reload that names another uplink; other reloads it passes on to the
+// socket's groups and the gateway keeper.
+func (d *daemon) followUplink(ctx context.Context, end func(), name string, ifindex int, sock *packetSocket, keeper *gatewayKeeper, events <-chan struct{}) {
 	defer end()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-d.reloaded:
+			cfg := d.cfg.Load()
+			if cfg.iface != name {
+				infof("uplink: now %s instead of %s", cfg.iface, name)
+				return
+			}
+			groups, all := solicitedNodeGroups(cfg.ranges)
+			if err := sock.setGroups(ifindex, groups, all); err != nil {
+				warnf("reload: %v", err)
+			}
+			keeper.reconfigure(cfg)
+			continue
 		case _, ok := <-events:
 			if !ok {
 				return
 			}
 		}
-		if ifi, err := net.InterfaceByName(d.cfg.iface); err != nil || ifi.Index != ifindex {
-			infof("uplink: %s is gone; waiting for it to come back", d.cfg.iface)
+		if ifi, err := net.InterfaceByName(name); err != nil || ifi.Index != ifindex {
+			infof("uplink: %s is gone; waiting for it to come back", name)
 			return
 		}
 		u, err := readUplink(ifindex)
@@ -180,7 +208,26 @@ func (d *daemon) followUplink(ctx context.Context, end func(), ifindex int, even
 			infof("uplink: MAC changed from %v to %v", old.MAC, u.MAC)
 		}
 		d.r.link.Store(u)
-		changed()
+		keeper.notify()
+	}
+}
+
+// reload re-reads the command line and the configuration file. A bad one
+// changes nothing; a good one takes effect without dropping the gateway's
+// pin or the counters.
+func (d *daemon) reload() {
+	cfg, err := parseArgs(os.Args[1:], os.Getenv, io.Discard)
+	if err != nil {
+		warnf("reload: %v; keeping the running configuration", err)
+		return
+	}
+	setLogLevel(cfg.level)
+	d.r.configure(cfg)
+	d.cfg.Store(cfg)
+	infof("reload: answering for %v", cfg.ranges)
+	select {
+	case d.reloaded <- struct{}{}:
+	default:
 	}
 }
 
