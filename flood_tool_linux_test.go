@@ -30,6 +30,7 @@ var (
 	floodRate  = flag.Int("rate", 0, "solicitations per second, 0 for as fast as possible")
 	floodWait  = flag.Duration("wait", 2*time.Second, "how long to wait for answers after the last send")
 	floodSrc   = flag.String("src", "fe80::ff:fe00:1", "IPv6 source of the solicitations")
+	floodFirst = flag.Int("first", 1, "the first target is this far into -range")
 )
 
 func TestFloodTool(t *testing.T) {
@@ -50,13 +51,13 @@ func TestFloodTool(t *testing.T) {
 	n := *floodCount
 	target := func(i int) netip.Addr {
 		a := prefix.Addr().As16()
-		v := uint32(i + 1)
+		v := uint32(i + *floodFirst)
 		a[12], a[13], a[14], a[15] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
 		return netip.AddrFrom16(a)
 	}
 	index := func(a netip.Addr) int {
 		b := a.As16()
-		return int(uint32(b[12])<<24|uint32(b[13])<<16|uint32(b[14])<<8|uint32(b[15])) - 1
+		return int(uint32(b[12])<<24|uint32(b[13])<<16|uint32(b[14])<<8|uint32(b[15])) - *floodFirst
 	}
 	sent := make([]time.Time, n)
 	seen := make([]time.Duration, n) // 0 until answered
