@@ -51,13 +51,8 @@ func appendGatewayNS(b []byte, self mac, src, gw netip.Addr) []byte {
 // link-local address used.
 func solicitSources(u *uplink, announce []netip.Addr) []netip.Addr {
 	srcs := append([]netip.Addr(nil), announce...)
-	for _, a := range u.Addrs {
-		if a.IsGlobalUnicast() && !a.IsLinkLocalUnicast() {
-			if !slices.Contains(srcs, a) {
-				srcs = append(srcs, a)
-			}
-			break
-		}
+	if len(u.Global) > 0 && !slices.Contains(srcs, u.Global[0]) {
+		srcs = append(srcs, u.Global[0])
 	}
 	if len(srcs) == 0 && u.LinkLocal.IsValid() {
 		srcs = append(srcs, u.LinkLocal)

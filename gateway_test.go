@@ -116,9 +116,10 @@ func TestSolicitSources(t *testing.T) {
 		announce []netip.Addr
 		want     []netip.Addr
 	}{
-		{"announced first, then the first global", &uplink{Addrs: []netip.Addr{ll, gua1, gua2}, LinkLocal: ll},
+		{"announced first, then the first global", &uplink{Addrs: []netip.Addr{ll, gua1, gua2}, LinkLocal: ll, Global: []netip.Addr{gua1, gua2}},
 			[]netip.Addr{ann1, ann2}, []netip.Addr{ann1, ann2, gua1}},
-		{"the first global alone", &uplink{Addrs: []netip.Addr{ll, gua2, gua1}, LinkLocal: ll}, nil, []netip.Addr{gua2}},
+		{"the first global alone", &uplink{Addrs: []netip.Addr{ll, gua2, gua1}, LinkLocal: ll, Global: []netip.Addr{gua2, gua1}}, nil, []netip.Addr{gua2}},
+		{"an announced global once", &uplink{Addrs: []netip.Addr{ll, ann1}, LinkLocal: ll, Global: []netip.Addr{ann1}}, []netip.Addr{ann1}, []netip.Addr{ann1}},
 		{"announced, no global", &uplink{Addrs: []netip.Addr{ll}, LinkLocal: ll}, []netip.Addr{ann1}, []netip.Addr{ann1}},
 		{"link-local only when there is nothing else", &uplink{Addrs: []netip.Addr{ll}, LinkLocal: ll}, nil, []netip.Addr{ll}},
 		{"multicast and loopback are not global", &uplink{Addrs: []netip.Addr{a("ff02::1"), a("::1"), ll}, LinkLocal: ll}, nil, []netip.Addr{ll}},

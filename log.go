@@ -5,7 +5,6 @@ package main
 
 import (
 	"fmt"
-	"log"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -42,10 +41,8 @@ func parseLevel(s string) (logLevel, error) {
 	return 0, fmt.Errorf("unknown log level %q (want debug, info, warn or error)", s)
 }
 
-var (
-	logThreshold atomic.Int32 // a logLevel; a reload may change it
-	logger       = log.New(os.Stderr, "", 0)
-)
+// logThreshold is a logLevel; a reload may change it.
+var logThreshold atomic.Int32
 
 func init() { setLogLevel(levelInfo) }
 
@@ -55,7 +52,8 @@ func logEnabled(l logLevel) bool { return int32(l) >= logThreshold.Load() }
 
 func logf(l logLevel, format string, args ...any) {
 	if logEnabled(l) {
-		logger.Printf(levelNames[l]+": "+format, args...)
+		// One write per line, so lines from goroutines never interleave.
+		os.Stderr.Write(fmt.Appendf(nil, levelNames[l]+": "+format+"\n", args...))
 	}
 }
 

@@ -160,6 +160,57 @@ func (c *rtnlConn) request(build func(b []byte, seq uint32) []byte) ([]nlMsg, er
 	}
 }
 
+// links dumps the kernel's network interfaces.
+func (c *rtnlConn) links() ([]link, error) {
+	msgs, err := c.request(func(b []byte, seq uint32) []byte {
+		return appendDump(b, rtmGetLink, seq, ifinfomsgLen, 0)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dumping links: %w", err)
+	}
+	var links []link
+	for _, m := range msgs {
+		if m.Type != rtmNewLink {
+			continue
+		}
+		if l, err := parseLink(m.Data); err == nil {
+			links = append(links, l)
+		}
+	}
+	return links, nil
+}
+
+// linkByName finds an interface by name; ok is false when there is none.
+func (c *rtnlConn) linkByName(name string) (l link, ok bool, err error) {
+	links, err := c.links()
+	for _, l := range links {
+		if l.Name == name {
+			return l, true, nil
+		}
+	}
+	return l, false, err
+}
+
+// addrs dumps the IPv6 addresses of the interface index.
+func (c *rtnlConn) addrs(index int) ([]ifAddr, error) {
+	msgs, err := c.request(func(b []byte, seq uint32) []byte {
+		return appendDump(b, rtmGetAddr, seq, ifaddrmsgLen, afInet6)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dumping addresses: %w", err)
+	}
+	var addrs []ifAddr
+	for _, m := range msgs {
+		if m.Type != rtmNewAddr {
+			continue
+		}
+		if a, err := parseAddr(m.Data); err == nil && a.Index == index {
+			addrs = append(addrs, a)
+		}
+	}
+	return addrs, nil
+}
+
 // routes dumps the kernel's IPv6 routes.
 func (c *rtnlConn) routes() ([]route, error) {
 	msgs, err := c.request(appendRouteDump)

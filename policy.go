@@ -83,7 +83,8 @@ const (
 type uplink struct {
 	MAC       mac
 	Addrs     []netip.Addr // the interface's own addresses; the kernel answers for these
-	LinkLocal netip.Addr   // first link-local address, if any
+	LinkLocal netip.Addr   // first usable link-local address, if any
+	Global    []netip.Addr // usable global addresses, to solicit from
 }
 
 func (u *uplink) owns(a netip.Addr) bool {

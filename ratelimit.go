@@ -31,12 +31,13 @@ func (b *bucket) take(now int64, rate, burst int64) bool {
 }
 
 // targetSlots is how many targets the per-target budget follows at once.
-// Targets share a slot by hash; a new target takes the slot over, so the
-// memory stays fixed however many targets a flood names.
-const targetSlots = 1024
+// Targets share a slot by hash; a new target takes the slot over (and so
+// starts with a full bucket: a collision errs on the side of answering), so
+// the memory stays fixed, 6 kB, however many targets a flood names.
+const targetSlots = 256
 
 type targetBucket struct {
-	target netip.Addr
+	key uint64 // FNV-1a of the target
 	bucket
 }
 
@@ -52,13 +53,13 @@ type naBudget struct {
 func (b *naBudget) allow(target netip.Addr, now int64) bool {
 	if b.perTarget > 0 {
 		a := target.As16()
-		h := uint32(2166136261) // FNV-1a over the low 8 bytes
-		for _, v := range a[8:] {
-			h = (h ^ uint32(v)) * 16777619
+		h := uint64(14695981039346656037) // FNV-1a
+		for _, v := range a {
+			h = (h ^ uint64(v)) * 1099511628211
 		}
 		s := &b.targets[h%targetSlots]
-		if s.target != target {
-			*s = targetBucket{target: target}
+		if s.key != h {
+			*s = targetBucket{key: h}
 		}
 		if !s.take(now, b.perTarget, b.perTarget) {
 			return false

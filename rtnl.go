@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"strings"
 	"syscall"
 )
 
@@ -290,4 +291,98 @@ func nudString(s uint16) string {
 		}
 	}
 	return "NONE"
+}
+
+// Links and addresses (linux/if_link.h, linux/if_addr.h).
+const (
+	rtmNewLink     = 16 // RTM_NEWLINK
+	rtmGetLink     = 18 // RTM_GETLINK
+	rtmNewAddr     = 20 // RTM_NEWADDR
+	rtmGetAddr     = 22 // RTM_GETADDR
+	ifinfomsgLen   = 16 // struct ifinfomsg
+	ifaddrmsgLen   = 8  // struct ifaddrmsg
+	iflaAddress    = 1  // IFLA_ADDRESS
+	iflaIfname     = 3  // IFLA_IFNAME
+	ifaAddress     = 1  // IFA_ADDRESS
+	ifaLocal       = 2  // IFA_LOCAL
+	ifaFlags       = 8  // IFA_FLAGS
+	ifaFDadFailed  = 0x08
+	ifaFDeprecated = 0x20
+	ifaFTentative  = 0x40
+)
+
+// link is what we read of an RTM_NEWLINK message.
+type link struct {
+	Index int
+	Name  string
+	MAC   mac
+}
+
+// ifAddr is what we read of an RTM_NEWADDR message.
+type ifAddr struct {
+	Index int
+	Addr  netip.Addr
+	Flags uint32
+}
+
+// usable says whether the address may be a source: not tentative, not
+// deprecated, not failed DAD.
+func (a ifAddr) usable() bool {
+	return a.Flags&(ifaFTentative|ifaFDeprecated|ifaFDadFailed) == 0
+}
+
+// appendDump appends a dump request of type typ with a zeroed header of
+// hdrLen bytes whose first byte, the family, is family.
+func appendDump(b []byte, typ uint16, seq uint32, hdrLen int, family byte) []byte {
+	start := len(b)
+	b = appendNlmsg(b, typ, nlmFRequest|nlmFDump, seq)
+	hdr := make([]byte, hdrLen)
+	hdr[0] = family
+	return finishNlmsg(append(b, hdr...), start)
+}
+
+// parseLink reads a link message.
+func parseLink(data []byte) (link, error) {
+	if len(data) < ifinfomsgLen {
+		return link{}, errNetlinkShort
+	}
+	// struct ifinfomsg: family, pad, type (u16), index (s32), flags, change.
+	l := link{Index: int(int32(ne.Uint32(data[4:])))}
+	err := parseAttrs(data[ifinfomsgLen:], func(typ uint16, v []byte) {
+		switch {
+		case typ == iflaAddress && len(v) == 6:
+			l.MAC = mac(v)
+		case typ == iflaIfname:
+			name, _, _ := strings.Cut(string(v), "\x00")
+			l.Name = name
+		}
+	})
+	return l, err
+}
+
+// parseAddr reads an IPv6 address message.
+func parseAddr(data []byte) (ifAddr, error) {
+	if len(data) < ifaddrmsgLen {
+		return ifAddr{}, errNetlinkShort
+	}
+	// struct ifaddrmsg: family, prefixlen, flags, scope, index (u32).
+	if data[0] != afInet6 {
+		return ifAddr{}, errors.New("netlink: not an IPv6 address")
+	}
+	a := ifAddr{Index: int(ne.Uint32(data[4:])), Flags: uint32(data[2])}
+	var local netip.Addr
+	err := parseAttrs(data[ifaddrmsgLen:], func(typ uint16, v []byte) {
+		switch {
+		case typ == ifaAddress && len(v) == 16:
+			a.Addr = netip.AddrFrom16([16]byte(v))
+		case typ == ifaLocal && len(v) == 16:
+			local = netip.AddrFrom16([16]byte(v))
+		case typ == ifaFlags && len(v) == 4:
+			a.Flags = ne.Uint32(v)
+		}
+	})
+	if local.IsValid() {
+		a.Addr = local // on point-to-point links IFA_ADDRESS is the peer
+	}
+	return a, err
 }

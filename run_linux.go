@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"sync"
@@ -100,8 +99,11 @@ func (d *daemon) run(ctx context.Context) error {
 	waiting := false
 	for ctx.Err() == nil {
 		name := d.cfg.Load().iface
-		ifi, err := net.InterfaceByName(name)
+		l, ok, err := nl.linkByName(name)
 		if err != nil {
+			warnf("uplink: %v", err)
+		}
+		if !ok {
 			if !waiting {
 				warnf("uplink: %s does not exist; waiting for it", name)
 				waiting = true
@@ -117,7 +119,7 @@ func (d *daemon) run(ctx context.Context) error {
 			continue
 		}
 		waiting = false
-		if err := d.serveUplink(ctx, name, ifi.Index, nl, events); err != nil {
+		if err := d.serveUplink(ctx, name, l.Index, nl, events); err != nil {
 			return err
 		}
 	}
@@ -130,7 +132,7 @@ func (d *daemon) serveUplink(ctx context.Context, name string, ifindex int, nl *
 	cfg := d.cfg.Load()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	u, err := readUplink(ifindex)
+	u, err := readUplink(nl, ifindex)
 	if err != nil {
 		return nil // gone already; the caller waits for it again
 	}
@@ -154,7 +156,7 @@ func (d *daemon) serveUplink(ctx context.Context, name string, ifindex int, nl *
 	}()
 	go func() {
 		defer wg.Done()
-		d.followUplink(ctx, cancel, name, ifindex, sock, keeper, events)
+		d.followUplink(ctx, cancel, name, ifindex, nl, sock, keeper, events)
 		sock.Close()
 	}()
 	how := fmt.Sprintf("%d solicited-node groups", len(groups))
@@ -173,7 +175,7 @@ func (d *daemon) serveUplink(ctx context.Context, name string, ifindex int, nl *
 // name now belongs to a new one) it ends the incarnation, and so does a
 // reload that names another uplink; other reloads it passes on to the
 // socket's groups and the gateway keeper.
-func (d *daemon) followUplink(ctx context.Context, end func(), name string, ifindex int, sock *packetSocket, keeper *gatewayKeeper, events <-chan struct{}) {
+func (d *daemon) followUplink(ctx context.Context, end func(), name string, ifindex int, nl *rtnlConn, sock *packetSocket, keeper *gatewayKeeper, events <-chan struct{}) {
 	defer end()
 	for {
 		select {
@@ -196,11 +198,11 @@ func (d *daemon) followUplink(ctx context.Context, end func(), name string, ifin
 				return
 			}
 		}
-		if ifi, err := net.InterfaceByName(name); err != nil || ifi.Index != ifindex {
+		if l, ok, err := nl.linkByName(name); err == nil && (!ok || l.Index != ifindex) {
 			infof("uplink: %s is gone; waiting for it to come back", name)
 			return
 		}
-		u, err := readUplink(ifindex)
+		u, err := readUplink(nl, ifindex)
 		if err != nil {
 			continue
 		}

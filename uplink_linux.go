@@ -1,37 +1,43 @@
 package main
 
-// The uplink's state as the kernel reports it, kept current from
-// rtnetlink events.
+// The uplink's state as the kernel reports it, read over rtnetlink.
 
 import (
 	"fmt"
-	"net"
-	"net/netip"
 
 	"golang.org/x/sys/unix"
 )
 
 // readUplink reads the interface's MAC and IPv6 addresses.
-func readUplink(index int) (*uplink, error) {
-	ifi, err := net.InterfaceByIndex(index)
+func readUplink(nl *rtnlConn, index int) (*uplink, error) {
+	links, err := nl.links()
 	if err != nil {
 		return nil, err
 	}
-	addrs, err := ifi.Addrs()
-	if err != nil {
-		return nil, fmt.Errorf("reading addresses of %s: %w", ifi.Name, err)
-	}
 	u := &uplink{}
-	copy(u.MAC[:], ifi.HardwareAddr)
-	for _, a := range addrs {
-		ipn, ok := a.(*net.IPNet)
-		if !ok || ipn.IP.To4() != nil {
-			continue
+	found := false
+	for _, l := range links {
+		if l.Index == index {
+			u.MAC, found = l.MAC, true
 		}
-		ip, _ := netip.AddrFromSlice(ipn.IP)
-		u.Addrs = append(u.Addrs, ip)
-		if ip.IsLinkLocalUnicast() && !u.LinkLocal.IsValid() {
-			u.LinkLocal = ip
+	}
+	if !found {
+		return nil, fmt.Errorf("interface %d is gone", index)
+	}
+	addrs, err := nl.addrs(index)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range addrs {
+		u.Addrs = append(u.Addrs, a.Addr)
+		if a.usable() {
+			if a.Addr.IsLinkLocalUnicast() {
+				if !u.LinkLocal.IsValid() {
+					u.LinkLocal = a.Addr
+				}
+			} else if a.Addr.IsGlobalUnicast() {
+				u.Global = append(u.Global, a.Addr)
+			}
 		}
 	}
 	return u, nil
