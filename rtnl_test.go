@@ -907,6 +907,10 @@ func FuzzParseNetlink(f *testing.F) {
 				t.Fatalf("parseNetlink(%x): %d bytes of data in %d", b, len(m.Data), len(b))
 			}
 			_ = nlError(m.Data)
+			_, _ = parseLink(m.Data)
+			if a, err := parseAddr(m.Data); err == nil && a.Addr.IsValid() && !a.Addr.Is6() {
+				t.Fatalf("parseAddr(%x) = %+v", m.Data, a)
+			}
 			if r, err := parseRoute(m.Data); err == nil && (r.Dst.Bits() < 0 || r.Dst.Bits() > 128) {
 				t.Fatalf("parseRoute(%x) = %+v", m.Data, r)
 			}
