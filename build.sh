@@ -1,9 +1,39 @@
 #!/usr/bin/env bash
-# Builds the static, stripped ndpresponder binary for this machine, with the
-# version stamped in, and prints its size.
+# Builds static, stripped ndpresponder binaries (CGO_ENABLED=0, -trimpath,
+# -s -w, no build ID) with the version stamped in.
+#   ./build.sh        this machine's, as ./ndpresponder, and prints its size
+#   ./build.sh all    every platform into dist/, named by platform, with
+#                     dist/SHA256SUMS and a size table; two builds of one
+#                     commit are byte-identical
 set -euo pipefail
 cd "$(dirname "$0")"
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 version=$(git describe --tags --always --dirty 2>/dev/null || echo devel)
-CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags="-s -w -X main.version=$version" -o ndpresponder .
-printf 'ndpresponder %s: %s bytes\n' "$version" "$(stat -c %s ndpresponder)"
+build() { # build OUTPUT [ENV...]
+	local out=$1
+	shift
+	env CGO_ENABLED=0 "$@" go build -trimpath -buildvcs=false \
+		-ldflags="-s -w -buildid= -X main.version=$version" -o "$out" .
+}
+
+if [ "${1:-}" != all ]; then
+	build ndpresponder
+	printf 'ndpresponder %s: %s bytes\n' "$version" "$(stat -c %s ndpresponder)"
+	exit 0
+fi
+
+# GOARCH[/GOARM]; the MIPS builds use soft float, as router SoCs have no FPU.
+platforms="amd64 386 arm64 arm/5 arm/6 arm/7 mips mipsle mips64 mips64le riscv64 ppc64le"
+rm -rf dist
+mkdir dist
+for p in $platforms; do
+	arch=${p%/*} arm=
+	[ "$p" = "$arch" ] || arm=${p#*/}
+	build "dist/ndpresponder-linux-$arch${arm:+v$arm}" GOOS=linux GOARCH="$arch" GOARM="${arm:-7}" \
+		GOMIPS=softfloat GOMIPS64=softfloat
+done
+(cd dist && sha256sum ndpresponder-linux-* >SHA256SUMS)
+printf '%-32s %10s\n' "ndpresponder $version" bytes
+for f in dist/ndpresponder-linux-*; do
+	printf '%-32s %10s\n' "${f#dist/}" "$(stat -c %s "$f")"
+done

@@ -1,4 +1,4 @@
-//go:build floodtool
+//go:build floodtool && !nonetns
 
 package main
 

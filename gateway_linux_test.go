@@ -1,3 +1,5 @@
+//go:build !nonetns
+
 package main
 
 // End-to-end tests of the gateway keeper and the announcements, in the test

@@ -1,3 +1,5 @@
+//go:build !nonetns
+
 package main
 
 // The uplink comes and goes: the daemon waits on rtnetlink events without

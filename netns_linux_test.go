@@ -1,3 +1,5 @@
+//go:build !nonetns
+
 package main
 
 // A test network of namespaces, veth pairs and bridges, with the real

@@ -1,3 +1,5 @@
+//go:build !nonetns
+
 package main
 
 // What an operator sees and controls: counters on SIGUSR1, the -from guard.

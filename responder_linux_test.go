@@ -1,3 +1,5 @@
+//go:build !nonetns
+
 package main
 
 // End-to-end tests of the static responder in the test network: the
