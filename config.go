@@ -32,7 +32,8 @@ type config struct {
 	pinGateway bool
 	keepalive  time.Duration
 
-	file string // the configuration file, re-read on SIGHUP
+	file      string // the configuration file, re-read on SIGHUP
+	checkOnly bool   // -check-config: check, say so, and exit
 }
 
 // checkIfaceName refuses what cannot be a Linux interface name
@@ -131,6 +132,7 @@ type options struct {
 	level       string
 	file        string
 	showVersion bool
+	checkOnly   bool
 }
 
 func newOptions(getenv func(string) string, out io.Writer) *options {
@@ -163,6 +165,7 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 	fs.DurationVar(&cfg.keepalive, "keepalive", 0, "solicit the gateway every `interval` from our addresses, following a MAC change (0: off)")
 	fs.StringVar(&o.file, "c", "", "read options from `file`, one per line (\"n 2001:db8::/112\"), # comments; SIGHUP re-reads it")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
+	fs.BoolVar(&o.checkOnly, "check-config", false, "check the command line and configuration file, and exit (status 0: good)")
 	return o
 }
 
@@ -194,8 +197,8 @@ func (o *options) parseFile(name string) error {
 			return fmt.Errorf("%s:%d: %v", name, i+1, err)
 		case o.file != name:
 			return fmt.Errorf("%s:%d: -c in a configuration file", name, i+1)
-		case o.showVersion:
-			return fmt.Errorf("%s:%d: -version in a configuration file", name, i+1)
+		case o.showVersion, o.checkOnly:
+			return fmt.Errorf("%s:%d: %s in a configuration file", name, i+1, arg)
 		}
 	}
 	return nil
@@ -237,7 +240,7 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 // finish checks the options as a whole and completes the config.
 func (o *options) finish() (*config, error) {
 	cfg, ranges, announce := o.cfg, o.ranges, o.announce
-	cfg.file = o.file
+	cfg.file, cfg.checkOnly = o.file, o.checkOnly
 	var err error
 	if cfg.level, err = parseLevel(o.level); err != nil {
 		return nil, err

@@ -25,6 +25,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ndpresponder:", err)
 		os.Exit(2)
 	}
+	if cfg.checkOnly {
+		fmt.Println("ndpresponder: configuration ok")
+		os.Exit(0)
+	}
 	setLogLevel(cfg.level)
 	d, err := setup(cfg)
 	if err != nil {

@@ -10,8 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 [ "$(id -u)" = 0 ] || { echo "compare.sh: run as root" >&2; exit 1; }
-command -v ndppd >/dev/null && command -v npd6 >/dev/null ||
-	{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ndppd npd6 >/dev/null; }
+if ! command -v ndppd >/dev/null || ! command -v npd6 >/dev/null; then
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ndppd npd6 >/dev/null
+fi
 BURST=${BURST:-10000}
 FLOOD_RANGE=2001:db8:1:2:646f:636b::/96
 

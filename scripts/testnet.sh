@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the addresses are for the scripts that source this
 # The test network of demo.sh and the benchmarks, in network namespaces:
 #
 #   rt (router) rt0 -- hv-rt [hvbr in hv, the hypervisor] hv-vps -- eth0 (vps) br0 -- eth0 (c1)
