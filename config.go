@@ -34,6 +34,9 @@ type config struct {
 
 	file      string // the configuration file, re-read on SIGHUP
 	checkOnly bool   // -check-config: check, say so, and exit
+
+	check       bool          // -check: the self-check
+	checkListen time.Duration // how long -check listens for solicitations
 }
 
 // checkIfaceName refuses what cannot be a Linux interface name
@@ -166,6 +169,8 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 	fs.StringVar(&o.file, "c", "", "read options from `file`, one per line (\"n 2001:db8::/112\"), # comments; SIGHUP re-reads it")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.BoolVar(&o.checkOnly, "check-config", false, "check the command line and configuration file, and exit (status 0: good)")
+	fs.BoolVar(&cfg.check, "check", false, "check this host's setup, one line per finding with what to do, and exit (status 0: nothing wrong)")
+	fs.DurationVar(&cfg.checkListen, "check-listen", 5*time.Second, "how long -check listens for the router's solicitations")
 	return o
 }
 
@@ -248,7 +253,7 @@ func (o *options) finish() (*config, error) {
 	if cfg.iface == "" {
 		return nil, errors.New("no uplink: -i IFACE is required")
 	}
-	if len(ranges) == 0 {
+	if len(ranges) == 0 && !cfg.check {
 		return nil, errors.New("no range to answer for: -n PREFIX is required")
 	}
 	for _, p := range ranges {

@@ -29,6 +29,12 @@ func main() {
 		fmt.Println("ndpresponder: configuration ok")
 		os.Exit(0)
 	}
+	if cfg.check {
+		if !runCheck(cfg, os.Stdout) {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	setLogLevel(cfg.level)
 	d, err := setup(cfg)
 	if err != nil {

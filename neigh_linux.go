@@ -211,6 +211,20 @@ func (c *rtnlConn) addrs(index int) ([]ifAddr, error) {
 	return addrs, nil
 }
 
+// routeTo asks the kernel which route it would use to reach dst.
+func (c *rtnlConn) routeTo(dst netip.Addr) (route, error) {
+	msgs, err := c.request(func(b []byte, seq uint32) []byte { return appendRouteGet(b, seq, dst) })
+	if err != nil {
+		return route{}, fmt.Errorf("route to %v: %w", dst, err)
+	}
+	for _, m := range msgs {
+		if m.Type == rtmNewRoute {
+			return parseRoute(m.Data)
+		}
+	}
+	return route{}, fmt.Errorf("route to %v: no answer", dst)
+}
+
 // routes dumps the kernel's IPv6 routes.
 func (c *rtnlConn) routes() ([]route, error) {
 	msgs, err := c.request(appendRouteDump)

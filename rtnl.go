@@ -386,3 +386,15 @@ func parseAddr(data []byte) (ifAddr, error) {
 	}
 	return a, err
 }
+
+// appendRouteGet appends a request for the route the kernel would use to
+// reach dst.
+func appendRouteGet(b []byte, seq uint32, dst netip.Addr) []byte {
+	start := len(b)
+	b = appendNlmsg(b, rtmGetRoute, nlmFRequest, seq)
+	var rtm [rtmsgLen]byte
+	rtm[0], rtm[1] = afInet6, 128
+	b = append(b, rtm[:]...)
+	a := dst.As16()
+	return finishNlmsg(appendAttr(b, rtaDst, a[:]), start)
+}

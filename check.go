@@ -1,0 +1,157 @@
+package main
+
+// ndpresponder -check: a self-check for the person installing it. The
+// facts are gathered by check_linux.go; what they mean, and what to do
+// about them, is decided here in plain Go.
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+)
+
+// checkFacts is what -check found on this host.
+type checkFacts struct {
+	Iface        string
+	IfaceExists  bool
+	IfaceErr     error
+	Forwarding   bool // net.ipv6.conf.all.forwarding
+	ProxyNDP     bool // net.ipv6.conf.{all,IFACE}.proxy_ndp
+	Routes       []rangeRoute
+	Gateway      netip.Addr
+	GatewayState string // as ip(8) prints it; "" when there is no entry
+	GatewayMAC   mac
+	SolicitFrom  netip.Addr // the global source our NS to the gateway used
+	GatewayNA    bool       // the gateway answered that NS
+	GatewayNAMAC mac
+	Heard        []heardNS // solicitations for the ranges seen while listening
+	ListenFor    string
+}
+
+// rangeRoute is where traffic to a range leaves by.
+type rangeRoute struct {
+	Range  netip.Prefix
+	Sample netip.Addr
+	Iface  string // "" when there is no route
+}
+
+// heardNS is one solicitation for a target in a range.
+type heardNS struct {
+	Src, Target netip.Addr
+}
+
+type finding struct {
+	ok   bool
+	text string
+}
+
+// checkFindings turns the facts into one finding per line.
+func checkFindings(f *checkFacts) []finding {
+	var out []finding
+	add := func(ok bool, format string, args ...any) {
+		out = append(out, finding{ok, fmt.Sprintf(format, args...)})
+	}
+	if !f.IfaceExists {
+		add(false, "uplink %s: %v; give the uplink with -i", f.Iface, f.IfaceErr)
+		return out
+	}
+	add(true, "uplink %s exists", f.Iface)
+	if f.Forwarding {
+		add(true, "IPv6 forwarding is on")
+	} else {
+		add(false, "IPv6 forwarding is off, so nothing reaches the containers: sysctl -w net.ipv6.conf.all.forwarding=1 (and accept_ra=2 on %s if it takes router advertisements)", f.Iface)
+	}
+	if f.ProxyNDP {
+		add(false, "the kernel's proxy_ndp is on for %s: it answers too, from link-local; turn it off (sysctl -w net.ipv6.conf.all.proxy_ndp=0 net.ipv6.conf.%s.proxy_ndp=0)", f.Iface, f.Iface)
+	} else {
+		add(true, "proxy_ndp is off")
+	}
+	for _, r := range f.Routes {
+		switch r.Iface {
+		case "":
+			add(false, "range %v: no route for %v; route the range to the containers' bridge (ip -6 route add %v dev BRIDGE)", r.Range, r.Sample, r.Range)
+		case f.Iface:
+			add(false, "range %v: %v leaves by the uplink %s, so answered traffic would go back out; route the range to the containers' bridge", r.Range, r.Sample, f.Iface)
+		default:
+			add(true, "range %v leaves by %s", r.Range, r.Iface)
+		}
+	}
+	switch {
+	case !f.Gateway.IsValid():
+		add(false, "no IPv6 default route through %s; containers cannot reach out (ip -6 route add default via GATEWAY dev %s)", f.Iface, f.Iface)
+	case f.GatewayState == "" || f.GatewayState == "FAILED" || f.GatewayState == "INCOMPLETE":
+		add(false, "gateway %v: the kernel cannot resolve it (%s); its NS from link-local is probably filtered: keep -pin-gateway on (the default)", f.Gateway, orNone(f.GatewayState))
+	default:
+		add(true, "gateway %v is at %v (%s)", f.Gateway, f.GatewayMAC, f.GatewayState)
+	}
+	if f.Gateway.IsValid() {
+		switch {
+		case !f.SolicitFrom.IsValid():
+			add(false, "%s has no usable global address to solicit the gateway from; the gateway cannot be pinned or kept alive", f.Iface)
+		case f.GatewayNA:
+			add(true, "the gateway answers an NS from %v (it is at %v)", f.SolicitFrom, f.GatewayNAMAC)
+		default:
+			add(false, "the gateway did not answer an NS from %v; check the uplink's address and the provider's filter", f.SolicitFrom)
+		}
+	}
+	if len(f.Heard) == 0 {
+		add(false, "no solicitation for the ranges arrived in %s; if the router never asks, it may need -a to announce each address", f.ListenFor)
+	}
+	linkLocal := false
+	for _, h := range f.Heard {
+		linkLocal = linkLocal || h.Src.IsLinkLocalUnicast()
+	}
+	if len(f.Heard) > 0 {
+		srcs := make([]string, 0, len(f.Heard))
+		for _, h := range f.Heard {
+			if s := h.Src.String(); !containsString(srcs, s) {
+				srcs = append(srcs, s)
+			}
+		}
+		add(true, "%d solicitation(s) for the ranges arrived, from %s", len(f.Heard), strings.Join(srcs, ", "))
+		if linkLocal {
+			add(true, "the router solicits from link-local: a filter on link-local replies is likely, which is what -source target (the default) gets through")
+		}
+	}
+	return out
+}
+
+// lastAddr is the highest address of p, a sample unlikely to be one of
+// the host's own (those route locally).
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().As16()
+	for i := p.Bits(); i < 128; i++ {
+		a[i/8] |= 0x80 >> (i % 8)
+	}
+	return netip.AddrFrom16(a)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no entry"
+	}
+	return s
+}
+
+func containsString(l []string, s string) bool {
+	for _, v := range l {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// printFindings writes one line per finding and says whether all are ok.
+func printFindings(w io.Writer, fs []finding) bool {
+	good := true
+	for _, f := range fs {
+		mark := "ok     "
+		if !f.ok {
+			mark, good = "PROBLEM", false
+		}
+		fmt.Fprintf(w, "%s %s\n", mark, f.text)
+	}
+	return good
+}
