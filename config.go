@@ -25,8 +25,9 @@ type config struct {
 	level     logLevel
 	allowWide bool
 
-	rate       int64 // NAs per second, all targets; 0: unlimited
-	rateTarget int64 // NAs per second for one target; 0: unlimited
+	learn      []string // bridges whose neighbour tables say which addresses are alive
+	rate       int64    // NAs per second, all targets; 0: unlimited
+	rateTarget int64    // NAs per second for one target; 0: unlimited
 	from       []netip.Prefix
 	announce   []netip.Addr
 	pinGateway bool
@@ -162,6 +163,13 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 	fs.BoolVar(&cfg.allowWide, "allow-wide", false, "allow ranges wider than /64")
 	fs.Int64Var(&cfg.rate, "rate", 1000, "send at most `N` NAs per second in all (0: unlimited)")
 	fs.Int64Var(&cfg.rateTarget, "rate-target", 10, "send at most `N` NAs per second for one target (0: unlimited)")
+	fs.Func("learn", "answer only addresses the kernel sees alive on this bridge `interface` (inside -n ranges), repeatable", func(v string) error {
+		if err := checkIfaceName(v); err != nil {
+			return err
+		}
+		cfg.learn = append(cfg.learn, v)
+		return nil
+	})
 	fs.Var(&o.from, "from", "answer only solicitations from this IPv6 `prefix` (the gateway's, say), repeatable")
 	fs.Var(&o.announce, "a", "announce this `address` at start (inside a -n range), repeatable")
 	fs.BoolVar(&cfg.pinGateway, "pin-gateway", true, "pin the kernel's neighbour entry for the default gateway, and unpin it on exit")

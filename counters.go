@@ -17,6 +17,7 @@ type counters struct {
 	nasSeen    atomic.Uint64 // NAs that passed the socket filter
 	nsSent     atomic.Uint64 // our NS to the gateway
 	announced  atomic.Uint64 // our DAD-style NS for announced addresses
+	learned    atomic.Uint64 // live addresses learned from the bridges
 	gateway    atomic.Pointer[string]
 }
 
@@ -28,6 +29,9 @@ func (c *counters) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seen=%d answered=%d send-errors=%d na-seen=%d ns-sent=%d announced=%d",
 		c.seen.Load(), c.answered.Load(), c.sendErrors.Load(), c.nasSeen.Load(), c.nsSent.Load(), c.announced.Load())
+	if n := c.learned.Load(); n != 0 {
+		fmt.Fprintf(&b, " learned=%d", n)
+	}
 	if g := c.gateway.Load(); g != nil {
 		fmt.Fprintf(&b, " gateway=%s", *g)
 	}

@@ -23,6 +23,9 @@ type gatewayKeeper struct {
 	nas     chan neighborAdvertisement // from the packet loop
 	changed chan struct{}              // routes or addresses changed
 	reconf  chan *config               // a reload
+	live    chan struct{}              // the responder's live addresses changed
+	due     chan announceBatch         // the next round of announcements
+	liveSet map[netip.Addr]bool        // live addresses, announced and kept alive too
 
 	st        gatewayState
 	pinned    bool // the entry is ours
@@ -39,7 +42,33 @@ func newGatewayKeeper(ifindex int, cfg *config, r *responder, sock *packetSocket
 		nas:     make(chan neighborAdvertisement, 16),
 		changed: make(chan struct{}, 1),
 		reconf:  make(chan *config, 1),
+		live:    make(chan struct{}, 1),
+		due:     make(chan announceBatch, 16),
+		liveSet: map[netip.Addr]bool{},
 	}
+}
+
+// announceBatch is one round of announcements for some addresses.
+type announceBatch struct {
+	addrs []netip.Addr
+	round int
+}
+
+// announceLater schedules round b.round of b after its jittered delay.
+func (k *gatewayKeeper) announceLater(ctx context.Context, b announceBatch) {
+	if len(b.addrs) == 0 || b.round >= len(announceRounds) {
+		return
+	}
+	d := announceRounds[b.round]
+	if b.round > 0 {
+		d -= announceRounds[b.round-1]
+	}
+	time.AfterFunc(jitter(d), func() {
+		select {
+		case k.due <- b:
+		case <-ctx.Done():
+		}
+	})
 }
 
 // reconfigure hands the keeper a reloaded configuration; it never blocks,
@@ -81,12 +110,8 @@ func (k *gatewayKeeper) run(ctx context.Context) {
 	}
 	defer solicit.Stop()
 
-	round := 0
-	announce := time.NewTimer(jitter(announceRounds[0]))
-	if len(k.announce) == 0 {
-		announce.Stop()
-	}
-	defer announce.Stop()
+	k.announceLater(ctx, announceBatch{addrs: k.announce})
+	k.syncLive(ctx)
 
 	var (
 		ticker    *time.Ticker
@@ -125,13 +150,16 @@ func (k *gatewayKeeper) run(ctx context.Context) {
 				solicit.Reset(0)
 			}
 			k.ensurePin()
-			if !slices.Equal(k.announce, cfg.announce) {
-				k.announce = cfg.announce
-				if len(k.announce) > 0 {
-					round = 0
-					announce.Reset(jitter(announceRounds[0]))
+			var fresh []netip.Addr
+			for _, a := range cfg.announce {
+				if !slices.Contains(k.announce, a) {
+					fresh = append(fresh, a)
 				}
 			}
+			k.announce = cfg.announce
+			k.announceLater(ctx, announceBatch{addrs: fresh})
+		case <-k.live:
+			k.syncLive(ctx)
 		case <-k.changed:
 			if old := k.st.Addr; k.findGateway() && k.st.Addr != old && (k.pin || k.keepalive > 0) {
 				retry = time.Second
@@ -144,11 +172,10 @@ func (k *gatewayKeeper) run(ctx context.Context) {
 				solicit.Reset(retry)
 				retry = min(2*retry, time.Minute)
 			}
-		case <-announce.C:
-			k.announceAll()
-			if round++; round < len(announceRounds) {
-				announce.Reset(jitter(announceRounds[round] - announceRounds[round-1]))
-			}
+		case b := <-k.due:
+			k.announceAll(b.addrs)
+			b.round++
+			k.announceLater(ctx, b)
 		case now := <-keepalive:
 			if k.st.Addr.IsValid() {
 				k.solicit()
@@ -204,7 +231,7 @@ func (k *gatewayKeeper) onNA(na neighborAdvertisement) {
 		infof("gateway: %v is at %v", k.st.Addr, m)
 		// Addresses announced before the gateway was known still owe it
 		// their NS.
-		for _, a := range k.announce {
+		for _, a := range k.announced() {
 			k.send(appendGatewayNS(k.buf[:0], k.self(), a, k.st.Addr), &k.c.nsSent)
 		}
 	case changed:
@@ -303,15 +330,59 @@ func (k *gatewayKeeper) self() mac { return k.r.link.Load().MAC }
 
 // solicit sends an NS to the gateway from each of our sources.
 func (k *gatewayKeeper) solicit() {
-	for _, src := range solicitSources(k.r.link.Load(), k.announce) {
+	for _, src := range solicitSources(k.r.link.Load(), k.announced()) {
 		k.send(appendGatewayNS(k.buf[:0], k.self(), src, k.st.Addr), &k.c.nsSent)
 	}
 }
 
-// announceAll sends, for each announced address, the DAD-style NS and then
-// the NS from the address to the gateway.
-func (k *gatewayKeeper) announceAll() {
-	for _, a := range k.announce {
+// announced is every address we announce: those of -a, and the live ones.
+func (k *gatewayKeeper) announced() []netip.Addr {
+	all := slices.Clone(k.announce)
+	for a := range k.liveSet {
+		if !slices.Contains(all, a) {
+			all = append(all, a)
+		}
+	}
+	return all
+}
+
+// liveChanged tells the keeper the responder's live addresses changed; it
+// never blocks.
+func (k *gatewayKeeper) liveChanged() {
+	select {
+	case k.live <- struct{}{}:
+	default:
+	}
+}
+
+// syncLive takes the responder's live addresses: the new ones are
+// announced, the gone ones forgotten.
+func (k *gatewayKeeper) syncLive(ctx context.Context) {
+	now := k.r.live.Load()
+	var fresh []netip.Addr
+	for a := range k.liveSet {
+		if now == nil || !now.has(a) {
+			delete(k.liveSet, a)
+		}
+	}
+	if now != nil {
+		for a := range now.m {
+			if !k.liveSet[a] {
+				k.liveSet[a] = true
+				fresh = append(fresh, a)
+			}
+		}
+	}
+	if len(fresh) > 0 {
+		infof("announce: %d new live address(es), %v first", len(fresh), fresh[0])
+	}
+	k.announceLater(ctx, announceBatch{addrs: fresh})
+}
+
+// announceAll sends, for each address, the DAD-style NS and then the NS
+// from the address to the gateway.
+func (k *gatewayKeeper) announceAll(addrs []netip.Addr) {
+	for _, a := range addrs {
 		k.send(appendDADProbe(k.buf[:0], k.self(), a), &k.c.announced)
 		if k.st.Addr.IsValid() {
 			k.send(appendGatewayNS(k.buf[:0], k.self(), a, k.st.Addr), &k.c.nsSent)

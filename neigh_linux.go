@@ -285,3 +285,59 @@ func (c *rtnlConn) delNeigh(ifindex int, addr netip.Addr) error {
 	}
 	return nil
 }
+
+// next blocks until messages arrive and calls f for each one queued.
+// overrun reports that the kernel dropped messages (ENOBUFS): the caller
+// must read the whole state again.
+func (e *rtnlEvents) next(f func(nlMsg)) (overrun bool, err error) {
+	var rerr error
+	err = e.rc.Read(func(fd uintptr) bool {
+		got := false
+		for {
+			n, _, err := unix.Recvfrom(int(fd), e.buf, unix.MSG_DONTWAIT)
+			switch err {
+			case nil:
+				got = true
+				msgs, _ := parseNetlink(e.buf[:n])
+				for _, m := range msgs {
+					f(m)
+				}
+				continue
+			case unix.ENOBUFS:
+				got, overrun = true, true
+				continue
+			case unix.EAGAIN:
+				return got
+			}
+			rerr = err
+			return true
+		}
+	})
+	if err != nil {
+		return overrun, closedErr(err)
+	}
+	if rerr != nil {
+		return overrun, os.NewSyscallError("recvfrom", rerr)
+	}
+	return overrun, nil
+}
+
+// neighs dumps the kernel's IPv6 neighbour entries.
+func (c *rtnlConn) neighs() ([]neighEntry, error) {
+	msgs, err := c.request(func(b []byte, seq uint32) []byte {
+		return appendDump(b, rtmGetNeigh, seq, ndmsgLen, afInet6)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dumping neighbours: %w", err)
+	}
+	var out []neighEntry
+	for _, m := range msgs {
+		if m.Type != rtmNewNeigh {
+			continue
+		}
+		if e, err := parseNeigh(m.Data); err == nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}

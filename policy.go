@@ -36,6 +36,7 @@ const (
 	reasonNoSource
 	reasonSourceNotAllowed
 	reasonRateLimited
+	reasonNotLive
 	numReasons
 )
 
@@ -60,6 +61,7 @@ var reasonNames = [numReasons]string{
 	reasonNoSource:           "no-source-address",
 	reasonSourceNotAllowed:   "source-not-allowed",
 	reasonRateLimited:        "rate-limited",
+	reasonNotLive:            "not-live",
 }
 
 func (r reason) Error() string { return reasonNames[r] }
@@ -106,6 +108,15 @@ type answerPolicy struct {
 	flags      uint8      // NA flags
 	rate       int64      // NAs per second in all; 0: unlimited
 	rateTarget int64      // NAs per second for one target; 0: unlimited
+	liveOnly   bool       // answer only live addresses (-learn), inside the ranges
+}
+
+// liveAddrs is a snapshot of the addresses known alive behind the VPS.
+type liveAddrs struct{ m map[netip.Addr]struct{} }
+
+func (l *liveAddrs) has(a netip.Addr) bool {
+	_, ok := l.m[a]
+	return ok
 }
 
 // responder decides and builds answers. Only the packet loop calls answer;
@@ -113,6 +124,7 @@ type answerPolicy struct {
 type responder struct {
 	pol    atomic.Pointer[answerPolicy]
 	link   atomic.Pointer[uplink]
+	live   atomic.Pointer[liveAddrs] // nil until something is learned
 	budget naBudget
 	ns     neighborSolicitation // scratch, reused for every frame
 }
@@ -128,7 +140,8 @@ func newResponder(ranges []netip.Prefix, source sourceMode, fixed netip.Addr, ro
 // configure applies the answering part of cfg.
 func (r *responder) configure(cfg *config) {
 	p := &answerPolicy{ranges: cfg.ranges, from: cfg.from, source: cfg.source, fixed: cfg.fixed,
-		flags: naFlagSolicited | naFlagOverride, rate: cfg.rate, rateTarget: cfg.rateTarget}
+		flags: naFlagSolicited | naFlagOverride, rate: cfg.rate, rateTarget: cfg.rateTarget,
+		liveOnly: len(cfg.learn) > 0}
 	if cfg.router {
 		p.flags |= naFlagRouter
 	}
@@ -179,6 +192,11 @@ func (r *responder) answer(frame []byte, na *[naFrameLen]byte, now int64) reason
 	}
 	if !contains(p.ranges, ns.Target) {
 		return reasonOutOfRange
+	}
+	if p.liveOnly {
+		if l := r.live.Load(); l == nil || !l.has(ns.Target) {
+			return reasonNotLive
+		}
 	}
 	if !allowed(p.from, ns.Src) {
 		return reasonSourceNotAllowed

@@ -296,6 +296,7 @@ func nudString(s uint16) string {
 // Links and addresses (linux/if_link.h, linux/if_addr.h).
 const (
 	rtmNewLink     = 16 // RTM_NEWLINK
+	rtmDelLink     = 17 // RTM_DELLINK
 	rtmGetLink     = 18 // RTM_GETLINK
 	rtmNewAddr     = 20 // RTM_NEWADDR
 	rtmGetAddr     = 22 // RTM_GETADDR

@@ -13,10 +13,11 @@ import (
 )
 
 type daemon struct {
-	cfg      atomic.Pointer[config]
-	r        *responder
-	c        counters
-	reloaded chan struct{} // the configuration changed
+	cfg         atomic.Pointer[config]
+	r           *responder
+	c           counters
+	reloaded    chan struct{} // the configuration changed
+	liveChanged chan struct{} // the live addresses changed
 }
 
 // setup checks what must hold before anything starts. The uplink need not
@@ -25,7 +26,7 @@ func setup(cfg *config) (*daemon, error) {
 	if err := checkIfaceName(cfg.iface); err != nil {
 		return nil, err
 	}
-	d := &daemon{r: &responder{}, reloaded: make(chan struct{}, 1)}
+	d := &daemon{r: &responder{}, reloaded: make(chan struct{}, 1), liveChanged: make(chan struct{}, 1)}
 	d.r.configure(cfg)
 	d.cfg.Store(cfg)
 	return d, nil
@@ -78,6 +79,15 @@ func (d *daemon) run(ctx context.Context) error {
 		ev.Close()
 	}()
 	defer func() { infof("counters: %v", &d.c) }()
+	if len(d.cfg.Load().learn) > 0 {
+		learnCtx, stopLearning := context.WithCancel(ctx)
+		learned := make(chan struct{})
+		go func() {
+			defer close(learned)
+			d.learn(learnCtx)
+		}()
+		defer func() { stopLearning(); <-learned }()
+	}
 	usr1, hup := make(chan os.Signal, 1), make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -181,6 +191,9 @@ func (d *daemon) followUplink(ctx context.Context, end func(), name string, ifin
 		select {
 		case <-ctx.Done():
 			return
+		case <-d.liveChanged:
+			keeper.liveChanged()
+			continue
 		case <-d.reloaded:
 			cfg := d.cfg.Load()
 			if cfg.iface != name {

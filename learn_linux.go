@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// learn follows the kernel's neighbour tables of the -learn bridges until
+// ctx ends: a dump at start and after a lost event or a link change, then
+// RTM_NEWNEIGH and RTM_DELNEIGH events. Each change of the live addresses
+// goes to the responder, and a poke to the gateway keeper to announce.
+func (d *daemon) learn(ctx context.Context) {
+	ev, err := openRtnlEvents(unix.RTMGRP_NEIGH | unix.RTMGRP_LINK)
+	if err != nil {
+		errorf("learn: %v", err)
+		return
+	}
+	defer ev.Close()
+	go func() {
+		<-ctx.Done()
+		ev.Close()
+	}()
+	nl, err := openRtnl()
+	if err != nil {
+		errorf("learn: %v", err)
+		return
+	}
+	defer nl.Close()
+
+	var (
+		l       *learner
+		bridges map[int]bool
+		warned  uint64
+	)
+	publish := func() {
+		d.r.live.Store(l.snapshot())
+		d.c.learned.Store(uint64(len(l.addrs)))
+		if l.dropped > warned {
+			warnf("learn: %d live addresses, the most kept; %d more not answered", maxLearned, l.dropped)
+			warned = l.dropped
+		}
+		select {
+		case d.liveChanged <- struct{}{}:
+		default:
+		}
+	}
+	resync := func() {
+		cfg := d.cfg.Load()
+		links, err := nl.links()
+		if err != nil {
+			warnf("learn: %v", err)
+			return
+		}
+		bridges = map[int]bool{}
+		for _, lk := range links {
+			for _, name := range cfg.learn {
+				if lk.Name == name {
+					bridges[lk.Index] = true
+				}
+			}
+		}
+		entries, err := nl.neighs()
+		if err != nil {
+			warnf("learn: %v", err)
+			return
+		}
+		l = newLearner(cfg.ranges)
+		for _, e := range entries {
+			l.apply(e, false, bridges)
+		}
+		publish()
+	}
+	resync()
+	for {
+		changed, again := false, false
+		overrun, err := ev.next(func(m nlMsg) {
+			switch m.Type {
+			case rtmNewNeigh, rtmDelNeigh:
+				if e, err := parseNeigh(m.Data); err == nil && l.apply(e, m.Type == rtmDelNeigh, bridges) {
+					changed = true
+				}
+			case rtmNewLink, rtmDelLink:
+				again = true
+			}
+		})
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, os.ErrClosed) {
+				errorf("learn: following neighbours: %v", err)
+			}
+			return
+		}
+		switch {
+		case overrun || again:
+			resync()
+		case changed:
+			publish()
+		}
+	}
+}

@@ -1,0 +1,87 @@
+//go:build !nonetns
+
+package main
+
+// -learn: answer only the addresses the kernel sees alive on the bridge.
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+// addContainer plugs a new container namespace into the VPS's bridge.
+func (n *testNet) addContainer(name string, addr netip.Addr) {
+	n.t.Helper()
+	n.run("ip", "netns", "add", n.ns(name))
+	n.t.Cleanup(func() { n.try("ip", "netns", "del", n.ns(name)) })
+	n.in(name, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+	n.run("ip", "link", "add", "vps-"+name, "netns", n.ns("vps"), "type", "veth", "peer", "name", "eth0", "netns", n.ns(name))
+	n.in("vps", "ip", "link", "set", "vps-"+name, "master", "br0", "up")
+	n.in(name, "ip", "link", "set", "lo", "up")
+	n.in(name, "ip", "link", "set", "eth0", "up")
+	n.in(name, "ip", "-6", "addr", "add", addr.String()+"/112", "dev", "eth0")
+	n.in(name, "ip", "-6", "route", "add", "default", "via", bridgeAddr.String())
+}
+
+func TestLearn(t *testing.T) {
+	n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
+	// A gone container's entry fails within a couple of seconds.
+	n.in("vps", "sysctl", "-qw", "net.ipv6.neigh.br0.delay_first_probe_time=1",
+		"net.ipv6.neigh.br0.retrans_time_ms=300", "net.ipv6.neigh.br0.ucast_solicit=1", "net.ipv6.neigh.br0.mcast_solicit=1")
+	d := n.startDaemon("-i", "eth0", "-n", rangeArg, "-learn", "br0")
+	if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "NOARP") {
+		t.Fatalf("gateway not pinned: %q", e)
+	}
+	w := n.openWire("rt", "rt0")
+	solicit := func(target netip.Addr) int {
+		w.drain()
+		w.send(appendNS(nil, w.mac, multicastMAC(solicitedNode(target)), routerLL, solicitedNode(target), target, [6]byte{}))
+		return len(w.nas(target, 700*time.Millisecond, 1))
+	}
+
+	// An address in the range with no container behind it.
+	nobody := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:99")
+	if got := solicit(nobody); got != 0 {
+		t.Errorf("an address with no container got %d NA", got)
+	}
+
+	// From here the hypervisor delivers nothing for an address until the
+	// VPS has sent from it: only the announcement can make c2 reachable.
+	n.setHypervisor(hvAnnounce)
+
+	// A container that appears after the daemon started, and says hello.
+	c2 := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:c2")
+	n.addContainer("c2", c2)
+	n.in("c2", "ping", "-n", "-c", "1", "-W", "1", bridgeAddr.String())
+	if !d.waitLog("new live address", 1, 3*time.Second) {
+		t.Fatalf("the daemon did not learn the new container:\n%s", d.logText())
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	reached := false
+	for !reached && time.Now().Before(deadline) {
+		_, err := n.tryIn("rt", "ping", "-n", "-c", "1", "-W", "1", c2.String())
+		reached = err == nil
+	}
+	if !reached {
+		t.Errorf("the router cannot reach the learned container behind the announce-required hypervisor\n%s", d.logText())
+	}
+
+	// The container goes; traffic to it makes the kernel probe, its entry
+	// fails, and its address is no longer answered.
+	n.run("ip", "netns", "del", n.ns("c2"))
+	n.tryIn("rt", "ping", "-n", "-c", "2", "-W", "1", c2.String())
+	deadline = time.Now().Add(8 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(n.in("vps", "ip", "-6", "neigh", "show", c2.String(), "dev", "br0", "nud", "all"), "FAILED") {
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if got := solicit(c2); got != 0 {
+		t.Errorf("a removed container's address got %d NA (entry %q)", got, n.in("vps", "ip", "-6", "neigh", "show", c2.String(), "dev", "br0", "nud", "all"))
+	}
+	log := d.stop()
+	if counter(log, "ignored.not-live") < 2 {
+		t.Errorf("the not-live solicitations were not counted:\n%s", log)
+	}
+}

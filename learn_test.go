@@ -1,0 +1,51 @@
+package main
+
+import (
+	"net/netip"
+	"testing"
+)
+
+func TestLearner(t *testing.T) {
+	r := netip.MustParsePrefix("2001:db8:1:2:646f:636b:6572::/112")
+	a := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:c1")
+	br := map[int]bool{5: true}
+	e := func(addr netip.Addr, ifindex int, state uint16) neighEntry {
+		return neighEntry{Ifindex: ifindex, State: state, Addr: addr}
+	}
+	steps := []struct {
+		name    string
+		entry   neighEntry
+		deleted bool
+		changed bool
+		live    bool
+	}{
+		{"reachable: learned", e(a, 5, nudReachable), false, true, true},
+		{"stale: a sleeping container stays", e(a, 5, nudStale), false, false, true},
+		{"probe: still there", e(a, 5, nudProbe), false, false, true},
+		{"failed: gone", e(a, 5, nudFailed), false, true, false},
+		{"incomplete: not alive", e(a, 5, nudIncomplete), false, false, false},
+		{"delay: back", e(a, 5, nudDelay), false, true, true},
+		{"on another interface: ignored", e(a, 6, nudFailed), false, false, true},
+		{"deleted: gone", e(a, 5, nudReachable), true, true, false},
+		{"outside the ranges: ignored", e(netip.MustParseAddr("2001:db8:9::1"), 5, nudReachable), false, false, false},
+		{"link-local: ignored", e(netip.MustParseAddr("fe80::1"), 5, nudReachable), false, false, false},
+	}
+	l := newLearner([]netip.Prefix{r})
+	for _, s := range steps {
+		if got := l.apply(s.entry, s.deleted, br); got != s.changed {
+			t.Errorf("%s: apply = %v, want %v", s.name, got, s.changed)
+		}
+		if live := l.snapshot().has(a); live != s.live && s.entry.Addr == a {
+			t.Errorf("%s: %v live = %v, want %v", s.name, a, live, s.live)
+		}
+	}
+	// The cap: past maxLearned, entries are counted, not kept.
+	l = newLearner([]netip.Prefix{netip.MustParsePrefix("2001:db8::/64")})
+	for i := 0; i < maxLearned+10; i++ {
+		addr := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 13: byte(i >> 16), 14: byte(i >> 8), 15: byte(i)})
+		l.apply(e(addr, 5, nudReachable), false, br)
+	}
+	if len(l.addrs) != maxLearned || l.dropped != 10 {
+		t.Errorf("after %d entries: %d kept, %d dropped; want %d and 10", maxLearned+10, len(l.addrs), l.dropped, maxLearned)
+	}
+}
