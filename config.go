@@ -26,6 +26,8 @@ type config struct {
 	allowWide bool
 
 	learn      []string // bridges whose neighbour tables say which addresses are alive
+	docker     []string // Docker networks whose containers' addresses are alive
+	dockerHost string   // DOCKER_HOST
 	rate       int64    // NAs per second, all targets; 0: unlimited
 	rateTarget int64    // NAs per second for one target; 0: unlimited
 	from       []netip.Prefix
@@ -170,6 +172,16 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 		cfg.learn = append(cfg.learn, v)
 		return nil
 	})
+	for _, name := range []string{"N", "docker-network"} {
+		fs.Func(name, "answer only addresses of containers connected to this Docker `network`, repeatable (alias -docker-network)", func(v string) error {
+			if err := checkDockerName(v); err != nil {
+				return err
+			}
+			cfg.docker = append(cfg.docker, v)
+			return nil
+		})
+	}
+	cfg.dockerHost = getenv("DOCKER_HOST")
 	fs.Var(&o.from, "from", "answer only solicitations from this IPv6 `prefix` (the gateway's, say), repeatable")
 	fs.Var(&o.announce, "a", "announce this `address` at start (inside a -n range), repeatable")
 	fs.BoolVar(&cfg.pinGateway, "pin-gateway", true, "pin the kernel's neighbour entry for the default gateway, and unpin it on exit")
@@ -261,7 +273,7 @@ func (o *options) finish() (*config, error) {
 	if cfg.iface == "" {
 		return nil, errors.New("no uplink: -i IFACE is required")
 	}
-	if len(ranges) == 0 && !cfg.check {
+	if len(ranges) == 0 && !cfg.check && len(cfg.docker) == 0 {
 		return nil, errors.New("no range to answer for: -n PREFIX is required")
 	}
 	for _, p := range ranges {
@@ -277,6 +289,14 @@ func (o *options) finish() (*config, error) {
 	}
 	cfg.announce = announce
 	cfg.from = o.from
+	if len(cfg.learn) > 0 && len(ranges) == 0 {
+		return nil, errors.New("-learn needs -n: the ranges bound what may be learned")
+	}
+	if len(cfg.docker) > 0 {
+		if _, err := dockerSocket(cfg.dockerHost); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.rate < 0 || cfg.rateTarget < 0 {
 		return nil, errors.New("-rate and -rate-target want a number of NAs per second, or 0 for unlimited")
 	}

@@ -48,6 +48,9 @@ const maxGroups = 64
 // A solicited-node address keeps a target's low 24 bits, so a range of /104
 // or wider maps onto every group.
 func solicitedNodeGroups(ranges []netip.Prefix) (groups []mac, all bool) {
+	if len(ranges) == 0 {
+		return nil, true // Docker's containers may have any address
+	}
 	seen := make(map[mac]bool)
 	for _, p := range ranges {
 		host := 128 - p.Bits()

@@ -36,15 +36,11 @@ func (d *daemon) learn(ctx context.Context) {
 		warned  uint64
 	)
 	publish := func() {
-		d.r.live.Store(l.snapshot())
+		d.setLive(liveLearn, l.snapshot().m)
 		d.c.learned.Store(uint64(len(l.addrs)))
 		if l.dropped > warned {
 			warnf("learn: %d live addresses, the most kept; %d more not answered", maxLearned, l.dropped)
 			warned = l.dropped
-		}
-		select {
-		case d.liveChanged <- struct{}{}:
-		default:
 		}
 	}
 	resync := func() {

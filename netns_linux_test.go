@@ -95,8 +95,9 @@ func requireRoot(t *testing.T) {
 
 // testNet is one instance of the test network.
 type testNet struct {
-	t      *testing.T
-	suffix string
+	t         *testing.T
+	suffix    string
+	daemonEnv []string // added to the daemon's environment
 }
 
 var netSeq struct {
@@ -339,6 +340,7 @@ func (n *testNet) startDaemonUntil(ready string, args ...string) *daemonProc {
 	n.t.Helper()
 	d := &daemonProc{t: n.t, done: make(chan struct{})}
 	d.cmd = exec.Command("ip", append([]string{"netns", "exec", n.ns("vps"), daemonBinary(n.t)}, args...)...)
+	d.cmd.Env = append(os.Environ(), n.daemonEnv...)
 	d.start(n, ready)
 	return d
 }

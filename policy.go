@@ -141,7 +141,7 @@ func newResponder(ranges []netip.Prefix, source sourceMode, fixed netip.Addr, ro
 func (r *responder) configure(cfg *config) {
 	p := &answerPolicy{ranges: cfg.ranges, from: cfg.from, source: cfg.source, fixed: cfg.fixed,
 		flags: naFlagSolicited | naFlagOverride, rate: cfg.rate, rateTarget: cfg.rateTarget,
-		liveOnly: len(cfg.learn) > 0}
+		liveOnly: len(cfg.learn) > 0 || len(cfg.docker) > 0}
 	if cfg.router {
 		p.flags |= naFlagRouter
 	}
@@ -190,7 +190,9 @@ func (r *responder) answer(frame []byte, na *[naFrameLen]byte, now int64) reason
 	if ns.Src.IsUnspecified() {
 		return reasonDAD
 	}
-	if !contains(p.ranges, ns.Target) {
+	// With only Docker networks to follow, their containers' addresses
+	// are all ours; otherwise the ranges bound what we answer.
+	if (len(p.ranges) > 0 || !p.liveOnly) && !contains(p.ranges, ns.Target) {
 		return reasonOutOfRange
 	}
 	if p.liveOnly {

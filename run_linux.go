@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"sync"
@@ -18,6 +19,35 @@ type daemon struct {
 	c           counters
 	reloaded    chan struct{} // the configuration changed
 	liveChanged chan struct{} // the live addresses changed
+
+	liveMu      sync.Mutex
+	liveSources [numLiveSources]map[netip.Addr]struct{}
+}
+
+// Where live addresses come from.
+const (
+	liveLearn = iota
+	liveDocker
+	numLiveSources
+)
+
+// setLive replaces what one source says is alive, and publishes the union
+// to the responder and a poke to the gateway keeper.
+func (d *daemon) setLive(source int, addrs map[netip.Addr]struct{}) {
+	d.liveMu.Lock()
+	defer d.liveMu.Unlock()
+	d.liveSources[source] = addrs
+	all := make(map[netip.Addr]struct{})
+	for _, s := range d.liveSources {
+		for a := range s {
+			all[a] = struct{}{}
+		}
+	}
+	d.r.live.Store(&liveAddrs{m: all})
+	select {
+	case d.liveChanged <- struct{}{}:
+	default:
+	}
 }
 
 // setup checks what must hold before anything starts. The uplink need not
@@ -79,6 +109,15 @@ func (d *daemon) run(ctx context.Context) error {
 		ev.Close()
 	}()
 	defer func() { infof("counters: %v", &d.c) }()
+	if len(d.cfg.Load().docker) > 0 {
+		dockerCtx, stopDocker := context.WithCancel(ctx)
+		watched := make(chan struct{})
+		go func() {
+			defer close(watched)
+			d.watchDocker(dockerCtx)
+		}()
+		defer func() { stopDocker(); <-watched }()
+	}
 	if len(d.cfg.Load().learn) > 0 {
 		learnCtx, stopLearning := context.WithCancel(ctx)
 		learned := make(chan struct{})

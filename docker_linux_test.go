@@ -1,0 +1,216 @@
+//go:build !nonetns
+
+package main
+
+// -N with a real Docker engine: dockerd runs inside the VPS namespace
+// (entered with nsenter, as ip netns exec hides the cgroup mounts dockerd
+// needs) with its own data root, no iptables and no default bridge; the
+// image is imported from a tarball of busybox-static.
+
+import (
+	"bytes"
+	"debug/elf"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	dockerRange   = "2001:db8:1:2:646f:636b:6573::/112"
+	dockerNetName = "ndpr6"
+)
+
+var (
+	dockerC1 = netip.MustParseAddr("2001:db8:1:2:646f:636b:6573:c1")
+	dockerC2 = netip.MustParseAddr("2001:db8:1:2:646f:636b:6573:c2")
+	dockerC3 = netip.MustParseAddr("2001:db8:1:2:646f:636b:6573:c3")
+)
+
+// dockerd is an engine running in the test network's VPS.
+type dockerd struct {
+	n    *testNet
+	dir  string
+	sock string
+	cmd  *exec.Cmd
+	log  bytes.Buffer
+}
+
+func (n *testNet) startDockerd() *dockerd {
+	n.t.Helper()
+	for _, tool := range []string{"dockerd", "docker", "nsenter"} {
+		needTool(n.t, tool)
+	}
+	// The image holds nothing but /bin/busybox: it must be the static one.
+	if f, err := elf.Open("/bin/busybox"); err != nil {
+		n.t.Fatalf("the Docker test needs busybox-static (.ci/run installs it): %v", err)
+	} else {
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				n.t.Fatalf("/bin/busybox is dynamically linked; the Docker test needs busybox-static (.ci/run installs it)")
+			}
+		}
+		f.Close()
+	}
+	dir, err := os.MkdirTemp("", "ndpr-docker")
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	e := &dockerd{n: n, dir: dir, sock: filepath.Join(dir, "docker.sock")}
+	n.t.Cleanup(func() {
+		e.stop()
+		// Containers' mounts live under the data root until dockerd is gone.
+		exec.Command("sh", "-c", "umount -R "+dir+"/root/* 2>/dev/null; rm -rf "+dir).Run()
+	})
+	e.start()
+	return e
+}
+
+func (e *dockerd) start() {
+	t := e.n.t
+	t.Helper()
+	e.cmd = exec.Command("nsenter", "--net=/run/netns/"+e.n.ns("vps"), "dockerd",
+		"--data-root", filepath.Join(e.dir, "root"), "--exec-root", filepath.Join(e.dir, "exec"),
+		"--pidfile", filepath.Join(e.dir, "docker.pid"), "-H", "unix://"+e.sock,
+		"--iptables=false", "--ip-masq=false", "--bridge=none",
+		"--containerd-namespace", "ndpr-"+e.n.suffix, "--containerd-plugins-namespace", "ndpr-p-"+e.n.suffix)
+	e.cmd.Stdout, e.cmd.Stderr = &e.log, &e.log
+	if err := e.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := e.docker("version"); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dockerd did not start:\n%s", e.log.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (e *dockerd) stop() {
+	if e.cmd == nil || e.cmd.Process == nil {
+		return
+	}
+	e.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { e.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		e.cmd.Process.Kill()
+		<-done
+	}
+	e.cmd = nil
+}
+
+func (e *dockerd) docker(args ...string) (string, error) {
+	cmd := exec.Command("docker", append([]string{"-H", "unix://" + e.sock}, args...)...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func (e *dockerd) must(args ...string) string {
+	e.n.t.Helper()
+	out, err := e.docker(args...)
+	if err != nil {
+		e.n.t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// importBusybox makes the image bb:local from /bin/busybox: a root
+// filesystem of the static binary and a few applet links.
+func (e *dockerd) importBusybox() {
+	t := e.n.t
+	t.Helper()
+	root := filepath.Join(e.dir, "image")
+	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "/bin/busybox", filepath.Join(root, "bin", "busybox")).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	for _, applet := range []string{"sh", "sleep", "ping", "ip"} {
+		if err := os.Symlink("busybox", filepath.Join(root, "bin", applet)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("sh", "-c", "tar -C "+root+" -c . | docker -H unix://"+e.sock+" import - bb:local")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker import: %v\n%s", err, out)
+	}
+}
+
+func (e *dockerd) runContainer(name string, addr netip.Addr) {
+	e.n.t.Helper()
+	e.must("run", "-d", "--name", name, "--network", dockerNetName, "--ip6", addr.String(), "bb:local", "/bin/sleep", "3600")
+}
+
+// reachable reports whether the router's ping to a gets a reply within d.
+func (n *testNet) reachable(a netip.Addr, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if _, err := n.tryIn("rt", "ping", "-n", "-c", "1", "-W", "1", a.String()); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDockerNetwork(t *testing.T) {
+	n := newTestNetWith(t, netOpts{hypervisor: hvAnnounce})
+	e := n.startDockerd()
+	e.importBusybox()
+	e.must("network", "create", "--ipv6", "--subnet", dockerRange, "--subnet", "172.31.0.0/24",
+		"-o", "com.docker.network.bridge.name=br-ndpr", dockerNetName)
+	e.runContainer("c1", dockerC1)
+
+	n.daemonEnv = []string{"DOCKER_HOST=unix://" + e.sock}
+	d := n.startDaemon("-i", "eth0", "-N", dockerNetName, "-n", dockerRange)
+	if !n.reachable(dockerC1, 8*time.Second) {
+		t.Fatalf("router cannot reach a container connected before the daemon started\n%s", d.logText())
+	}
+
+	e.runContainer("c2", dockerC2)
+	if !n.reachable(dockerC2, 8*time.Second) {
+		t.Fatalf("router cannot reach a container started after the daemon\n%s", d.logText())
+	}
+
+	e.must("network", "disconnect", dockerNetName, "c2")
+	w := n.openWire("rt", "rt0")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w.drain()
+		w.send(appendNS(nil, w.mac, multicastMAC(solicitedNode(dockerC2)), routerLL, solicitedNode(dockerC2), dockerC2, [6]byte{}))
+		if len(w.nas(dockerC2, 500*time.Millisecond, 1)) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a disconnected container's address is still answered\n%s", d.logText())
+		}
+	}
+
+	// The engine restarts; a container started as it comes back, while
+	// the daemon is still reconnecting, is picked up by the fresh listing.
+	e.stop()
+	if !d.waitLog("docker: ", 1, 5*time.Second) {
+		t.Fatalf("the daemon did not notice the engine going:\n%s", d.logText())
+	}
+	e.start()
+	e.must("rm", "-f", "c1", "c2")
+	e.runContainer("c3", dockerC3)
+	if !n.reachable(dockerC3, 15*time.Second) {
+		t.Fatalf("router cannot reach a container started while the engine was restarting\n%s", d.logText())
+	}
+	if !strings.Contains(d.logText(), "connected to") {
+		t.Errorf("the daemon did not say it reconnected:\n%s", d.logText())
+	}
+	d.stop()
+}
