@@ -214,3 +214,44 @@ func TestDockerNetwork(t *testing.T) {
 	}
 	d.stop()
 }
+
+// TestContainerImage builds the FROM-scratch image with the real engine and
+// runs the daemon from it with --network host and only the two
+// capabilities: it answers for the VPS's containers like the bare binary.
+func TestContainerImage(t *testing.T) {
+	n := newTestNet(t, true)
+	e := n.startDockerd()
+	ctx := t.TempDir()
+	bin, err := os.ReadFile(daemonBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(ctx, "ndpresponder"), bin, 0o755)
+	os.WriteFile(filepath.Join(ctx, "Dockerfile"), df, 0o644)
+	e.must("build", "-q", "-t", "ndpresponder:test", ctx)
+	if out := e.must("run", "--rm", "ndpresponder:test", "-version"); !strings.HasPrefix(out, "ndpresponder ") {
+		t.Errorf("the image's -version says %q", out)
+	}
+	e.must("run", "-d", "--name", "ndpr", "--network", "host", "--cap-drop", "ALL", "--cap-add", "NET_RAW", "--cap-add", "NET_ADMIN",
+		"ndpresponder:test", "-i", "eth0", "-n", rangeArg)
+	defer e.docker("rm", "-f", "ndpr")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		logs, _ := e.docker("logs", "ndpr")
+		if strings.Contains(logs, "answering on eth0") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon in the container is not answering:\n%s", logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !n.ping(container) {
+		logs, _ := e.docker("logs", "ndpr")
+		t.Errorf("router cannot reach the container through the daemon in its image:\n%s", logs)
+	}
+}
