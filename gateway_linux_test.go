@@ -33,6 +33,15 @@ func (n *testNet) waitGateway(want string, d time.Duration) string {
 }
 
 // pingSeq matches a reply, not an error such as "Destination unreachable".
+// requirePinned waits for the daemon to pin the gateway, and fails the test
+// if it does not within 5 s.
+func (n *testNet) requirePinned() {
+	n.t.Helper()
+	if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "NOARP") {
+		n.t.Fatalf("gateway not pinned: %q", e)
+	}
+}
+
 var pingSeq = regexp.MustCompile(`bytes from .* icmp_seq=(\d+)`)
 
 // containerPings pings the router's outside address from the container,
@@ -55,9 +64,7 @@ func TestAnnounceRequired(t *testing.T) {
 	t.Run("without -a", func(t *testing.T) {
 		n := newTestNetWith(t, netOpts{hypervisor: hvAnnounce})
 		d := n.startDaemon("-i", "eth0", "-n", rangeArg)
-		if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "NOARP") {
-			t.Fatalf("gateway not pinned: %q", e)
-		}
+		n.requirePinned()
 		if n.ping(container) {
 			t.Errorf("router reaches an unannounced container")
 		}
@@ -68,9 +75,7 @@ func TestAnnounceRequired(t *testing.T) {
 	t.Run("with -a", func(t *testing.T) {
 		n := newTestNetWith(t, netOpts{hypervisor: hvAnnounce})
 		d := n.startDaemon("-i", "eth0", "-n", rangeArg, "-a", container.String())
-		if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "NOARP") {
-			t.Fatalf("gateway not pinned: %q", e)
-		}
+		n.requirePinned()
 		if !n.ping(container) {
 			t.Errorf("router cannot reach the announced container")
 		}
@@ -124,9 +129,7 @@ func TestStaleGateway(t *testing.T) {
 	t.Run("with the pin", func(t *testing.T) {
 		n := setup(t)
 		n.startDaemon("-i", "eth0", "-n", rangeArg)
-		if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "NOARP") {
-			t.Fatalf("gateway not pinned: %q", e)
-		}
+		n.requirePinned()
 		if got := n.containerPings(30, "1"); len(got) != 30 {
 			t.Errorf("%d of 30 pings over 30 s got replies with the pin; entry %q", len(got), n.gatewayEntry())
 		}
@@ -162,9 +165,7 @@ func TestUnpinOnExit(t *testing.T) {
 	t.Run("ours", func(t *testing.T) {
 		n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
 		d := n.startDaemon("-i", "eth0", "-n", rangeArg)
-		if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "NOARP") {
-			t.Fatalf("gateway not pinned: %q", e)
-		}
+		n.requirePinned()
 		d.stop()
 		if e := n.gatewayEntry(); e != "" {
 			t.Errorf("after SIGTERM the VPS's gateway entry is %q, want none", e)
@@ -196,9 +197,7 @@ func TestUnpinOnExit(t *testing.T) {
 func TestGatewaySilent(t *testing.T) {
 	n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
 	d := n.startDaemon("-i", "eth0", "-n", rangeArg, "-keepalive", "1s")
-	if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "NOARP") {
-		t.Fatalf("gateway not pinned: %q", e)
-	}
+	n.requirePinned()
 	// The hypervisor stops passing anything from the router.
 	n.in("hv", "nft", "add", "table", "bridge", "mute")
 	n.in("hv", "nft", "add", "chain", "bridge", "mute", "forwarding", "{ type filter hook forward priority -10; }")

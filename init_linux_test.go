@@ -72,7 +72,7 @@ func TestUCIToConf(t *testing.T) {
 func TestInitLint(t *testing.T) {
 	shellcheck := needTool(t, "shellcheck")
 	scripts := []string{"build.sh", "demo.sh", "test.sh", ".ci/run", "scripts/testnet.sh", "scripts/emulated.sh",
-		"bench/bench.sh", "bench/compare.sh", "init/ndpresponder.sysv", "init/ndpresponder.openrc",
+		"bench/bench.sh", "bench/compare.sh", "bench/setup.sh", "init/ndpresponder.sysv", "init/ndpresponder.openrc",
 		"init/openwrt/files/ndpresponder.init"}
 	for _, s := range scripts {
 		if out, err := exec.Command(shellcheck, "-x", "-s", shellOf(s), s).CombinedOutput(); err != nil {

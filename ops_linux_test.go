@@ -146,9 +146,7 @@ func TestReload(t *testing.T) {
 	otherRange := "2001:db8:1:2:ffff::/112"
 	write("# the uplink\ni eth0\n-n " + otherRange + "\nkeepalive=5s\n")
 	d := n.startDaemon("-c", file)
-	if e := n.waitGateway("NOARP", 5*time.Second); !strings.Contains(e, "NOARP") {
-		t.Fatalf("gateway not pinned: %q", e)
-	}
+	n.requirePinned()
 	if n.ping(container) {
 		t.Fatalf("router reaches the container although its range is not configured yet")
 	}

@@ -19,16 +19,8 @@ COUNT=${1:-100000}
 RATE=${2:-0}
 shift $(( $# < 2 ? $# : 2 ))
 [ $# -gt 0 ] || set -- -rate 0
-FLOOD_RANGE=2001:db8:1:2:646f:636b::/96   # room for more distinct targets than a /112
 
-./build.sh >/dev/null
-work=$(mktemp -d)
-go test -tags floodtool -c -o "$work/nsflood.test" .
-. scripts/testnet.sh
-pid=
-cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; testnet_down; rm -rf "$work"; }
-trap cleanup EXIT
-testnet_up
+. bench/setup.sh
 
 ip netns exec "$VPS" ./ndpresponder -i eth0 -n $FLOOD_RANGE -log info "$@" 2>"$work/daemon.log" &
 pid=$!

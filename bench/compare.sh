@@ -14,16 +14,8 @@ if ! command -v ndppd >/dev/null || ! command -v npd6 >/dev/null; then
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ndppd npd6 >/dev/null
 fi
 BURST=${BURST:-10000}
-FLOOD_RANGE=2001:db8:1:2:646f:636b::/96
 
-./build.sh >/dev/null
-work=$(mktemp -d)
-go test -tags floodtool -c -o "$work/nsflood.test" .
-. scripts/testnet.sh
-pid=
-cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; testnet_down; rm -rf "$work"; }
-trap cleanup EXIT
-testnet_up
+. bench/setup.sh
 testnet_filter off
 
 cat >"$work/ndppd.conf" <<CONF

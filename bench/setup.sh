@@ -1,0 +1,13 @@
+# shellcheck shell=bash
+# What bench.sh and compare.sh share: the daemon and the flood tool built,
+# the test network up, and everything removed on exit. Sourced.
+# shellcheck disable=SC2034 # FLOOD_RANGE and work are the sourcing script's
+FLOOD_RANGE=2001:db8:1:2:646f:636b::/96 # room for more distinct targets than a /112
+./build.sh >/dev/null
+work=$(mktemp -d)
+go test -tags floodtool -c -o "$work/nsflood.test" .
+. scripts/testnet.sh
+pid=
+cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; testnet_down; rm -rf "$work"; }
+trap cleanup EXIT
+testnet_up
