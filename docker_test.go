@@ -114,13 +114,13 @@ func TestParseJSON(t *testing.T) {
 		t.Fatalf("parseJSON = %v, %q, %v", v, rest, err)
 	}
 	a, _ := jsonPath(v, "a").([]any)
-	if len(a) != 6 || a[0] != 1.0 || a[1] != -2500.0 || a[2] != true || a[3] != false || a[4] != nil || a[5] != "x\"\\/\b\f\n\r\té😀" {
+	if len(a) != 6 || a[0] != jsonNumber("1") || a[1] != jsonNumber("-2.5e3") || a[2] != true || a[3] != false || a[4] != nil || a[5] != "x\"\\/\b\f\n\r\té😀" {
 		t.Errorf("parseJSON: a = %#v", a)
 	}
 	if m, ok := jsonPath(v, "b").(map[string]any); !ok || len(m) != 0 {
 		t.Errorf("parseJSON: b = %#v", jsonPath(v, "b"))
 	}
-	for _, bad := range []string{"", "{", "[1,", `{"a"}`, `{"a":1,}`, `[1 2]`, `"\x"`, `"\u12"`, "tru", "nul", "01x", "\"a\x01\"", strings.Repeat("[", 100) + strings.Repeat("]", 100)} {
+	for _, bad := range []string{"", "{", "[1,", `{"a"}`, `{"a":1,}`, `[1 2]`, "1.", "-", "1e", "1.5e+", "--1", "1-2", `"\x"`, `"\u12"`, "tru", "nul", "01x", "\"a\x01\"", strings.Repeat("[", 100) + strings.Repeat("]", 100)} {
 		if _, _, err := parseJSON([]byte(bad)); err == nil {
 			t.Errorf("parseJSON(%.30q): no error", bad)
 		}

@@ -1,7 +1,9 @@
 package main
 
 // A small JSON decoder (RFC 8259) for the Docker Engine API's answers:
-// objects become map[string]any, arrays []any, numbers float64. It is here
+// objects become map[string]any, arrays []any, numbers jsonNumber (their
+// text: the engine's answers hold no number we need, and leaving them
+// unparsed keeps strconv's float tables out of the binary). It is here
 // instead of encoding/json, which costs 0.45 MB of binary, and so of
 // resident memory.
 
@@ -139,13 +141,46 @@ func (p *jsonParser) value(depth int) (any, error) {
 		if len(digits) > 1 && digits[0] == '0' && digits[1] >= '0' && digits[1] <= '9' {
 			return nil, errJSON // no leading zeros (RFC 8259 §6)
 		}
-		f, err := strconv.ParseFloat(num, 64)
-		if err != nil {
+		if !validJSONNumber(digits) {
 			return nil, errJSON
 		}
-		return f, nil
+		return jsonNumber(num), nil
 	}
 	return nil, errJSON
+}
+
+// jsonNumber is a JSON number as written.
+type jsonNumber string
+
+// validJSONNumber checks a number without its sign: int [frac] [exp].
+func validJSONNumber(s string) bool {
+	i := 0
+	digits := func() bool {
+		start := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i > start
+	}
+	if !digits() {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if !digits() {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 func (p *jsonParser) word(w string) error {
