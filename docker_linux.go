@@ -124,6 +124,10 @@ func (d *daemon) dockerSession(ctx context.Context, sock string, connected func(
 				warnf("docker: no network %s (yet)", name)
 			}
 			for _, a := range addrs {
+				if len(all) >= maxLearned {
+					warnf("docker: more than %d container addresses; the rest are not answered", maxLearned)
+					break
+				}
 				all[a] = struct{}{}
 			}
 		}
