@@ -111,7 +111,8 @@ func (d *daemon) dockerSession(ctx context.Context, sock string, connected func(
 	}
 	stop := context.AfterFunc(ctx, func() { f.Close() })
 	defer stop()
-	networks := d.cfg.Load().docker
+	cfg := d.cfg.Load()
+	networks := cfg.docker
 	ids := map[string]bool{}
 	relist := func() error {
 		all := map[netip.Addr]struct{}{}
@@ -124,6 +125,9 @@ func (d *daemon) dockerSession(ctx context.Context, sock string, connected func(
 				warnf("docker: no network %s (yet)", name)
 			}
 			for _, a := range addrs {
+				if len(cfg.ranges) > 0 && !contains(cfg.ranges, a) {
+					continue // -n bounds what is answered, and so announced
+				}
 				if len(all) >= maxLearned {
 					warnf("docker: more than %d container addresses; the rest are not answered", maxLearned)
 					break
