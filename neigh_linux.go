@@ -160,24 +160,30 @@ func (c *rtnlConn) request(build func(b []byte, seq uint32) []byte) ([]nlMsg, er
 	}
 }
 
-// links dumps the kernel's network interfaces.
-func (c *rtnlConn) links() ([]link, error) {
-	msgs, err := c.request(func(b []byte, seq uint32) []byte {
-		return appendDump(b, rtmGetLink, seq, ifinfomsgLen, 0)
-	})
+// dump sends a dump request and parses each answer of type typ; answers
+// that do not parse are left out.
+func dump[T any](c *rtnlConn, what string, typ uint16, build func([]byte, uint32) []byte, parse func([]byte) (T, error)) ([]T, error) {
+	msgs, err := c.request(build)
 	if err != nil {
-		return nil, fmt.Errorf("dumping links: %w", err)
+		return nil, fmt.Errorf("dumping %s: %w", what, err)
 	}
-	var links []link
+	var out []T
 	for _, m := range msgs {
-		if m.Type != rtmNewLink {
+		if m.Type != typ {
 			continue
 		}
-		if l, err := parseLink(m.Data); err == nil {
-			links = append(links, l)
+		if v, err := parse(m.Data); err == nil {
+			out = append(out, v)
 		}
 	}
-	return links, nil
+	return out, nil
+}
+
+// links dumps the kernel's network interfaces.
+func (c *rtnlConn) links() ([]link, error) {
+	return dump(c, "links", rtmNewLink, func(b []byte, seq uint32) []byte {
+		return appendDump(b, rtmGetLink, seq, ifinfomsgLen, 0)
+	}, parseLink)
 }
 
 // linkByName finds an interface by name; ok is false when there is none.
@@ -193,22 +199,16 @@ func (c *rtnlConn) linkByName(name string) (l link, ok bool, err error) {
 
 // addrs dumps the IPv6 addresses of the interface index.
 func (c *rtnlConn) addrs(index int) ([]ifAddr, error) {
-	msgs, err := c.request(func(b []byte, seq uint32) []byte {
+	all, err := dump(c, "addresses", rtmNewAddr, func(b []byte, seq uint32) []byte {
 		return appendDump(b, rtmGetAddr, seq, ifaddrmsgLen, afInet6)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("dumping addresses: %w", err)
-	}
+	}, parseAddr)
 	var addrs []ifAddr
-	for _, m := range msgs {
-		if m.Type != rtmNewAddr {
-			continue
-		}
-		if a, err := parseAddr(m.Data); err == nil && a.Index == index {
+	for _, a := range all {
+		if a.Index == index {
 			addrs = append(addrs, a)
 		}
 	}
-	return addrs, nil
+	return addrs, err
 }
 
 // routeTo asks the kernel which route it would use to reach dst.
@@ -227,20 +227,7 @@ func (c *rtnlConn) routeTo(dst netip.Addr) (route, error) {
 
 // routes dumps the kernel's IPv6 routes.
 func (c *rtnlConn) routes() ([]route, error) {
-	msgs, err := c.request(appendRouteDump)
-	if err != nil {
-		return nil, fmt.Errorf("dumping routes: %w", err)
-	}
-	var routes []route
-	for _, m := range msgs {
-		if m.Type != rtmNewRoute {
-			continue
-		}
-		if r, err := parseRoute(m.Data); err == nil {
-			routes = append(routes, r)
-		}
-	}
-	return routes, nil
+	return dump(c, "routes", rtmNewRoute, appendRouteDump, parseRoute)
 }
 
 // neigh reads the neighbour entry for addr on ifindex; ok is false when
@@ -324,20 +311,7 @@ func (e *rtnlEvents) next(f func(nlMsg)) (overrun bool, err error) {
 
 // neighs dumps the kernel's IPv6 neighbour entries.
 func (c *rtnlConn) neighs() ([]neighEntry, error) {
-	msgs, err := c.request(func(b []byte, seq uint32) []byte {
+	return dump(c, "neighbours", rtmNewNeigh, func(b []byte, seq uint32) []byte {
 		return appendDump(b, rtmGetNeigh, seq, ndmsgLen, afInet6)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("dumping neighbours: %w", err)
-	}
-	var out []neighEntry
-	for _, m := range msgs {
-		if m.Type != rtmNewNeigh {
-			continue
-		}
-		if e, err := parseNeigh(m.Data); err == nil {
-			out = append(out, e)
-		}
-	}
-	return out, nil
+	}, parseNeigh)
 }

@@ -167,11 +167,7 @@ type route struct {
 
 // appendRouteDump appends a request to dump the IPv6 routes.
 func appendRouteDump(b []byte, seq uint32) []byte {
-	start := len(b)
-	b = appendNlmsg(b, rtmGetRoute, nlmFRequest|nlmFDump, seq)
-	var rtm [rtmsgLen]byte
-	rtm[0] = afInet6
-	return finishNlmsg(append(b, rtm[:]...), start)
+	return appendDump(b, rtmGetRoute, seq, rtmsgLen, afInet6)
 }
 
 // parseRoute reads an IPv6 route message.
