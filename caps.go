@@ -6,7 +6,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -50,5 +49,5 @@ func checkCaps(eff uint64, cfg *config) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	return fmt.Errorf("missing capability %s; run as root, or grant CAP_NET_RAW and CAP_NET_ADMIN (systemd: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)", strings.Join(missing, ", and "))
+	return errf("missing capability %s; run as root, or grant CAP_NET_RAW and CAP_NET_ADMIN (systemd: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)", strings.Join(missing, ", and "))
 }

@@ -5,7 +5,6 @@ package main
 // about them, is decided here in plain Go.
 
 import (
-	"fmt"
 	"io"
 	"net/netip"
 	"strings"
@@ -50,7 +49,7 @@ type finding struct {
 func checkFindings(f *checkFacts) []finding {
 	var out []finding
 	add := func(ok bool, format string, args ...any) {
-		out = append(out, finding{ok, fmt.Sprintf(format, args...)})
+		out = append(out, finding{ok, sprintf(format, args...)})
 	}
 	if !f.IfaceExists {
 		add(false, "uplink %s: %v; give the uplink with -i", f.Iface, f.IfaceErr)
@@ -151,7 +150,7 @@ func printFindings(w io.Writer, fs []finding) bool {
 		if !f.ok {
 			mark, good = "PROBLEM", false
 		}
-		fmt.Fprintf(w, "%s %s\n", mark, f.text)
+		io.WriteString(w, mark+" "+f.text+"\n")
 	}
 	return good
 }

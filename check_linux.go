@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -19,7 +18,7 @@ func sysctlOn(path string) bool {
 func runCheck(cfg *config, w io.Writer) bool {
 	f := &checkFacts{Iface: cfg.iface, ListenFor: cfg.checkListen.String()}
 	fail := func(err error) bool {
-		fmt.Fprintf(w, "PROBLEM %v\n", err)
+		io.WriteString(w, sprintf("PROBLEM %v\n", err))
 		return false
 	}
 	nl, err := openRtnl()
@@ -69,7 +68,7 @@ func runCheck(cfg *config, w io.Writer) bool {
 	if len(u.Global) > 0 {
 		f.SolicitFrom = u.Global[0]
 	}
-	sock, err := openPacketSocket(l.Index, ndFilter())
+	sock, err := openPacketSocket(l.Index, ndFilterProgram)
 	if err != nil {
 		return fail(err)
 	}
@@ -83,7 +82,7 @@ func runCheck(cfg *config, w io.Writer) bool {
 			return fail(err)
 		}
 	}
-	fmt.Fprintf(w, "listening %v for solicitations on %s...\n", cfg.checkListen, cfg.iface)
+	io.WriteString(w, sprintf("listening %v for solicitations on %s...\n", cfg.checkListen, cfg.iface))
 	sock.f.SetReadDeadline(time.Now().Add(cfg.checkListen))
 	var (
 		ns neighborSolicitation

@@ -4,8 +4,6 @@ package main
 
 import (
 	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"net/netip"
 	"os"
@@ -47,12 +45,12 @@ type config struct {
 // slash, a colon or white space.
 func checkIfaceName(name string) error {
 	if name == "" || len(name) > 15 || name == "." || name == ".." || strings.ContainsAny(name, "/: \t\n") {
-		return fmt.Errorf("uplink %q is not a valid interface name", name)
+		return errf("uplink %q is not a valid interface name", name)
 	}
 	return nil
 }
 
-// errVersion and flag.ErrHelp end the program with status 0: main prints
+// errVersion and errHelp end the program with status 0: main prints
 // the version to standard output; the usage is already printed.
 var errVersion = errors.New("version requested")
 
@@ -70,7 +68,7 @@ func (l *addrList) String() string {
 func (l *addrList) Set(v string) error {
 	a, err := netip.ParseAddr(strings.TrimSpace(v))
 	if err != nil || !a.Is6() || a.Is4In6() || a.Zone() != "" || !a.IsGlobalUnicast() || a.IsLinkLocalUnicast() {
-		return fmt.Errorf("%q is not a global IPv6 address", v)
+		return errf("%q is not a global IPv6 address", v)
 	}
 	*l = append(*l, a)
 	return nil
@@ -90,13 +88,13 @@ func (l *prefixList) String() string {
 func (l *prefixList) Set(v string) error {
 	p, err := netip.ParsePrefix(strings.TrimSpace(v))
 	if err != nil {
-		return fmt.Errorf("not a prefix: %w", err)
+		return errf("not a prefix: %w", err)
 	}
 	if !p.Addr().Is6() || p.Addr().Is4In6() {
-		return fmt.Errorf("%s is not an IPv6 prefix", v)
+		return errf("%s is not an IPv6 prefix", v)
 	}
 	if p.Addr().Zone() != "" {
-		return fmt.Errorf("%s: a prefix has no zone", v)
+		return errf("%s: a prefix has no zone", v)
 	}
 	*l = append(*l, p.Masked())
 	return nil
@@ -129,7 +127,7 @@ Options:
 
 // options is one pass of flag parsing into a fresh config.
 type options struct {
-	fs          *flag.FlagSet
+	fs          *optionSet
 	cfg         *config
 	announce    addrList
 	from        prefixList
@@ -143,29 +141,28 @@ type options struct {
 
 func newOptions(getenv func(string) string, out io.Writer) *options {
 	o := &options{
-		fs:     flag.NewFlagSet("ndpresponder", flag.ContinueOnError),
+		fs:     newOptionSet(out),
 		cfg:    &config{level: levelInfo, pinGateway: true},
 		source: "target",
 		level:  getenv("NDPRESPONDER_LOG"),
 	}
 	fs, cfg := o.fs, o.cfg
-	fs.SetOutput(out)
-	fs.Usage = func() {
-		fmt.Fprint(out, usageText)
-		fs.PrintDefaults()
+	fs.usage = func() {
+		io.WriteString(fs.out, usageText)
+		fs.printDefaults()
 	}
 	// The original ndpresponder's long names stay as aliases.
-	fs.StringVar(&cfg.iface, "i", "", "uplink `interface`")
-	fs.StringVar(&cfg.iface, "ifname", "", "same as -i")
-	fs.Var(&o.ranges, "n", "IPv6 `prefix` to answer for, repeatable")
-	fs.Var(&o.ranges, "subnet", "same as -n")
-	fs.StringVar(&o.source, "source", o.source, "IPv6 source of the NAs: target, link-local, or an `address`")
-	fs.BoolVar(&cfg.router, "router", false, "set the Router flag in the NAs")
-	fs.StringVar(&o.level, "log", o.level, "log `level`: debug, info, warn or error (also NDPRESPONDER_LOG)")
-	fs.BoolVar(&cfg.allowWide, "allow-wide", false, "allow ranges wider than /64")
-	fs.Int64Var(&cfg.rate, "rate", 1000, "send at most `N` NAs per second in all (0: unlimited)")
-	fs.Int64Var(&cfg.rateTarget, "rate-target", 10, "send at most `N` NAs per second for one target (0: unlimited)")
-	fs.Func("learn", "answer only addresses the kernel sees alive on this bridge `interface` (inside -n ranges), repeatable", func(v string) error {
+	fs.stringVar(&cfg.iface, "i", "", "uplink `interface`")
+	fs.stringVar(&cfg.iface, "ifname", "", "same as -i")
+	fs.funcVar("n", "IPv6 `prefix` to answer for, repeatable", o.ranges.Set)
+	fs.funcVar("subnet", "same as -n", o.ranges.Set)
+	fs.stringVar(&o.source, "source", o.source, "IPv6 source of the NAs: target, link-local, or an `address`")
+	fs.boolVar(&cfg.router, "router", false, "set the Router flag in the NAs")
+	fs.stringVar(&o.level, "log", o.level, "log `level`: debug, info, warn or error (also NDPRESPONDER_LOG)")
+	fs.boolVar(&cfg.allowWide, "allow-wide", false, "allow ranges wider than /64")
+	fs.int64Var(&cfg.rate, "rate", 1000, "send at most `N` NAs per second in all (0: unlimited)")
+	fs.int64Var(&cfg.rateTarget, "rate-target", 10, "send at most `N` NAs per second for one target (0: unlimited)")
+	fs.funcVar("learn", "answer only addresses the kernel sees alive on this bridge `interface` (inside -n ranges), repeatable", func(v string) error {
 		if err := checkIfaceName(v); err != nil {
 			return err
 		}
@@ -173,7 +170,7 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 		return nil
 	})
 	for _, name := range []string{"N", "docker-network"} {
-		fs.Func(name, "answer only addresses of containers connected to this Docker `network`, repeatable (alias -docker-network)", func(v string) error {
+		fs.funcVar(name, "answer only addresses of containers connected to this Docker `network`, repeatable (alias -docker-network)", func(v string) error {
 			if err := checkDockerName(v); err != nil {
 				return err
 			}
@@ -182,15 +179,15 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 		})
 	}
 	cfg.dockerHost = getenv("DOCKER_HOST")
-	fs.Var(&o.from, "from", "answer only solicitations from this IPv6 `prefix` (the gateway's, say), repeatable")
-	fs.Var(&o.announce, "a", "announce this `address` at start (inside a -n range), repeatable")
-	fs.BoolVar(&cfg.pinGateway, "pin-gateway", true, "pin the kernel's neighbour entry for the default gateway, and unpin it on exit")
-	fs.DurationVar(&cfg.keepalive, "keepalive", 0, "solicit the gateway every `interval` from our addresses, following a MAC change (0: off)")
-	fs.StringVar(&o.file, "c", "", "read options from `file`, one per line (\"n 2001:db8::/112\"), # comments; SIGHUP re-reads it")
-	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
-	fs.BoolVar(&o.checkOnly, "check-config", false, "check the command line and configuration file, and exit (status 0: good)")
-	fs.BoolVar(&cfg.check, "check", false, "check this host's setup, one line per finding with what to do, and exit (status 0: nothing wrong)")
-	fs.DurationVar(&cfg.checkListen, "check-listen", 5*time.Second, "how long -check listens for the router's solicitations")
+	fs.funcVar("from", "answer only solicitations from this IPv6 `prefix` (the gateway's, say), repeatable", o.from.Set)
+	fs.funcVar("a", "announce this `address` at start (inside a -n range), repeatable", o.announce.Set)
+	fs.boolVar(&cfg.pinGateway, "pin-gateway", true, "pin the kernel's neighbour entry for the default gateway, and unpin it on exit")
+	fs.durationVar(&cfg.keepalive, "keepalive", 0, "solicit the gateway every `interval` from our addresses, following a MAC change (0: off)")
+	fs.stringVar(&o.file, "c", "", "read options from `file`, one per line (\"n 2001:db8::/112\"), # comments; SIGHUP re-reads it")
+	fs.boolVar(&o.showVersion, "version", false, "print the version and exit")
+	fs.boolVar(&o.checkOnly, "check-config", false, "check the command line and configuration file, and exit (status 0: good)")
+	fs.boolVar(&cfg.check, "check", false, "check this host's setup, one line per finding with what to do, and exit (status 0: nothing wrong)")
+	fs.durationVar(&cfg.checkListen, "check-listen", 5*time.Second, "how long -check listens for the router's solicitations")
 	return o
 }
 
@@ -202,9 +199,9 @@ func (o *options) parseFile(name string) error {
 	if err != nil {
 		return err
 	}
-	out := o.fs.Output()
-	o.fs.SetOutput(io.Discard) // no usage text for a line of a file
-	defer o.fs.SetOutput(out)
+	out := o.fs.out
+	o.fs.out = io.Discard // no usage text for a line of a file
+	defer func() { o.fs.out = out }()
 	for i, line := range strings.Split(string(b), "\n") {
 		line, _, _ = strings.Cut(line, "#")
 		line = strings.TrimSpace(line)
@@ -216,14 +213,14 @@ func (o *options) parseFile(name string) error {
 		if hasValue {
 			arg += "=" + strings.TrimSpace(value)
 		}
-		err := o.fs.Parse([]string{arg})
+		err := o.fs.parse([]string{arg})
 		switch {
 		case err != nil:
-			return fmt.Errorf("%s:%d: %v", name, i+1, err)
+			return errf("%s:%d: %v", name, i+1, err)
 		case o.file != name:
-			return fmt.Errorf("%s:%d: -c in a configuration file", name, i+1)
+			return errf("%s:%d: -c in a configuration file", name, i+1)
 		case o.showVersion, o.checkOnly:
-			return fmt.Errorf("%s:%d: %s in a configuration file", name, i+1, arg)
+			return errf("%s:%d: %s in a configuration file", name, i+1, arg)
 		}
 	}
 	return nil
@@ -235,14 +232,14 @@ func (o *options) parseFile(name string) error {
 // NDPRESPONDER_LOG; -log wins over it. Usage and errors go to out.
 func parseArgs(args []string, getenv func(string) string, out io.Writer) (*config, error) {
 	o := newOptions(getenv, out)
-	if err := o.fs.Parse(args); err != nil {
+	if err := o.fs.parse(args); err != nil {
 		return nil, err
 	}
 	if o.showVersion {
 		return nil, errVersion
 	}
-	if o.fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", o.fs.Arg(0))
+	if len(o.fs.args) > 0 {
+		return nil, errf("unexpected argument %q", o.fs.args[0])
 	}
 	if file := o.file; file != "" {
 		o = newOptions(getenv, out)
@@ -250,12 +247,12 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 		if err := o.parseFile(file); err != nil {
 			return nil, err
 		}
-		if err := o.fs.Parse(args); err != nil {
+		if err := o.fs.parse(args); err != nil {
 			return nil, err
 		}
 		cfg, err := o.finish()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
+			return nil, errf("%s: %w", file, err)
 		}
 		return cfg, nil
 	}
@@ -278,13 +275,13 @@ func (o *options) finish() (*config, error) {
 	}
 	for _, p := range ranges {
 		if p.Bits() < 64 && !cfg.allowWide {
-			return nil, fmt.Errorf("range %v is wider than /64; a wide static range invites neighbour-cache exhaustion upstream (pass -allow-wide to accept it)", p)
+			return nil, errf("range %v is wider than /64; a wide static range invites neighbour-cache exhaustion upstream (pass -allow-wide to accept it)", p)
 		}
 	}
 	cfg.ranges = ranges
 	for _, a := range announce {
 		if !contains(ranges, a) {
-			return nil, fmt.Errorf("-a %v is outside every -n range", a)
+			return nil, errf("-a %v is outside every -n range", a)
 		}
 	}
 	cfg.announce = announce
@@ -301,7 +298,7 @@ func (o *options) finish() (*config, error) {
 		return nil, errors.New("-rate and -rate-target want a number of NAs per second, or 0 for unlimited")
 	}
 	if cfg.keepalive < 0 {
-		return nil, fmt.Errorf("-keepalive %v: want a positive interval, or 0 for off", cfg.keepalive)
+		return nil, errf("-keepalive %v: want a positive interval, or 0 for off", cfg.keepalive)
 	}
 	source := o.source
 	switch source {
@@ -312,7 +309,7 @@ func (o *options) finish() (*config, error) {
 	default:
 		a, err := netip.ParseAddr(source)
 		if err != nil || !a.Is6() || a.Is4In6() || a.IsMulticast() || a.IsUnspecified() || a.Zone() != "" {
-			return nil, fmt.Errorf("-source %q: want target, link-local or a unicast IPv6 address", source)
+			return nil, errf("-source %q: want target, link-local or a unicast IPv6 address", source)
 		}
 		cfg.source, cfg.fixed = sourceFixed, a
 	}

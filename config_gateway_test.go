@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -112,7 +111,7 @@ func TestParseArgsGatewayErrors(t *testing.T) {
 			if got != nil {
 				t.Errorf("parseArgs(%q) = %v, %v; want no config with an error", args, gatewayConfigString(got), err)
 			}
-			if errors.Is(err, flag.ErrHelp) || errors.Is(err, errVersion) {
+			if errors.Is(err, errHelp) || errors.Is(err, errVersion) {
 				t.Errorf("parseArgs(%q) = %v, want an error that does not exit 0", args, err)
 			}
 			for _, w := range tt.want {
@@ -126,8 +125,8 @@ func TestParseArgsGatewayErrors(t *testing.T) {
 
 func TestParseArgsGatewayUsage(t *testing.T) {
 	var out bytes.Buffer
-	if _, err := parseArgs([]string{"-h"}, envOf(""), &out); !errors.Is(err, flag.ErrHelp) {
-		t.Fatalf("parseArgs([-h]) = %v, want %v", err, flag.ErrHelp)
+	if _, err := parseArgs([]string{"-h"}, envOf(""), &out); !errors.Is(err, errHelp) {
+		t.Fatalf("parseArgs([-h]) = %v, want %v", err, errHelp)
 	}
 	for _, f := range []string{"-a ", "-pin-gateway", "-keepalive"} {
 		if !strings.Contains(out.String(), f) {

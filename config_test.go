@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -165,7 +164,7 @@ func TestParseArgsErrors(t *testing.T) {
 			if got != nil {
 				t.Errorf("parseArgs(%q) = %v, %v; want no config with an error", args, configString(got), err)
 			}
-			if errors.Is(err, flag.ErrHelp) || errors.Is(err, errVersion) {
+			if errors.Is(err, errHelp) || errors.Is(err, errVersion) {
 				t.Errorf("parseArgs(%q) = %v, want an error that does not exit 0", args, err)
 			}
 			for _, w := range tt.want {
@@ -201,8 +200,8 @@ func TestParseArgsHelp(t *testing.T) {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var out bytes.Buffer
 			got, err := parseArgs(args, envOf(""), &out)
-			if !errors.Is(err, flag.ErrHelp) || got != nil {
-				t.Errorf("parseArgs(%q) = %v, %v; want nil, %v", args, configString(got), err, flag.ErrHelp)
+			if !errors.Is(err, errHelp) || got != nil {
+				t.Errorf("parseArgs(%q) = %v, %v; want nil, %v", args, configString(got), err, errHelp)
 			}
 			usage := out.String()
 			example := false

@@ -4,7 +4,6 @@ package main
 // a signal handler may read them from another goroutine.
 
 import (
-	"fmt"
 	"strings"
 	"sync/atomic"
 )
@@ -27,17 +26,17 @@ func (c *counters) ignore(r reason) { c.ignored[r].Add(1) }
 // left out.
 func (c *counters) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "seen=%d answered=%d send-errors=%d na-seen=%d ns-sent=%d announced=%d",
-		c.seen.Load(), c.answered.Load(), c.sendErrors.Load(), c.nasSeen.Load(), c.nsSent.Load(), c.announced.Load())
+	b.WriteString(sprintf("seen=%d answered=%d send-errors=%d na-seen=%d ns-sent=%d announced=%d",
+		c.seen.Load(), c.answered.Load(), c.sendErrors.Load(), c.nasSeen.Load(), c.nsSent.Load(), c.announced.Load()))
 	if n := c.learned.Load(); n != 0 {
-		fmt.Fprintf(&b, " learned=%d", n)
+		b.WriteString(sprintf(" learned=%d", n))
 	}
 	if g := c.gateway.Load(); g != nil {
-		fmt.Fprintf(&b, " gateway=%s", *g)
+		b.WriteString(" gateway=" + *g)
 	}
 	for r := reasonNone + 1; r < numReasons; r++ {
 		if n := c.ignored[r].Load(); n != 0 {
-			fmt.Fprintf(&b, " ignored.%s=%d", r, n)
+			b.WriteString(sprintf(" ignored.%s=%d", r, n))
 		}
 	}
 	return b.String()

@@ -7,7 +7,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -23,7 +22,7 @@ func dockerSocket(dockerHost string) (string, error) {
 	}
 	path, ok := strings.CutPrefix(dockerHost, "unix://")
 	if !ok || path == "" {
-		return "", fmt.Errorf("DOCKER_HOST=%s: only unix:// engines are supported", dockerHost)
+		return "", errf("DOCKER_HOST=%s: only unix:// engines are supported", dockerHost)
 	}
 	return path, nil
 }
@@ -34,7 +33,7 @@ func checkDockerName(name string) error {
 	for i, c := range name {
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || i > 0 && (c == '_' || c == '.' || c == '-')
 		if !ok {
-			return fmt.Errorf("%q is not a Docker network name", name)
+			return errf("%q is not a Docker network name", name)
 		}
 	}
 	if name == "" {
@@ -54,7 +53,7 @@ const dockerEventsPath = `/events?filters=%7B%22type%22%3A%5B%22network%22%5D%7D
 func parseDockerNetwork(body []byte) (id string, addrs []netip.Addr, err error) {
 	v, _, err := parseJSON(body)
 	if err != nil {
-		return "", nil, fmt.Errorf("docker: network: %w", err)
+		return "", nil, errf("docker: network: %w", err)
 	}
 	id, _ = jsonPath(v, "Id").(string)
 	if id == "" {
@@ -86,7 +85,7 @@ type dockerEvent struct {
 func parseDockerEvent(line []byte) (dockerEvent, error) {
 	v, _, err := parseJSON(line)
 	if err != nil {
-		return dockerEvent{}, fmt.Errorf("docker: event: %w", err)
+		return dockerEvent{}, errf("docker: event: %w", err)
 	}
 	if t, _ := jsonPath(v, "Type").(string); t != "network" {
 		return dockerEvent{}, errors.New("docker: event: not a network event")
@@ -103,20 +102,20 @@ func parseDockerEvent(line []byte) (dockerEvent, error) {
 func readHTTPHead(r *bufio.Reader) (int, error) {
 	line, err := r.ReadString('\n')
 	if err != nil {
-		return 0, fmt.Errorf("docker: reading the answer: %w", err)
+		return 0, errf("docker: reading the answer: %w", err)
 	}
 	f := strings.Fields(line)
 	if len(f) < 2 || !strings.HasPrefix(f[0], "HTTP/1.") {
-		return 0, fmt.Errorf("docker: not an HTTP answer: %q", strings.TrimSpace(line))
+		return 0, errf("docker: not an HTTP answer: %q", strings.TrimSpace(line))
 	}
 	code, err := strconv.Atoi(f[1])
 	if err != nil {
-		return 0, fmt.Errorf("docker: bad status %q", f[1])
+		return 0, errf("docker: bad status %q", f[1])
 	}
 	for n := 0; ; n++ {
 		line, err := r.ReadString('\n')
 		if err != nil {
-			return 0, fmt.Errorf("docker: reading headers: %w", err)
+			return 0, errf("docker: reading headers: %w", err)
 		}
 		if strings.TrimRight(line, "\r\n") == "" {
 			return code, nil

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/netip"
 	"os"
@@ -23,12 +22,12 @@ func dockerGet(sock, path string) (*os.File, *bufio.Reader, int, error) {
 	}
 	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: sock}); err != nil {
 		unix.Close(fd)
-		return nil, nil, 0, fmt.Errorf("docker: connecting to %s: %w", sock, err)
+		return nil, nil, 0, errf("docker: connecting to %s: %w", sock, err)
 	}
 	f := os.NewFile(uintptr(fd), "docker")
 	if _, err := io.WriteString(f, "GET "+path+" HTTP/1.0\r\nHost: docker\r\nUser-Agent: ndpresponder\r\n\r\n"); err != nil {
 		f.Close()
-		return nil, nil, 0, fmt.Errorf("docker: %w", err)
+		return nil, nil, 0, errf("docker: %w", err)
 	}
 	r := bufio.NewReaderSize(f, 16<<10)
 	code, err := readHTTPHead(r)
@@ -50,11 +49,11 @@ func dockerNetwork(sock, name string) (addrs []netip.Addr, ok bool, err error) {
 	body, err := io.ReadAll(io.LimitReader(r, 4<<20))
 	switch {
 	case err != nil:
-		return nil, false, fmt.Errorf("docker: reading network %s: %w", name, err)
+		return nil, false, errf("docker: reading network %s: %w", name, err)
 	case code == 404:
 		return nil, false, nil
 	case code != 200:
-		return nil, false, fmt.Errorf("docker: network %s: status %d", name, code)
+		return nil, false, errf("docker: network %s: status %d", name, code)
 	}
 	_, addrs, err = parseDockerNetwork(body)
 	return addrs, err == nil, err
@@ -107,7 +106,7 @@ func (d *daemon) dockerSession(ctx context.Context, sock string, connected func(
 	}
 	defer f.Close()
 	if code != 200 {
-		return fmt.Errorf("docker: events: status %d", code)
+		return errf("docker: events: status %d", code)
 	}
 	stop := context.AfterFunc(ctx, func() { f.Close() })
 	defer stop()
@@ -151,7 +150,7 @@ func (d *daemon) dockerSession(ctx context.Context, sock string, connected func(
 			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {
 				return errors.New("the engine closed its event stream")
 			}
-			return fmt.Errorf("docker: events: %w", err)
+			return errf("docker: events: %w", err)
 		}
 		e, err := parseDockerEvent(line)
 		if err != nil {

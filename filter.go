@@ -23,6 +23,22 @@ func ndFilter() []bpf.Instruction {
 	return icmp6Filter(icmp6TypeNS, icmp6TypeNA)
 }
 
+// ndFilterProgram is ndFilter as x/net/bpf assembles it, which
+// TestFilterAssembly checks. The daemon loads this form: bpf.Assemble
+// links package fmt through its error messages, and fmt with reflection
+// is a sixth of the binary, which on small boxes is resident memory.
+var ndFilterProgram = []bpf.RawInstruction{
+	{Op: 0x28, K: ethOffType},                   // ldh [12]
+	{Op: 0x15, Jf: 6, K: ethTypeIPv6},           // jeq #0x86dd, else drop
+	{Op: 0x30, K: ethHdrLen + ip6OffNextHeader}, // ldb [20]
+	{Op: 0x15, Jf: 4, K: protoICMPv6},           // jeq #58, else drop
+	{Op: 0x30, K: ethIP6Len + icmp6OffType},     // ldb [54]
+	{Op: 0x35, Jf: 2, K: icmp6TypeNS},           // jge #135, else drop
+	{Op: 0x25, Jt: 1, K: icmp6TypeNA},           // jgt #136: drop
+	{Op: 0x06, K: nsSnapLen},                    // ret #1514
+	{Op: 0x06, K: 0},                            // ret #0
+}
+
 // icmp6Filter passes IPv6 frames carrying ICMPv6 of type lo to hi.
 func icmp6Filter(lo, hi uint32) []bpf.Instruction {
 	return []bpf.Instruction{

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -332,6 +333,18 @@ func TestFilterGolden(t *testing.T) {
 		if pass := n > 0; pass != tt.pass || (pass && n < len(tt.frame)) {
 			t.Errorf("%s: filter returns %d for a frame of %d bytes, want pass=%v", tt.name, n, len(tt.frame), tt.pass)
 		}
+	}
+}
+
+// TestFilterAssembly: the program the daemon loads is what x/net/bpf
+// assembles from ndFilter.
+func TestFilterAssembly(t *testing.T) {
+	prog, err := bpf.Assemble(ndFilter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(prog, ndFilterProgram) {
+		t.Errorf("bpf.Assemble(ndFilter()) = %v\nwant ndFilterProgram %v", prog, ndFilterProgram)
 	}
 }
 

@@ -4,7 +4,6 @@ package main
 // system adds its own.
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -38,7 +37,7 @@ func parseLevel(s string) (logLevel, error) {
 	case "error", "dpanic", "panic", "fatal":
 		return levelError, nil
 	}
-	return 0, fmt.Errorf("unknown log level %q (want debug, info, warn or error)", s)
+	return 0, errf("unknown log level %q (want debug, info, warn or error)", s)
 }
 
 // logThreshold is a logLevel; a reload may change it.
@@ -53,7 +52,7 @@ func logEnabled(l logLevel) bool { return int32(l) >= logThreshold.Load() }
 func logf(l logLevel, format string, args ...any) {
 	if logEnabled(l) {
 		// One write per line, so lines from goroutines never interleave.
-		os.Stderr.Write(fmt.Appendf(nil, levelNames[l]+": "+format+"\n", args...))
+		os.Stderr.Write(appendf(nil, levelNames[l]+": "+format+"\n", args...))
 	}
 }
 

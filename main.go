@@ -6,8 +6,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,16 +15,16 @@ func main() {
 	cfg, err := parseArgs(os.Args[1:], os.Getenv, os.Stderr)
 	switch {
 	case errors.Is(err, errVersion):
-		fmt.Println("ndpresponder", version)
+		os.Stdout.WriteString("ndpresponder " + version + "\n")
 		os.Exit(0)
-	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errHelp):
 		os.Exit(0)
 	case err != nil:
-		fmt.Fprintln(os.Stderr, "ndpresponder:", err)
+		os.Stderr.WriteString("ndpresponder: " + err.Error() + "\n")
 		os.Exit(2)
 	}
 	if cfg.checkOnly {
-		fmt.Println("ndpresponder: configuration ok")
+		os.Stdout.WriteString("ndpresponder: configuration ok\n")
 		os.Exit(0)
 	}
 	if cfg.check {
@@ -38,7 +36,7 @@ func main() {
 	setLogLevel(cfg.level)
 	d, err := setup(cfg)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "ndpresponder:", err)
+		os.Stderr.WriteString("ndpresponder: " + err.Error() + "\n")
 		os.Exit(2)
 	}
 	lean()

@@ -4,7 +4,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"net/netip"
 	"os"
 	"sync"
@@ -25,11 +24,11 @@ type rtnlEvents struct {
 func openRtnlEvents(groups uint32) (*rtnlEvents, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
-		return nil, fmt.Errorf("opening rtnetlink socket: %w", os.NewSyscallError("socket", err))
+		return nil, errf("opening rtnetlink socket: %w", os.NewSyscallError("socket", err))
 	}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: groups}); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("subscribing to rtnetlink events: %w", os.NewSyscallError("bind", err))
+		return nil, errf("subscribing to rtnetlink events: %w", os.NewSyscallError("bind", err))
 	}
 	e := &rtnlEvents{f: os.NewFile(uintptr(fd), "rtnetlink"), buf: make([]byte, 16<<10)}
 	if e.rc, err = e.f.SyscallConn(); err != nil {
@@ -83,7 +82,7 @@ type rtnlConn struct {
 func openRtnl() (*rtnlConn, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
-		return nil, fmt.Errorf("opening rtnetlink socket: %w", os.NewSyscallError("socket", err))
+		return nil, errf("opening rtnetlink socket: %w", os.NewSyscallError("socket", err))
 	}
 	c := &rtnlConn{fd: fd, seq: uint32(time.Now().Unix()), buf: make([]byte, 32<<10)}
 	if err := c.init(); err != nil {
@@ -95,7 +94,7 @@ func openRtnl() (*rtnlConn, error) {
 
 func (c *rtnlConn) init() error {
 	if err := unix.Bind(c.fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return fmt.Errorf("binding rtnetlink socket: %w", os.NewSyscallError("bind", err))
+		return errf("binding rtnetlink socket: %w", os.NewSyscallError("bind", err))
 	}
 	sa, err := unix.Getsockname(c.fd)
 	if err != nil {
@@ -165,7 +164,7 @@ func (c *rtnlConn) request(build func(b []byte, seq uint32) []byte) ([]nlMsg, er
 func dump[T any](c *rtnlConn, what string, typ uint16, build func([]byte, uint32) []byte, parse func([]byte) (T, error)) ([]T, error) {
 	msgs, err := c.request(build)
 	if err != nil {
-		return nil, fmt.Errorf("dumping %s: %w", what, err)
+		return nil, errf("dumping %s: %w", what, err)
 	}
 	var out []T
 	for _, m := range msgs {
@@ -215,14 +214,14 @@ func (c *rtnlConn) addrs(index int) ([]ifAddr, error) {
 func (c *rtnlConn) routeTo(dst netip.Addr) (route, error) {
 	msgs, err := c.request(func(b []byte, seq uint32) []byte { return appendRouteGet(b, seq, dst) })
 	if err != nil {
-		return route{}, fmt.Errorf("route to %v: %w", dst, err)
+		return route{}, errf("route to %v: %w", dst, err)
 	}
 	for _, m := range msgs {
 		if m.Type == rtmNewRoute {
 			return parseRoute(m.Data)
 		}
 	}
-	return route{}, fmt.Errorf("route to %v: no answer", dst)
+	return route{}, errf("route to %v: no answer", dst)
 }
 
 // routes dumps the kernel's IPv6 routes.
@@ -240,7 +239,7 @@ func (c *rtnlConn) neigh(ifindex int, addr netip.Addr) (e neighEntry, ok bool, e
 		return e, false, nil
 	}
 	if err != nil {
-		return e, false, fmt.Errorf("reading the neighbour entry for %v: %w", addr, err)
+		return e, false, errf("reading the neighbour entry for %v: %w", addr, err)
 	}
 	for _, m := range msgs {
 		if m.Type == rtmNewNeigh {
@@ -257,7 +256,7 @@ func (c *rtnlConn) setNeigh(ifindex int, addr netip.Addr, state uint16, m mac) e
 		return appendNeigh(b, rtmNewNeigh, nlmFRequest|nlmFAck|nlmFCreate|nlmFReplace, seq, ifindex, addr, state, m)
 	})
 	if err != nil {
-		return fmt.Errorf("setting the neighbour entry for %v: %w", addr, err)
+		return errf("setting the neighbour entry for %v: %w", addr, err)
 	}
 	return nil
 }
@@ -268,7 +267,7 @@ func (c *rtnlConn) delNeigh(ifindex int, addr netip.Addr) error {
 		return appendNeigh(b, rtmDelNeigh, nlmFRequest|nlmFAck, seq, ifindex, addr, 0, mac{})
 	})
 	if err != nil {
-		return fmt.Errorf("removing the neighbour entry for %v: %w", addr, err)
+		return errf("removing the neighbour entry for %v: %w", addr, err)
 	}
 	return nil
 }

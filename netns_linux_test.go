@@ -444,7 +444,13 @@ func inNetns(t *testing.T, ns string, f func() error) {
 }
 
 // naFilter passes ICMPv6 Neighbor Advertisements.
-func naFilter() []bpf.Instruction { return icmp6Filter(icmp6TypeNA, icmp6TypeNA) }
+func naFilter() []bpf.RawInstruction {
+	prog, err := bpf.Assemble(icmp6Filter(icmp6TypeNA, icmp6TypeNA))
+	if err != nil {
+		panic(err)
+	}
+	return prog
+}
 
 // wire is a packet socket on an interface of some namespace, for a test to
 // send crafted frames and see the answers.

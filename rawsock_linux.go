@@ -6,7 +6,6 @@ package main
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"os"
 	"slices"
 	"sync"
@@ -51,14 +50,10 @@ func htons(v uint16) uint16 {
 // only what filter accepts. The socket is opened with protocol 0, so it
 // queues nothing until bind, and the filter is attached before bind: no
 // unfiltered frame is ever queued.
-func openPacketSocket(ifindex int, filter []bpf.Instruction) (*packetSocket, error) {
-	prog, err := bpf.Assemble(filter)
-	if err != nil {
-		return nil, fmt.Errorf("assembling socket filter: %w", err)
-	}
+func openPacketSocket(ifindex int, prog []bpf.RawInstruction) (*packetSocket, error) {
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("opening packet socket: %w", os.NewSyscallError("socket", err))
+		return nil, errf("opening packet socket: %w", os.NewSyscallError("socket", err))
 	}
 	if err := setupPacketSocket(fd, ifindex, prog); err != nil {
 		unix.Close(fd)
@@ -87,11 +82,11 @@ func setupPacketSocket(fd, ifindex int, prog []bpf.RawInstruction) error {
 	}
 	fprog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
 	if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &fprog); err != nil {
-		return fmt.Errorf("attaching socket filter: %w", os.NewSyscallError("setsockopt", err))
+		return errf("attaching socket filter: %w", os.NewSyscallError("setsockopt", err))
 	}
 	// Frames we send are never read back (Linux 4.20 and later).
 	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_IGNORE_OUTGOING, 1); err != nil {
-		return fmt.Errorf("ignoring outgoing frames: %w", os.NewSyscallError("setsockopt", err))
+		return errf("ignoring outgoing frames: %w", os.NewSyscallError("setsockopt", err))
 	}
 	// A larger buffer than net.core.rmem_max needs CAP_NET_ADMIN; fall
 	// back to what the limit allows.
@@ -100,7 +95,7 @@ func setupPacketSocket(fd, ifindex int, prog []bpf.RawInstruction) error {
 	}
 	sa := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IPV6), Ifindex: ifindex}
 	if err := unix.Bind(fd, sa); err != nil {
-		return fmt.Errorf("binding packet socket: %w", os.NewSyscallError("bind", err))
+		return errf("binding packet socket: %w", os.NewSyscallError("bind", err))
 	}
 	return nil
 }
@@ -147,7 +142,7 @@ func (s *packetSocket) setGroups(ifindex int, groups []mac, all bool) error {
 		}
 	})
 	if err = errors.Join(cerr, err); err != nil {
-		return fmt.Errorf("joining multicast groups: %w", os.NewSyscallError("setsockopt", err))
+		return errf("joining multicast groups: %w", os.NewSyscallError("setsockopt", err))
 	}
 	return nil
 }
@@ -198,7 +193,7 @@ type linkSocket struct{ *packetSocket }
 func (s linkSocket) read() ([]byte, error) {
 	b, err := s.packetSocket.read()
 	if errors.Is(err, unix.ENETDOWN) {
-		return nil, fmt.Errorf("%w: %v", errLinkDown, err)
+		return nil, errf("%w: %v", errLinkDown, err)
 	}
 	return b, err
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/netip"
 	"os"
@@ -186,7 +185,7 @@ func (d *daemon) serveUplink(ctx context.Context, name string, ifindex int, nl *
 		return nil // gone already; the caller waits for it again
 	}
 	d.r.link.Store(u)
-	sock, err := openPacketSocket(ifindex, ndFilter())
+	sock, err := openPacketSocket(ifindex, ndFilterProgram)
 	if err != nil {
 		return err
 	}
@@ -208,7 +207,7 @@ func (d *daemon) serveUplink(ctx context.Context, name string, ifindex int, nl *
 		d.followUplink(ctx, cancel, name, ifindex, nl, sock, keeper, events)
 		sock.Close()
 	}()
-	how := fmt.Sprintf("%d solicited-node groups", len(groups))
+	how := sprintf("%d solicited-node groups", len(groups))
 	if all {
 		how = "all multicast"
 	}

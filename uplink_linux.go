@@ -3,7 +3,6 @@ package main
 // The uplink's state as the kernel reports it, read over rtnetlink.
 
 import (
-	"fmt"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,7 +21,7 @@ func readUplink(nl *rtnlConn, index int) (*uplink, error) {
 		}
 	}
 	if !found {
-		return nil, fmt.Errorf("interface %d is gone", index)
+		return nil, errf("interface %d is gone", index)
 	}
 	addrs, err := nl.addrs(index)
 	if err != nil {

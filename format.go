@@ -1,0 +1,146 @@
+package main
+
+// Printf-style formatting for logs and errors without package fmt. fmt is
+// most of a megabyte of binary once reflection comes with it, and on small
+// boxes the binary is resident memory. The verbs are %v, %s, %d, %q, %w
+// (an error to wrap) and %%; the values are the concrete types the daemon
+// formats. There is deliberately no case for "anything with a String
+// method": a dynamic String call would keep every String method of every
+// type in the binary.
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// sprintf formats like fmt.Sprintf for the verbs and types above.
+func sprintf(format string, args ...any) string {
+	return string(appendf(nil, format, args...))
+}
+
+func appendf(b []byte, format string, args ...any) []byte {
+	n := 0
+	for i := 0; i < len(format); i++ {
+		c := format[i]
+		if c != '%' || i+1 == len(format) {
+			b = append(b, c)
+			continue
+		}
+		i++
+		verb := format[i]
+		if verb == '%' {
+			b = append(b, '%')
+			continue
+		}
+		if n >= len(args) {
+			b = append(b, "%!"...)
+			b = append(b, verb)
+			b = append(b, "(MISSING)"...)
+			continue
+		}
+		b = appendValue(b, verb, args[n])
+		n++
+	}
+	return b
+}
+
+func appendValue(b []byte, verb byte, v any) []byte {
+	var s string
+	switch v := v.(type) {
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	case int:
+		s = strconv.Itoa(v)
+	case int64:
+		s = strconv.FormatInt(v, 10)
+	case int32:
+		s = strconv.FormatInt(int64(v), 10)
+	case uint8:
+		s = strconv.FormatUint(uint64(v), 10)
+	case uint16:
+		s = strconv.FormatUint(uint64(v), 10)
+	case uint32:
+		s = strconv.FormatUint(uint64(v), 10)
+	case uint64:
+		s = strconv.FormatUint(v, 10)
+	case bool:
+		s = strconv.FormatBool(v)
+	case time.Duration:
+		s = v.String()
+	case netip.Addr:
+		s = v.String()
+	case netip.Prefix:
+		s = v.String()
+	case mac:
+		s = v.String()
+	case logLevel:
+		s = v.String()
+	case *counters:
+		s = v.String()
+	case []netip.Prefix:
+		return appendList(b, len(v), func(b []byte, i int) []byte { return append(b, v[i].String()...) })
+	case []netip.Addr:
+		return appendList(b, len(v), func(b []byte, i int) []byte { return append(b, v[i].String()...) })
+	case []string:
+		return appendList(b, len(v), func(b []byte, i int) []byte { return append(b, v[i]...) })
+	case error:
+		if v == nil {
+			s = "<nil>"
+		} else {
+			s = v.Error()
+		}
+	case nil:
+		s = "<nil>"
+	default:
+		s = "?"
+	}
+	if verb == 'q' {
+		return strconv.AppendQuote(b, s)
+	}
+	return append(b, s...)
+}
+
+func appendList(b []byte, n int, elem func([]byte, int) []byte) []byte {
+	b = append(b, '[')
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = elem(b, i)
+	}
+	return append(b, ']')
+}
+
+// wrapError is an error with a message of its own around another, as
+// fmt.Errorf's %w makes.
+type wrapError struct {
+	msg string
+	err error
+}
+
+func (e *wrapError) Error() string { return e.msg }
+func (e *wrapError) Unwrap() error { return e.err }
+
+// errf formats an error; with %w, the error it names is wrapped, so that
+// errors.Is and errors.As see through the message.
+func errf(format string, args ...any) error {
+	var wrapped error
+	n := 0
+	for i := 0; i+1 < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		i++
+		if format[i] == '%' {
+			continue
+		}
+		if format[i] == 'w' && n < len(args) {
+			wrapped, _ = args[n].(error)
+		}
+		n++
+	}
+	return &wrapError{msg: sprintf(format, args...), err: wrapped}
+}
