@@ -3,7 +3,6 @@ package main
 // The uplink's state as the kernel reports it, read over rtnetlink.
 
 import (
-
 	"golang.org/x/sys/unix"
 )
 
