@@ -3,7 +3,13 @@ package main
 // -learn: the addresses alive behind the VPS, as the kernel's neighbour
 // table on a bridge shows them. Plain Go; learn_linux.go feeds it.
 
-import "net/netip"
+import (
+	"net/netip"
+	"time"
+)
+
+// publishEvery is the least time between two snapshots of the live set.
+const publishEvery = 200 * time.Millisecond
 
 // maxLearned bounds the learned addresses, so that a flood of neighbour
 // entries cannot grow the daemon's memory.

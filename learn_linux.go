@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,11 +33,15 @@ func (d *daemon) learn(ctx context.Context) {
 	defer nl.Close()
 
 	var (
+		mu      sync.Mutex // l, once the publishing timer runs
 		l       *learner
 		bridges map[int]bool
 		warned  uint64
+		last    time.Time
+		pending bool
 	)
 	publish := func() {
+		last = time.Now()
 		d.setLive(liveLearn, l.snapshot().m)
 		d.c.learned.Store(uint64(len(l.addrs)))
 		if l.dropped > warned {
@@ -69,14 +75,18 @@ func (d *daemon) learn(ctx context.Context) {
 		}
 		publish()
 	}
+	mu.Lock()
 	resync()
+	mu.Unlock()
 	for {
 		changed, again := false, false
 		overrun, err := ev.next(func(m nlMsg) {
 			switch m.Type {
 			case rtmNewNeigh, rtmDelNeigh:
-				if e, err := parseNeigh(m.Data); err == nil && l.apply(e, m.Type == rtmDelNeigh, bridges) {
-					changed = true
+				if e, err := parseNeigh(m.Data); err == nil {
+					mu.Lock()
+					changed = l.apply(e, m.Type == rtmDelNeigh, bridges) || changed
+					mu.Unlock()
 				}
 			case rtmNewLink, rtmDelLink:
 				again = true
@@ -90,9 +100,25 @@ func (d *daemon) learn(ctx context.Context) {
 		}
 		switch {
 		case overrun || again:
+			mu.Lock()
 			resync()
+			mu.Unlock()
 		case changed:
-			publish()
+			// A storm of neighbour entries must not make a snapshot
+			// of the live set for each one: at most one in publishEvery.
+			mu.Lock()
+			if wait := publishEvery - time.Since(last); wait <= 0 {
+				publish()
+			} else if !pending {
+				pending = true
+				time.AfterFunc(wait, func() {
+					mu.Lock()
+					defer mu.Unlock()
+					pending = false
+					publish()
+				})
+			}
+			mu.Unlock()
 		}
 	}
 }

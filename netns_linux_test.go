@@ -68,7 +68,11 @@ func daemonBinary(t *testing.T) string {
 			return
 		}
 		testBinary = filepath.Join(dir, "ndpresponder")
-		out, err := exec.Command("go", "build", "-o", testBinary, ".").CombinedOutput()
+		args := []string{"build", "-o", testBinary}
+		if os.Getenv("NDPR_TEST_RACE") != "" {
+			args = append(args, "-race") // the daemon under the race detector
+		}
+		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
 		if err != nil {
 			testBinaryErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
