@@ -54,16 +54,8 @@ func checkIfaceName(name string) error {
 // the version to standard output; the usage is already printed.
 var errVersion = errors.New("version requested")
 
-// addrList is a repeatable flag of IPv6 addresses.
+// addrList is a repeatable option of IPv6 addresses.
 type addrList []netip.Addr
-
-func (l *addrList) String() string {
-	s := make([]string, len(*l))
-	for i, a := range *l {
-		s[i] = a.String()
-	}
-	return strings.Join(s, ",")
-}
 
 func (l *addrList) Set(v string) error {
 	a, err := netip.ParseAddr(strings.TrimSpace(v))
@@ -74,16 +66,8 @@ func (l *addrList) Set(v string) error {
 	return nil
 }
 
-// prefixList is a repeatable flag of IPv6 prefixes.
+// prefixList is a repeatable option of IPv6 prefixes.
 type prefixList []netip.Prefix
-
-func (l *prefixList) String() string {
-	s := make([]string, len(*l))
-	for i, p := range *l {
-		s[i] = p.String()
-	}
-	return strings.Join(s, ",")
-}
 
 func (l *prefixList) Set(v string) error {
 	p, err := netip.ParsePrefix(strings.TrimSpace(v))

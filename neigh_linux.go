@@ -40,32 +40,10 @@ func openRtnlEvents(groups uint32) (*rtnlEvents, error) {
 
 // wait blocks until at least one event arrives and drains what is queued.
 // The events themselves are not read: the caller re-reads the state they
-// announce. An overrun of the socket buffer (ENOBUFS) counts as an event,
-// since the state may have changed without a message.
+// announce, which also covers an overrun of the socket buffer.
 func (e *rtnlEvents) wait() error {
-	var rerr error
-	err := e.rc.Read(func(fd uintptr) bool {
-		got := false
-		for {
-			_, _, rerr = unix.Recvfrom(int(fd), e.buf, unix.MSG_DONTWAIT)
-			switch rerr {
-			case nil, unix.ENOBUFS:
-				got = true
-				continue
-			case unix.EAGAIN:
-				rerr = nil
-				return got
-			}
-			return true
-		}
-	})
-	if err != nil {
-		return closedErr(err)
-	}
-	if rerr != nil {
-		return os.NewSyscallError("recvfrom", rerr)
-	}
-	return nil
+	_, err := e.next(func(nlMsg) {})
+	return err
 }
 
 func (e *rtnlEvents) Close() error { return e.f.Close() }
