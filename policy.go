@@ -216,8 +216,7 @@ func (r *responder) answer(frame []byte, na *[naFrameLen]byte, now int64) reason
 	if !src.IsValid() {
 		return reasonNoSource
 	}
-	r.budget.rate, r.budget.perTarget = p.rate, p.rateTarget
-	if !r.budget.allow(ns.Target, now) {
+	if !r.budget.allow(ns.Target, now, p.rate, p.rateTarget) {
 		return reasonRateLimited
 	}
 	buildNA(na, u.MAC, ns.EthSrc, src, ns.Src, ns.Target, p.flags, u.MAC)

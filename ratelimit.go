@@ -41,17 +41,17 @@ type targetBucket struct {
 	bucket
 }
 
-// naBudget decides whether an answer may be sent now.
+// naBudget holds the state of the NA budget; the rates come from the
+// configuration at each call, so a reload changes them in place.
 type naBudget struct {
-	rate      int64 // global NAs per second; 0: unlimited
-	perTarget int64 // NAs per second for one target; 0: unlimited
-	global    bucket
-	targets   [targetSlots]targetBucket
+	global  bucket
+	targets [targetSlots]targetBucket
 }
 
-// allow spends from the target's budget and the global one.
-func (b *naBudget) allow(target netip.Addr, now int64) bool {
-	if b.perTarget > 0 {
+// allow spends from the target's budget, perTarget NAs a second, and the
+// global one, rate a second; 0 is unlimited.
+func (b *naBudget) allow(target netip.Addr, now, rate, perTarget int64) bool {
+	if perTarget > 0 {
 		a := target.As16()
 		h := uint64(14695981039346656037) // FNV-1a
 		for _, v := range a {
@@ -61,9 +61,9 @@ func (b *naBudget) allow(target netip.Addr, now int64) bool {
 		if s.key != h {
 			*s = targetBucket{key: h}
 		}
-		if !s.take(now, b.perTarget, b.perTarget) {
+		if !s.take(now, perTarget, perTarget) {
 			return false
 		}
 	}
-	return b.rate <= 0 || b.global.take(now, b.rate, b.rate)
+	return rate <= 0 || b.global.take(now, rate, rate)
 }

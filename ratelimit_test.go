@@ -10,29 +10,31 @@ func TestNABudget(t *testing.T) {
 	b := netip.MustParseAddr("2001:db8::2")
 	const s = int64(1e9)
 	t.Run("per target", func(t *testing.T) {
-		nb := naBudget{perTarget: 3}
+		var nb naBudget
+		allow := func(a netip.Addr, now int64) bool { return nb.allow(a, now, 0, 3) }
 		for i := 0; i < 3; i++ {
-			if !nb.allow(a, s) {
+			if !allow(a, s) {
 				t.Fatalf("NA %d for one target refused within the burst of 3", i+1)
 			}
 		}
-		if nb.allow(a, s) {
+		if allow(a, s) {
 			t.Errorf("a 4th NA for one target in the same instant was allowed")
 		}
-		if !nb.allow(b, s) {
+		if !allow(b, s) {
 			t.Errorf("another target was refused: budgets are per target")
 		}
-		if !nb.allow(a, s+s/3+1) {
+		if !allow(a, s+s/3+1) {
 			t.Errorf("a third of a second later, one token should have come back")
 		}
 	})
 	t.Run("global", func(t *testing.T) {
-		nb := naBudget{rate: 100}
+		var nb naBudget
+		allow := func(a netip.Addr, now int64) bool { return nb.allow(a, now, 100, 0) }
 		allowed := 0
 		// 1000 distinct targets over one second, evenly.
 		for i := 0; i < 1000; i++ {
 			tg := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)})
-			if nb.allow(tg, s+int64(i)*s/1000) {
+			if allow(tg, s+int64(i)*s/1000) {
 				allowed++
 			}
 		}
@@ -43,15 +45,17 @@ func TestNABudget(t *testing.T) {
 	})
 	t.Run("unlimited", func(t *testing.T) {
 		var nb naBudget
+		allow := func(a netip.Addr, now int64) bool { return nb.allow(a, now, 0, 0) }
 		for i := 0; i < 10000; i++ {
-			if !nb.allow(a, s) {
+			if !allow(a, s) {
 				t.Fatalf("refused with no budget set")
 			}
 		}
 	})
 	t.Run("fixed memory", func(t *testing.T) {
-		nb := naBudget{perTarget: 1}
-		if n := testing.AllocsPerRun(1000, func() { nb.allow(a, s) }); n != 0 {
+		var nb naBudget
+		allow := func(a netip.Addr, now int64) bool { return nb.allow(a, now, 0, 1) }
+		if n := testing.AllocsPerRun(1000, func() { allow(a, s) }); n != 0 {
 			t.Errorf("allow allocates %v per call", n)
 		}
 	})
