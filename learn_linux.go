@@ -21,10 +21,8 @@ func (d *daemon) learn(ctx context.Context) {
 		return
 	}
 	defer ev.Close()
-	go func() {
-		<-ctx.Done()
-		ev.Close()
-	}()
+	stop := context.AfterFunc(ctx, func() { ev.Close() })
+	defer stop()
 	nl, err := openRtnl()
 	if err != nil {
 		errorf("learn: %v", err)

@@ -103,10 +103,8 @@ func (d *daemon) run(ctx context.Context) error {
 			}
 		}
 	}()
-	go func() {
-		<-ctx.Done()
-		ev.Close()
-	}()
+	stop := context.AfterFunc(ctx, func() { ev.Close() })
+	defer stop()
 	defer func() { infof("counters: %v", &d.c) }()
 	if len(d.cfg.Load().docker) > 0 {
 		dockerCtx, stopDocker := context.WithCancel(ctx)
