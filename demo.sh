@@ -2,12 +2,15 @@
 # Builds ndpresponder and shows, in network namespaces on this machine, what
 # it is for: behind a hypervisor that drops frames from link-local sources,
 # the router cannot reach a container until ndpresponder answers its
-# Neighbor Solicitations from the container's address. Needs root, iproute2,
-# nftables and ping; touches nothing outside the namespaces it makes.
+# Neighbor Solicitations from the container's address. As root; on Debian
+# and Ubuntu it installs iproute2, nftables and ping when missing. Touches
+# nothing outside the namespaces it makes.
 set -euo pipefail
 cd "$(dirname "$0")"
-command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
+. scripts/need.sh
+need_go
 [ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (it builds network namespaces)" >&2; exit 1; }
+need iproute2:ip nftables:nft iputils-ping:ping procps:sysctl
 ./build.sh
 . scripts/testnet.sh
 pid=

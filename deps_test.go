@@ -23,3 +23,12 @@ func TestDependencies(t *testing.T) {
 		}
 	}
 }
+
+// TestGoModTidy keeps go.mod as `go mod tidy` writes it: the modules the
+// daemon imports are direct requirements.
+func TestGoModTidy(t *testing.T) {
+	out, err := exec.Command("go", "mod", "tidy", "-diff").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go.mod is not tidy (run go mod tidy): %v\n%s", err, out)
+	}
+}

@@ -71,7 +71,7 @@ func TestUCIToConf(t *testing.T) {
 // over the unit.
 func TestInitLint(t *testing.T) {
 	shellcheck := needTool(t, "shellcheck")
-	scripts := []string{"build.sh", "demo.sh", "test.sh", ".ci/run", "scripts/testnet.sh", "scripts/emulated.sh",
+	scripts := []string{"build.sh", "demo.sh", "test.sh", ".ci/run", "scripts/testnet.sh", "scripts/emulated.sh", "scripts/need.sh",
 		"bench/bench.sh", "bench/compare.sh", "bench/setup.sh", "init/ndpresponder.sysv", "init/ndpresponder.openrc",
 		"init/openwrt/files/ndpresponder.init"}
 	for _, s := range scripts {
@@ -97,7 +97,7 @@ func TestInitLint(t *testing.T) {
 
 func shellOf(script string) string {
 	b, _ := os.ReadFile(script)
-	if strings.HasPrefix(string(b), "#!/usr/bin/env bash") || strings.HasSuffix(script, "testnet.sh") {
+	if strings.HasPrefix(string(b), "#!/usr/bin/env bash") || strings.HasPrefix(string(b), "# shellcheck shell=bash") {
 		return "bash"
 	}
 	return "sh"

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Runs every test: the unit tests, and the integration tests that build
-# network namespaces with the kernel as every peer (they need root,
-# iproute2, nftables and ping). Fails when a test fails or is skipped.
+# network namespaces with the kernel as every peer. As root; on Debian and
+# Ubuntu it installs what the tests run (iproute2, nftables, ping, and the
+# real peers: dockerd, BusyBox, shellcheck, systemd-analyze) when missing.
+# Fails when a test fails or is skipped.
 set -euo pipefail
 cd "$(dirname "$0")"
-command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
+. scripts/need.sh
+need_go
 if [ "$(id -u)" != 0 ]; then
 	echo "test.sh: run as root: the integration tests build network namespaces" >&2
 	exit 1
 fi
+need iproute2:ip nftables:nft iputils-ping:ping procps:sysctl util-linux:setpriv util-linux:nsenter \
+	shellcheck:shellcheck busybox-static:need_static_busybox docker.io:dockerd systemd:systemd-analyze mawk:awk
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 go vet ./...

@@ -1,0 +1,58 @@
+# shellcheck shell=bash
+# need PACKAGE:PROBE ...: makes sure the programs a script runs are here.
+# PROBE is a command looked up in PATH, or an absolute path that must be a
+# file. On Debian and Ubuntu the missing packages are installed with
+# apt-get, once, saying so; elsewhere the script stops and names them.
+# Sourced by test.sh, demo.sh, bench/ and scripts/emulated.sh.
+
+# need_static_busybox is a probe: Debian's busybox-static, not the
+# dynamically linked busybox, which cannot go into a FROM-scratch image.
+# Elsewhere any /bin/busybox passes here, and the test that needs it checks
+# that it is static.
+need_static_busybox() {
+	if command -v dpkg-query >/dev/null 2>&1; then
+		[ "$(dpkg-query -W -f='${db:Status-Status}' busybox-static 2>/dev/null)" = installed ]
+	else
+		[ -x /bin/busybox ]
+	fi
+}
+
+need() {
+	local spec pkg probe missing=()
+	for spec in "$@"; do
+		pkg=${spec%%:*} probe=${spec#*:}
+		case $probe in
+		/*) [ -e "$probe" ] && continue ;;
+		need_*) "$probe" && continue ;;
+		*) command -v "$probe" >/dev/null 2>&1 && continue ;;
+		esac
+		missing+=("$pkg")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	if ! command -v apt-get >/dev/null 2>&1; then
+		echo "${0##*/}: missing packages (Debian names): ${missing[*]}; install them and run again" >&2
+		exit 1
+	fi
+	if [ "$(id -u)" != 0 ]; then
+		echo "${0##*/}: missing packages: ${missing[*]}; run as root to install them with apt-get" >&2
+		exit 1
+	fi
+	echo "${0##*/}: installing ${missing[*]} with apt-get" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	for spec in "$@"; do
+		pkg=${spec%%:*} probe=${spec#*:}
+		case $probe in
+		/*) [ -e "$probe" ] ;;
+		need_*) "$probe" ;;
+		*) command -v "$probe" >/dev/null 2>&1 ;;
+		esac || { echo "${0##*/}: $pkg is installed but $probe is still missing" >&2; exit 1; }
+	done
+}
+
+# need_go puts Go's default install on PATH when it is not there already.
+need_go() {
+	command -v go >/dev/null 2>&1 || PATH=$PATH:/usr/local/go/bin
+	command -v go >/dev/null 2>&1 || { echo "${0##*/}: needs Go (https://go.dev/dl/), not found in PATH or /usr/local/go/bin" >&2; exit 1; }
+}
