@@ -39,8 +39,9 @@ need() {
 	fi
 	echo "${0##*/}: installing ${missing[*]} with apt-get" >&2
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# Another installer may hold dpkg's lock for a while: wait for it.
+	apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	for spec in "$@"; do
 		pkg=${spec%%:*} probe=${spec#*:}
 		case $probe in
