@@ -9,63 +9,6 @@ import (
 	"sync/atomic"
 )
 
-// reason says why a solicitation got no answer. It is an error so that
-// parseNS can return it without allocating, and an index into the counters.
-type reason uint8
-
-const (
-	reasonNone reason = iota
-	// The frame is not a valid NS (RFC 4861 §7.1.1).
-	reasonTruncated
-	reasonWrongType
-	reasonHopLimit
-	reasonCode
-	reasonChecksum
-	reasonBadOption
-	reasonMulticastTarget
-	reasonMulticastSource
-	reasonDADDestination
-	reasonDADWithSLLA
-	reasonSolicitedMulticast // an NA, solicited yet sent to a group
-	// The NS is valid, but not ours to answer.
-	reasonOwnFrame
-	reasonNotForUs
-	reasonDAD
-	reasonOutOfRange
-	reasonOwnAddress
-	reasonNoSource
-	reasonSourceNotAllowed
-	reasonRateLimited
-	reasonNotLive
-	numReasons
-)
-
-var reasonNames = [numReasons]string{
-	reasonNone:               "none",
-	reasonTruncated:          "truncated",
-	reasonWrongType:          "wrong-type",
-	reasonHopLimit:           "hop-limit",
-	reasonCode:               "icmp-code",
-	reasonChecksum:           "checksum",
-	reasonBadOption:          "bad-option",
-	reasonMulticastTarget:    "multicast-target",
-	reasonMulticastSource:    "multicast-source",
-	reasonDADDestination:     "dad-destination",
-	reasonDADWithSLLA:        "dad-with-slla",
-	reasonSolicitedMulticast: "solicited-multicast",
-	reasonOwnFrame:           "own-frame",
-	reasonNotForUs:           "not-for-us",
-	reasonDAD:                "dad-probe",
-	reasonOutOfRange:         "out-of-range",
-	reasonOwnAddress:         "own-address",
-	reasonNoSource:           "no-source-address",
-	reasonSourceNotAllowed:   "source-not-allowed",
-	reasonRateLimited:        "rate-limited",
-	reasonNotLive:            "not-live",
-}
-
-func (r reason) Error() string { return reasonNames[r] }
-
 // sourceMode chooses the IPv6 source of the NAs we send.
 type sourceMode uint8
 
@@ -80,23 +23,6 @@ const (
 	// sourceFixed sends from one configured address.
 	sourceFixed
 )
-
-// uplink is a snapshot of what the responder knows of its interface.
-type uplink struct {
-	MAC       mac
-	Addrs     []netip.Addr // the interface's own addresses; the kernel answers for these
-	LinkLocal netip.Addr   // first usable link-local address, if any
-	Global    []netip.Addr // usable global addresses, to solicit from
-}
-
-func (u *uplink) owns(a netip.Addr) bool {
-	for _, o := range u.Addrs {
-		if o == a {
-			return true
-		}
-	}
-	return false
-}
 
 // answerPolicy is what the configuration says about answering; a reload
 // replaces it whole.
@@ -127,14 +53,6 @@ type responder struct {
 	live   atomic.Pointer[liveAddrs] // nil until something is learned
 	budget naBudget
 	ns     neighborSolicitation // scratch, reused for every frame
-}
-
-// newResponder makes a responder with an unlimited budget; configure
-// sets the rest of a configuration.
-func newResponder(ranges []netip.Prefix, source sourceMode, fixed netip.Addr, router bool) *responder {
-	r := &responder{}
-	r.configure(&config{ranges: ranges, source: source, fixed: fixed, router: router})
-	return r
 }
 
 // configure applies the answering part of cfg.

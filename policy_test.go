@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net/netip"
-	"strings"
 	"testing"
-	"time"
 )
 
 // The responder under test is the VPS (vpsMAC) answering for a /112 of
@@ -295,112 +293,10 @@ func TestAnswerAllocs(t *testing.T) {
 	}
 }
 
-func TestReasonNames(t *testing.T) {
-	seen := make(map[string]reason)
-	for r := reasonNone; r < numReasons; r++ {
-		name := r.Error()
-		if name == "" || strings.ContainsAny(name, " =") {
-			t.Errorf("reason %d has name %q, want a word", r, name)
-		}
-		if o, dup := seen[name]; dup {
-			t.Errorf("reasons %d and %d share the name %q", o, r, name)
-		}
-		seen[name] = r
-	}
-}
-
-func TestLogLimiter(t *testing.T) {
-	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	type step struct {
-		at         time.Duration // since t0
-		ok         bool
-		suppressed uint64
-	}
-	tests := []struct {
-		name             string
-		perSecond, burst float64
-		steps            []step
-	}{
-		{"burst honoured", 1, 3, []step{
-			{0, true, 0}, {0, true, 0}, {0, true, 0},
-			{0, false, 0}, {0, false, 0},
-		}},
-		{"refill by rate", 2, 1, []step{
-			{0, true, 0},
-			{0, false, 0},
-			{250 * time.Millisecond, false, 0}, // half a token
-			{500 * time.Millisecond, true, 2},  // a whole one; two held back
-			{500 * time.Millisecond, false, 0},
-			{time.Second, true, 1},
-			{time.Second, false, 0},
-		}},
-		{"refill capped at burst", 10, 2, []step{
-			{0, true, 0}, {0, true, 0}, {0, false, 0},
-			{time.Hour, true, 1}, {time.Hour, true, 0}, {time.Hour, false, 0},
-			{time.Hour + 100*time.Millisecond, true, 1},
-		}},
-		{"suppressed count reported once", 1, 1, []step{
-			{0, true, 0},
-			{100 * time.Millisecond, false, 0},
-			{200 * time.Millisecond, false, 0},
-			{300 * time.Millisecond, false, 0},
-			{1300 * time.Millisecond, true, 3},
-			{2300 * time.Millisecond, true, 0},
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			l := logLimiter{perSecond: tt.perSecond, burst: tt.burst}
-			for i, s := range tt.steps {
-				ok, n := l.allow(t0.Add(s.at))
-				if ok != s.ok || n != s.suppressed {
-					t.Errorf("step %d: allow(t0+%v) = %v, %d; want %v, %d", i, s.at, ok, n, s.ok, s.suppressed)
-				}
-			}
-		})
-	}
-}
-
-func TestCountersString(t *testing.T) {
-	tests := []struct {
-		name string
-		set  func(c *counters)
-		want string
-	}{
-		{"zero", func(*counters) {}, "seen=0 answered=0 send-errors=0 na-seen=0 ns-sent=0 announced=0"},
-		{"ignored by name", func(c *counters) {
-			c.seen.Add(7)
-			c.answered.Add(2)
-			c.sendErrors.Add(1)
-			c.ignore(reasonOutOfRange)
-			c.ignore(reasonDAD)
-			c.ignore(reasonDAD)
-			c.ignore(reasonChecksum)
-		}, "seen=7 answered=2 send-errors=1 na-seen=0 ns-sent=0 announced=0 ignored.checksum=1 ignored.dad-probe=2 ignored.out-of-range=1"},
-		{"no-source last", func(c *counters) {
-			c.ignore(reasonNoSource)
-			c.ignore(reasonTruncated)
-		}, "seen=0 answered=0 send-errors=0 na-seen=0 ns-sent=0 announced=0 ignored.truncated=1 ignored.no-source-address=1"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var c counters
-			tt.set(&c)
-			if got := c.String(); got != tt.want {
-				t.Errorf("counters.String() = %q, want %q", got, tt.want)
-			}
-		})
-	}
-	t.Run("every reason", func(t *testing.T) {
-		var c counters
-		for r := reasonNone + 1; r < numReasons; r++ {
-			c.ignore(r)
-		}
-		got := c.String()
-		for r := reasonNone + 1; r < numReasons; r++ {
-			if want := " ignored." + r.Error() + "=1"; !strings.Contains(got, want) {
-				t.Errorf("counters.String() = %q, want it to contain %q", got, want)
-			}
-		}
-	})
+// newResponder makes a responder with an unlimited budget; configure
+// sets the rest of a configuration.
+func newResponder(ranges []netip.Prefix, source sourceMode, fixed netip.Addr, router bool) *responder {
+	r := &responder{}
+	r.configure(&config{ranges: ranges, source: source, fixed: fixed, router: router})
+	return r
 }

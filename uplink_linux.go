@@ -6,39 +6,28 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// readUplink reads the interface's MAC and IPv6 addresses.
+// uplinkEvents are the rtnetlink groups whose messages may change the
+// uplink's snapshot: links, IPv6 addresses and IPv6 routes.
+const uplinkEvents = unix.RTMGRP_LINK | unix.RTMGRP_IPV6_IFADDR | unix.RTMGRP_IPV6_ROUTE
+
+// readUplink reads the interface's MAC, IPv6 addresses and default
+// gateway.
 func readUplink(nl *rtnlConn, index int) (*uplink, error) {
 	links, err := nl.links()
 	if err != nil {
 		return nil, err
 	}
-	u := &uplink{}
-	found := false
-	for _, l := range links {
-		if l.Index == index {
-			u.MAC, found = l.MAC, true
-		}
-	}
-	if !found {
-		return nil, errf("interface %d is gone", index)
-	}
 	addrs, err := nl.addrs(index)
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range addrs {
-		u.Addrs = append(u.Addrs, a.Addr)
-		if a.usable() {
-			if a.Addr.IsLinkLocalUnicast() {
-				if !u.LinkLocal.IsValid() {
-					u.LinkLocal = a.Addr
-				}
-			} else if a.Addr.IsGlobalUnicast() {
-				u.Global = append(u.Global, a.Addr)
-			}
-		}
+	routes, err := nl.routes()
+	if err != nil {
+		return nil, err
+	}
+	u, ok := makeUplink(index, links, addrs, routes)
+	if !ok {
+		return nil, errf("interface %d is gone", index)
 	}
 	return u, nil
 }
-
-const uplinkEvents = unix.RTMGRP_LINK | unix.RTMGRP_IPV6_IFADDR | unix.RTMGRP_IPV6_ROUTE

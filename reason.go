@@ -1,0 +1,62 @@
+package main
+
+// Why a frame got no answer: the checks of the wire format (frame.go) and
+// the decisions of the policy (policy.go) name their reasons here, and the
+// counters count them.
+
+// reason says why a solicitation got no answer. It is an error so that
+// parseNS can return it without allocating, and an index into the counters.
+type reason uint8
+
+const (
+	reasonNone reason = iota
+	// The frame is not a valid NS (RFC 4861 §7.1.1).
+	reasonTruncated
+	reasonWrongType
+	reasonHopLimit
+	reasonCode
+	reasonChecksum
+	reasonBadOption
+	reasonMulticastTarget
+	reasonMulticastSource
+	reasonDADDestination
+	reasonDADWithSLLA
+	reasonSolicitedMulticast // an NA, solicited yet sent to a group
+	// The NS is valid, but not ours to answer.
+	reasonOwnFrame
+	reasonNotForUs
+	reasonDAD
+	reasonOutOfRange
+	reasonOwnAddress
+	reasonNoSource
+	reasonSourceNotAllowed
+	reasonRateLimited
+	reasonNotLive
+	numReasons
+)
+
+var reasonNames = [numReasons]string{
+	reasonNone:               "none",
+	reasonTruncated:          "truncated",
+	reasonWrongType:          "wrong-type",
+	reasonHopLimit:           "hop-limit",
+	reasonCode:               "icmp-code",
+	reasonChecksum:           "checksum",
+	reasonBadOption:          "bad-option",
+	reasonMulticastTarget:    "multicast-target",
+	reasonMulticastSource:    "multicast-source",
+	reasonDADDestination:     "dad-destination",
+	reasonDADWithSLLA:        "dad-with-slla",
+	reasonSolicitedMulticast: "solicited-multicast",
+	reasonOwnFrame:           "own-frame",
+	reasonNotForUs:           "not-for-us",
+	reasonDAD:                "dad-probe",
+	reasonOutOfRange:         "out-of-range",
+	reasonOwnAddress:         "own-address",
+	reasonNoSource:           "no-source-address",
+	reasonSourceNotAllowed:   "source-not-allowed",
+	reasonRateLimited:        "rate-limited",
+	reasonNotLive:            "not-live",
+}
+
+func (r reason) Error() string { return reasonNames[r] }
