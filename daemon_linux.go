@@ -1,5 +1,12 @@
 package main
 
+// The daemon's lifecycle: it waits for the uplink, serves each incarnation
+// of it (a packet socket, the packet loop and the gateway keeper), follows
+// its changes, reloads on SIGHUP, and starts and stops the watchers of
+// live addresses as the configuration asks. One goroutine, run, owns all
+// of that; the others are handed what they need and report back on
+// channels each of which has one reader.
+
 import (
 	"context"
 	"errors"
@@ -7,46 +14,20 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 type daemon struct {
-	cfg         atomic.Pointer[config]
-	r           *responder
-	c           counters
-	reloaded    chan struct{} // the configuration changed
-	liveChanged chan struct{} // the live addresses changed
+	cfg  atomic.Pointer[config] // the running configuration; run replaces it on reload
+	r    *responder
+	c    counters
+	live *livePublisher
 
-	liveMu      sync.Mutex
-	liveSources [numLiveSources]map[netip.Addr]struct{}
-}
-
-// Where live addresses come from.
-const (
-	liveLearn = iota
-	liveDocker
-	numLiveSources
-)
-
-// setLive replaces what one source says is alive, and publishes the union
-// to the responder and a poke to the gateway keeper.
-func (d *daemon) setLive(source int, addrs map[netip.Addr]struct{}) {
-	d.liveMu.Lock()
-	defer d.liveMu.Unlock()
-	d.liveSources[source] = addrs
-	all := make(map[netip.Addr]struct{})
-	for _, s := range d.liveSources {
-		for a := range s {
-			all[a] = struct{}{}
-		}
-	}
-	d.r.live.Store(&liveAddrs{m: all})
-	select {
-	case d.liveChanged <- struct{}{}:
-	default:
-	}
+	watchers [numLiveSources]*watcher
 }
 
 // setup checks what must hold before anything starts. The uplink need not
@@ -55,11 +36,15 @@ func setup(cfg *config) (*daemon, error) {
 	if err := checkIfaceName(cfg.iface); err != nil {
 		return nil, err
 	}
-	d := &daemon{r: &responder{}, reloaded: make(chan struct{}, 1), liveChanged: make(chan struct{}, 1)}
+	d := &daemon{r: &responder{}}
+	d.live = newLivePublisher(d.r)
 	d.r.configure(cfg)
 	d.cfg.Store(cfg)
 	return d, nil
 }
+
+// setLive is how a watcher publishes what its source says is alive.
+func (d *daemon) setLive(source int, addrs map[netip.Addr]struct{}) { d.live.set(source, addrs) }
 
 // run serves until ctx ends, through every incarnation of the uplink: it
 // waits for the interface to exist, serves it, and when it is deleted
@@ -106,179 +91,284 @@ func (d *daemon) run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { ev.Close() })
 	defer stop()
 	defer func() { infof("counters: %v", &d.c) }()
-	if len(d.cfg.Load().docker) > 0 {
-		dockerCtx, stopDocker := context.WithCancel(ctx)
-		watched := make(chan struct{})
-		go func() {
-			defer close(watched)
-			d.watchDocker(dockerCtx)
-		}()
-		defer func() { stopDocker(); <-watched }()
-	}
-	if len(d.cfg.Load().learn) > 0 {
-		learnCtx, stopLearning := context.WithCancel(ctx)
-		learned := make(chan struct{})
-		go func() {
-			defer close(learned)
-			d.learn(learnCtx)
-		}()
-		defer func() { stopLearning(); <-learned }()
-	}
+	d.applyWatchers(ctx, nil, d.cfg.Load())
+	defer d.applyWatchers(ctx, d.cfg.Load(), nil)
 	usr1, hup := make(chan os.Signal, 1), make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(usr1)
 	defer signal.Stop(hup)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-usr1:
-				infof("counters: %v", &d.c)
-			case <-hup:
-				d.reload()
-			}
+
+	var (
+		inc     *incarnation // nil while there is no uplink to serve
+		waiting bool         // said that the uplink is missing
+		retry   *time.Timer  // after a failed look at the uplink
+		backoff = time.Second
+	)
+	defer func() {
+		if inc != nil {
+			inc.stop()
+		}
+		if retry != nil {
+			retry.Stop()
 		}
 	}()
-
-	waiting := false
-	for ctx.Err() == nil {
-		name := d.cfg.Load().iface
-		l, ok, err := nl.linkByName(name)
-		if err != nil {
-			warnf("uplink: %v", err)
-		}
-		if !ok {
-			if !waiting {
-				warnf("uplink: %s does not exist; waiting for it", name)
-				waiting = true
-			}
-			select {
-			case _, ok := <-events:
-				if !ok {
-					return nil
+	for {
+		var retryC <-chan time.Time
+		if inc == nil && retry == nil {
+			var err error
+			inc, err = d.startUplink(ctx, nl)
+			switch {
+			case errors.Is(err, errGone):
+				if !waiting {
+					warnf("uplink: %s does not exist; waiting for it", d.cfg.Load().iface)
+					waiting = true
 				}
-			case <-d.reloaded:
-				waiting = false
+			case err != nil && !errors.Is(err, errNetlink):
+				return err
+			case err != nil:
+				// The kernel did not answer as it should: try again
+				// later rather than spin.
+				warnf("uplink: %v; trying again in %v", err, backoff)
+				retry = time.NewTimer(backoff)
+				backoff = min(2*backoff, 30*time.Second)
+			default:
+				waiting, backoff = false, time.Second
 			}
-			continue
 		}
-		waiting = false
-		if err := d.serveUplink(ctx, name, l.Index, nl, events); err != nil {
-			return err
+		if retry != nil {
+			retryC = retry.C
+		}
+		var done <-chan error
+		if inc != nil {
+			done = inc.done
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-retryC:
+			retry = nil
+		case _, ok := <-events:
+			if !ok {
+				return nil
+			}
+			if inc != nil && !d.followUplink(inc, nl) {
+				inc.stop()
+				inc = nil
+			}
+		case <-usr1:
+			infof("counters: %v", &d.c)
+		case <-hup:
+			old, cfg := d.cfg.Load(), d.reload()
+			if cfg == nil {
+				continue
+			}
+			d.applyWatchers(ctx, old, cfg)
+			if inc == nil {
+				continue
+			}
+			if cfg.iface != inc.name {
+				infof("uplink: now %s instead of %s", cfg.iface, inc.name)
+				inc.stop()
+				inc = nil
+				continue
+			}
+			inc.reconfigure(cfg)
+		case err := <-done:
+			inc.stop()
+			inc = nil
+			if err != nil {
+				return err
+			}
 		}
 	}
-	return nil
 }
 
-// serveUplink answers on one incarnation of the uplink until ctx ends or
-// the interface is deleted.
-func (d *daemon) serveUplink(ctx context.Context, name string, ifindex int, nl *rtnlConn, events <-chan struct{}) error {
+// errGone says the uplink does not exist (now); errNetlink that reading
+// it over rtnetlink failed, which may pass.
+var (
+	errGone    = errors.New("no such interface")
+	errNetlink = errors.New("rtnetlink")
+)
+
+// incarnation is the serving of one incarnation of the uplink: its packet
+// socket, the packet loop and the gateway keeper.
+type incarnation struct {
+	name    string
+	ifindex int
+	mac     mac
+	sock    *packetSocket
+	uplinks *mailbox[*uplink] // to the keeper
+	configs *mailbox[*config] // to the keeper
+	cancel  context.CancelFunc
+	done    chan error // the packet loop's end; buffered
+	wg      sync.WaitGroup
+}
+
+// startUplink starts serving the uplink if it exists.
+func (d *daemon) startUplink(ctx context.Context, nl *rtnlConn) (*incarnation, error) {
 	cfg := d.cfg.Load()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	u, err := readUplink(nl, ifindex)
+	l, ok, err := nl.linkByName(cfg.iface)
 	if err != nil {
-		return nil // gone already; the caller waits for it again
+		return nil, errf("%w: %v", errNetlink, err)
+	}
+	if !ok {
+		return nil, errGone
+	}
+	u, err := readUplink(nl, l.Index)
+	if err != nil {
+		return nil, err
 	}
 	d.r.link.Store(u)
-	sock, err := openPacketSocket(ifindex, ndFilterProgram)
+	sock, err := openPacketSocket(l.Index, ndFilterProgram)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer sock.Close()
 	groups, all := solicitedNodeGroups(cfg.ranges)
-	if err := sock.setGroups(ifindex, groups, all); err != nil {
-		return err
+	if err := sock.setGroups(l.Index, groups, all); err != nil {
+		sock.Close()
+		return nil, err
 	}
-
-	keeper := newGatewayKeeper(ifindex, cfg, d.r, sock, nl, &d.c)
-	var wg sync.WaitGroup
-	wg.Add(2)
+	ctx, cancel := context.WithCancel(ctx)
+	inc := &incarnation{name: cfg.iface, ifindex: l.Index, mac: u.MAC, sock: sock, cancel: cancel,
+		uplinks: newMailbox[*uplink](), configs: newMailbox[*config](), done: make(chan error, 1)}
+	nas := make(chan neighborAdvertisement, 16)
+	keeper := newGatewayKeeper(l.Index, cfg, u, nl, sock, &d.c)
+	in := keeperInputs{nas: nas, uplinks: inc.uplinks.c, configs: inc.configs.c, live: d.live.follow()}
+	inc.wg.Add(2)
 	go func() {
-		defer wg.Done()
-		keeper.run(ctx)
+		defer inc.wg.Done()
+		keeper.run(ctx, in)
 	}()
 	go func() {
-		defer wg.Done()
-		d.followUplink(ctx, cancel, name, ifindex, nl, sock, keeper, events)
-		sock.Close()
+		defer inc.wg.Done()
+		inc.done <- serve(linkSocket{sock}, d.r, &d.c, nas)
 	}()
 	how := sprintf("%d solicited-node groups", len(groups))
 	if all {
 		how = "all multicast"
 	}
-	infof("responder: answering on %s (%v) for %v, receiving %s", name, u.MAC, cfg.ranges, how)
-	err = serve(linkSocket{sock}, d.r, &d.c, keeper.nas)
-	cancel()
-	wg.Wait() // the keeper has removed its pin; the follower reads no more events
-	return err
+	infof("responder: answering on %s (%v) for %v, receiving %s", cfg.iface, u.MAC, cfg.ranges, how)
+	return inc, nil
 }
 
-// followUplink keeps the responder's snapshot of the uplink current: on
-// every event it re-reads the interface. When the interface is gone (or its
-// name now belongs to a new one) it ends the incarnation, and so does a
-// reload that names another uplink; other reloads it passes on to the
-// socket's groups and the gateway keeper.
-func (d *daemon) followUplink(ctx context.Context, end func(), name string, ifindex int, nl *rtnlConn, sock *packetSocket, keeper *gatewayKeeper, events <-chan struct{}) {
-	defer end()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.liveChanged:
-			keeper.liveChanged()
-			continue
-		case <-d.reloaded:
-			cfg := d.cfg.Load()
-			if cfg.iface != name {
-				infof("uplink: now %s instead of %s", cfg.iface, name)
-				return
-			}
-			groups, all := solicitedNodeGroups(cfg.ranges)
-			if err := sock.setGroups(ifindex, groups, all); err != nil {
-				warnf("reload: %v", err)
-			}
-			keeper.reconfigure(cfg)
-			continue
-		case _, ok := <-events:
-			if !ok {
-				return
-			}
-		}
-		if l, ok, err := nl.linkByName(name); err == nil && (!ok || l.Index != ifindex) {
-			infof("uplink: %s is gone; waiting for it to come back", name)
-			return
-		}
-		u, err := readUplink(nl, ifindex)
-		if err != nil {
-			continue
-		}
-		if old := d.r.link.Load(); old.MAC != u.MAC {
-			infof("uplink: MAC changed from %v to %v", old.MAC, u.MAC)
-		}
-		d.r.link.Store(u)
-		keeper.notify()
+// stop ends the incarnation and waits until the keeper has removed its
+// pin and the packet loop has returned.
+func (inc *incarnation) stop() {
+	inc.cancel()
+	inc.sock.Close()
+	inc.wg.Wait()
+}
+
+// reconfigure passes a reload on to the socket's groups and the keeper.
+func (inc *incarnation) reconfigure(cfg *config) {
+	groups, all := solicitedNodeGroups(cfg.ranges)
+	if err := inc.sock.setGroups(inc.ifindex, groups, all); err != nil {
+		warnf("reload: %v", err)
 	}
+	inc.configs.put(cfg)
+}
+
+// followUplink re-reads the uplink after an rtnetlink event and hands the
+// new snapshot on; it reports false when the interface is gone, or its
+// name now belongs to another one.
+func (d *daemon) followUplink(inc *incarnation, nl *rtnlConn) bool {
+	l, ok, err := nl.linkByName(inc.name)
+	if err != nil {
+		warnf("uplink: %v", err)
+		return true // the next event reads again
+	}
+	if !ok || l.Index != inc.ifindex {
+		infof("uplink: %s is gone; waiting for it to come back", inc.name)
+		return false
+	}
+	u, err := readUplink(nl, inc.ifindex)
+	if err != nil {
+		warnf("uplink: %v", err)
+		return !errors.Is(err, errGone)
+	}
+	if u.MAC != inc.mac {
+		infof("uplink: MAC changed from %v to %v", inc.mac, u.MAC)
+		inc.mac = u.MAC
+	}
+	d.r.link.Store(u)
+	inc.uplinks.put(u)
+	return true
 }
 
 // reload re-reads the command line and the configuration file. A bad one
-// changes nothing; a good one takes effect without dropping the gateway's
-// pin or the counters.
-func (d *daemon) reload() {
+// changes nothing and returns nil; a good one takes effect without
+// dropping the gateway's pin or the counters.
+func (d *daemon) reload() *config {
 	cfg, err := parseArgs(os.Args[1:], os.Getenv, io.Discard)
 	if err != nil {
 		warnf("reload: %v; keeping the running configuration", err)
-		return
+		return nil
 	}
 	setLogLevel(cfg.level)
 	d.r.configure(cfg)
 	d.cfg.Store(cfg)
 	infof("reload: answering for %v", cfg.ranges)
-	select {
-	case d.reloaded <- struct{}{}:
-	default:
+	return cfg
+}
+
+// watcher is a goroutine that follows one source of live addresses.
+type watcher struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (w *watcher) stop() {
+	w.cancel()
+	<-w.done
+}
+
+// applyWatchers starts, stops or restarts the watchers of live addresses
+// as the configuration changes from old to cfg (nil: none).
+func (d *daemon) applyWatchers(ctx context.Context, old, cfg *config) {
+	type spec struct {
+		wanted func(*config) bool
+		same   func(a, b *config) bool
+		run    func(context.Context, *config)
+	}
+	specs := [numLiveSources]spec{
+		liveLearn: {
+			wanted: func(c *config) bool { return len(c.learn) > 0 },
+			same: func(a, b *config) bool {
+				return slices.Equal(a.learn, b.learn) && slices.Equal(a.ranges, b.ranges)
+			},
+			run: d.learn,
+		},
+		liveDocker: {
+			wanted: func(c *config) bool { return len(c.docker) > 0 },
+			same: func(a, b *config) bool {
+				return slices.Equal(a.docker, b.docker) && a.dockerHost == b.dockerHost && slices.Equal(a.ranges, b.ranges)
+			},
+			run: func(ctx context.Context, _ *config) { d.watchDocker(ctx) },
+		},
+	}
+	for source, s := range specs {
+		had := d.watchers[source] != nil
+		want := cfg != nil && s.wanted(cfg)
+		if had && want && s.same(old, cfg) {
+			continue
+		}
+		if had {
+			d.watchers[source].stop()
+			d.watchers[source] = nil
+			if !want {
+				d.setLive(source, nil)
+			}
+		}
+		if want {
+			wctx, cancel := context.WithCancel(ctx)
+			w := &watcher{cancel: cancel, done: make(chan struct{})}
+			go func() {
+				defer close(w.done)
+				s.run(wctx, cfg)
+			}()
+			d.watchers[source] = w
+		}
 	}
 }
 

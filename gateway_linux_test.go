@@ -177,7 +177,9 @@ func TestUnpinOnExit(t *testing.T) {
 		n.in("vps", "ip", "-6", "neigh", "replace", routerLL.String(), "lladdr", adminMAC, "dev", "eth0", "nud", "permanent")
 		before := n.gatewayEntry()
 		d := n.startDaemon("-i", "eth0", "-n", rangeArg, "-keepalive", "1s")
-		time.Sleep(2500 * time.Millisecond) // the gateway answered by now
+		if !d.waitLog("set by the administrator; leaving it alone", 1, 5*time.Second) {
+			t.Errorf("the daemon did not see the administrator's entry once the gateway answered:\n%s", d.logText())
+		}
 		if e := n.gatewayEntry(); e != before {
 			t.Errorf("while running, the administrator's entry became %q, was %q", e, before)
 		}
@@ -202,7 +204,12 @@ func TestGatewaySilent(t *testing.T) {
 	n.in("hv", "nft", "add", "table", "bridge", "mute")
 	n.in("hv", "nft", "add", "chain", "bridge", "mute", "forwarding", "{ type filter hook forward priority -10; }")
 	n.in("hv", "nft", "add", "rule", "bridge", "mute", "forwarding", "iifname", "hv-rt", "drop")
-	time.Sleep(6 * time.Second)
+	// Silence is told after two intervals and a second; then three more
+	// intervals must pass without another warning.
+	if !d.waitLog("has not answered", 1, 5*time.Second) {
+		t.Fatalf("daemon did not warn about the silent gateway:\n%s", d.logText())
+	}
+	time.Sleep(3 * time.Second)
 	if e := n.gatewayEntry(); !strings.Contains(e, "lladdr "+routerMAC.String()) || !strings.Contains(e, "NOARP") {
 		t.Errorf("while the gateway was silent the entry became %q, want it kept", e)
 	}

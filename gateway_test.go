@@ -1,77 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
-
-// dadTarget is the address kernelDAD probes for, from vpsMAC.
-var dadTarget = netip.MustParseAddr("2001:db8:1:2::2")
-
-// Where the DAD probe differs from the kernel's by design: the checksum,
-// and the six random bytes of the Nonce option.
-const (
-	dadOffChecksum = ethIP6Len + icmp6OffChecksum
-	dadOffNonce    = ethIP6Len + nsLen + 2
-)
-
-// TestAppendDADProbeMatchesKernel: our probe is the kernel's own, byte for
-// byte, but for the nonce and so the checksum.
-func TestAppendDADProbeMatchesKernel(t *testing.T) {
-	want := unhex(t, kernelDAD)
-	got := appendDADProbe(nil, vpsMAC, dadTarget)
-	if len(got) != len(want) {
-		t.Fatalf("appendDADProbe(nil, %v, %v) = %d bytes %x, want %d bytes %x", vpsMAC, dadTarget, len(got), got, len(want), want)
-	}
-	fields := []struct {
-		name       string
-		start, end int
-	}{
-		{"Ethernet dst", ethOffDst, ethOffSrc},
-		{"Ethernet src", ethOffSrc, ethOffType},
-		{"EtherType", ethOffType, ethHdrLen},
-		{"IPv6 header", ethHdrLen, ethIP6Len},
-		{"ICMPv6 type and code", ethIP6Len, dadOffChecksum},
-		{"ICMPv6 reserved", dadOffChecksum + 2, ethIP6Len + ndOffTarget},
-		{"target", ethIP6Len + ndOffTarget, ethIP6Len + ndOffOptions},
-		{"option type 14 and length 1", dadOffNonce - 2, dadOffNonce},
-	}
-	for _, f := range fields {
-		if g, w := got[f.start:f.end], want[f.start:f.end]; !bytes.Equal(g, w) {
-			t.Errorf("appendDADProbe(nil, %v, %v): %s = %x, want %x", vpsMAC, dadTarget, f.name, g, w)
-		}
-	}
-	var ns neighborSolicitation
-	if err := parseNS(got, &ns); err != nil {
-		t.Errorf("parseNS(appendDADProbe(nil, %v, %v)) = %v, want nil (%x)", vpsMAC, dadTarget, err, got)
-	}
-}
-
-func TestAppendDADProbeNonce(t *testing.T) {
-	a := appendDADProbe(nil, vpsMAC, dadTarget)
-	b := appendDADProbe(nil, vpsMAC, dadTarget)
-	na, nb := a[dadOffNonce:dadOffNonce+6], b[dadOffNonce:dadOffNonce+6]
-	zero := make([]byte, 6)
-	if bytes.Equal(na, zero) || bytes.Equal(nb, zero) {
-		t.Errorf("appendDADProbe nonces %x and %x, want both non-zero", na, nb)
-	}
-	if bytes.Equal(na, nb) {
-		t.Errorf("appendDADProbe twice: nonce %x both times, want two different", na)
-	}
-}
-
-// TestAppendDADProbePrefix: the probe is appended after what b holds.
-func TestAppendDADProbePrefix(t *testing.T) {
-	prefix := []byte{0xde, 0xad, 0xbe, 0xef}
-	got := appendDADProbe(slices.Clone(prefix), vpsMAC, dadTarget)
-	var ns neighborSolicitation
-	if !bytes.Equal(got[:len(prefix)], prefix) || parseNS(got[len(prefix):], &ns) != nil || ns.Target != dadTarget {
-		t.Errorf("appendDADProbe(%x, %v, %v) = %x, want the prefix and then a probe", prefix, vpsMAC, dadTarget, got)
-	}
-}
 
 func TestAppendGatewayNS(t *testing.T) {
 	gua := netip.MustParseAddr("2001:db8:1:2::2")
@@ -140,28 +75,6 @@ func TestSolicitSources(t *testing.T) {
 				t.Errorf("solicitSources(%+v, %v): changing the result changed the announced list to %v", *tt.link, tt.announce, announce)
 			}
 		})
-	}
-}
-
-func TestJitter(t *testing.T) {
-	for _, d := range []time.Duration{1, 4, 1000, time.Millisecond, time.Second, 3 * time.Second, 30 * time.Second, time.Hour} {
-		lo, hi := d, d
-		for range 2000 {
-			got := jitter(d)
-			// Within [3d/4, 5d/4], compared without rounding.
-			if 4*got < 3*d || 4*got > 5*d {
-				t.Fatalf("jitter(%v) = %v, want within [%v, %v]", d, got, 3*d/4, 5*d/4)
-			}
-			lo, hi = min(lo, got), max(hi, got)
-		}
-		if d >= time.Millisecond && (lo == d || hi == d) {
-			t.Errorf("jitter(%v) over 2000 draws spans [%v, %v], want both sides of %v", d, lo, hi, d)
-		}
-	}
-	for _, d := range []time.Duration{0, -time.Second} {
-		if got := jitter(d); got != 0 {
-			t.Errorf("jitter(%v) = %v, want 0", d, got)
-		}
 	}
 }
 
@@ -255,4 +168,299 @@ func TestAppendProbeAllocs(t *testing.T) {
 			t.Errorf("%s: %v allocations per run, want 0", name, n)
 		}
 	}
+}
+
+// fakeNeigh is a neighbour table for the keeper's tests: one interface's
+// entries, and every change made to them.
+type fakeNeigh struct {
+	entries map[netip.Addr]neighEntry
+	changes []string
+}
+
+func newFakeNeigh() *fakeNeigh { return &fakeNeigh{entries: map[netip.Addr]neighEntry{}} }
+
+func (f *fakeNeigh) neigh(_ int, a netip.Addr) (neighEntry, bool, error) {
+	e, ok := f.entries[a]
+	return e, ok, nil
+}
+
+func (f *fakeNeigh) setNeigh(ifindex int, a netip.Addr, state uint16, m mac) error {
+	f.entries[a] = neighEntry{Ifindex: ifindex, Addr: a, State: state, MAC: m, HasMAC: true}
+	f.changes = append(f.changes, "set "+a.String()+" "+nudString(state)+" "+m.String())
+	return nil
+}
+
+func (f *fakeNeigh) delNeigh(_ int, a netip.Addr) error {
+	delete(f.entries, a)
+	f.changes = append(f.changes, "del "+a.String())
+	return nil
+}
+
+// fakeWire records the frames the keeper sends, as one line each: "NS
+// src -> dst for target", "DAD for target".
+type fakeWire struct{ sent []string }
+
+func (w *fakeWire) write(frame []byte) error {
+	var ns neighborSolicitation
+	if err := parseNS(frame, &ns); err != nil {
+		w.sent = append(w.sent, "bad frame: "+err.Error())
+		return nil
+	}
+	if ns.Src.IsUnspecified() {
+		w.sent = append(w.sent, "DAD for "+ns.Target.String())
+	} else {
+		w.sent = append(w.sent, "NS "+ns.Src.String()+" -> "+ns.Dst.String()+" for "+ns.Target.String())
+	}
+	return nil
+}
+
+func (w *fakeWire) take() []string {
+	s := w.sent
+	w.sent = nil
+	return s
+}
+
+var (
+	keeperT0  = time.Unix(1_700_000_000, 0)
+	keeperGUA = netip.MustParseAddr("2001:db8:1:2::2")
+	keeperAnn = netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:10")
+	routerNew = mac{0x02, 0, 0, 0, 0, 0x09}
+	// What the keeper sends to the router's solicited-node group.
+	solicitFromGUA = "NS " + keeperGUA.String() + " -> " + solicitedNode(routerLL).String() + " for " + routerLL.String()
+	solicitFromAnn = "NS " + keeperAnn.String() + " -> " + solicitedNode(routerLL).String() + " for " + routerLL.String()
+)
+
+func keeperUplink(gw netip.Addr) *uplink {
+	ll := netip.MustParseAddr("fe80::ff:fe00:2")
+	return &uplink{MAC: vpsMAC, Addrs: []netip.Addr{ll, keeperGUA}, LinkLocal: ll, Global: []netip.Addr{keeperGUA}, Gateway: gw}
+}
+
+// newTestKeeper is a keeper on fakes, with no jitter, started at keeperT0.
+func newTestKeeper(cfg *config) (*gatewayKeeper, *fakeNeigh, *fakeWire) {
+	nt, w := newFakeNeigh(), &fakeWire{}
+	k := newGatewayKeeper(7, cfg, keeperUplink(routerLL), nt, w, &counters{})
+	k.announce.jitter = func(d time.Duration) time.Duration { return d }
+	k.start(keeperT0)
+	return k, nt, w
+}
+
+// answer is the router's NA for itself to the keeper, naming m.
+func answer(m mac) *neighborAdvertisement {
+	return &neighborAdvertisement{EthDst: vpsMAC, EthSrc: m, Src: routerLL, Dst: keeperGUA,
+		Flags: naFlagSolicited | naFlagRouter | naFlagOverride, Target: routerLL, TargetLLA: m, HasTargetLLA: true}
+}
+
+// at is keeperT0 plus d.
+func at(d time.Duration) time.Time { return keeperT0.Add(d) }
+
+func wantSent(t *testing.T, step string, w *fakeWire, want ...string) {
+	t.Helper()
+	if got := w.take(); !slices.Equal(got, want) {
+		t.Errorf("%s: sent %q, want %q", step, got, want)
+	}
+}
+
+func wantChanges(t *testing.T, step string, nt *fakeNeigh, want ...string) {
+	t.Helper()
+	if !slices.Equal(nt.changes, want) {
+		t.Errorf("%s: neighbour table changes %q, want %q", step, nt.changes, want)
+	}
+	nt.changes = nil
+}
+
+// TestKeeperLearnsAndPins: the keeper solicits the gateway from the
+// uplink's global address at once and then after 1, 2, 4... s, until an
+// answer comes; it pins that MAC, and stops soliciting.
+func TestKeeperLearnsAndPins(t *testing.T) {
+	k, nt, w := newTestKeeper(&config{pinGateway: true})
+	if got := k.next(); !got.Equal(keeperT0) {
+		t.Fatalf("next() after start = %v, want start", got)
+	}
+	k.tick(at(0))
+	wantSent(t, "at start", w, solicitFromGUA)
+	for _, d := range []time.Duration{time.Second, 3 * time.Second, 7 * time.Second} {
+		if got := k.next(); !got.Equal(at(d)) {
+			t.Fatalf("next() = t0+%v, want t0+%v", got.Sub(keeperT0), d)
+		}
+		k.tick(at(d - time.Millisecond))
+		wantSent(t, "just before the retry", w)
+		k.tick(at(d))
+		wantSent(t, "the retry at t0+"+d.String(), w, solicitFromGUA)
+	}
+	k.onNA(answer(routerMAC), at(7500*time.Millisecond))
+	wantChanges(t, "after the answer", nt, "set "+routerLL.String()+" NOARP "+routerMAC.String())
+	if !k.next().IsZero() {
+		t.Errorf("next() once the gateway is known = %v, want nothing scheduled", k.next())
+	}
+	k.report()
+	if got, want := *k.c.gateway.Load(), routerLL.String()+","+routerMAC.String()+",pinned"; got != want {
+		t.Errorf("gateway state %q, want %q", got, want)
+	}
+	k.unpin()
+	wantChanges(t, "unpin", nt, "del "+routerLL.String())
+}
+
+// TestKeeperQuiet: with neither a pin nor a keepalive the keeper has no
+// use for the gateway's MAC and sends nothing.
+func TestKeeperQuiet(t *testing.T) {
+	k, nt, w := newTestKeeper(&config{})
+	if !k.next().IsZero() {
+		t.Errorf("next() = %v, want nothing scheduled", k.next())
+	}
+	k.tick(at(time.Hour))
+	k.onNA(answer(routerMAC), at(time.Hour))
+	wantSent(t, "an hour on", w)
+	wantChanges(t, "an hour on", nt)
+}
+
+// TestKeeperAdminPin: an entry the administrator made PERMANENT is left
+// as it is, also when the keeper stops.
+func TestKeeperAdminPin(t *testing.T) {
+	k, nt, _ := newTestKeeper(&config{pinGateway: true})
+	nt.entries[routerLL] = neighEntry{Addr: routerLL, State: nudPermanent, MAC: routerNew, HasMAC: true}
+	k.tick(at(0))
+	k.onNA(answer(routerMAC), at(time.Second))
+	k.setUplink(keeperUplink(routerLL), at(2*time.Second))
+	k.unpin()
+	wantChanges(t, "with a PERMANENT entry", nt)
+	k.report()
+	if got := *k.c.gateway.Load(); !strings.HasSuffix(got, ",pinned-by-admin") {
+		t.Errorf("gateway state %q, want pinned-by-admin", got)
+	}
+}
+
+// TestKeeperRepins: the kernel flushes a device's entries when it goes
+// down; the next snapshot of the uplink puts the pin back.
+func TestKeeperRepins(t *testing.T) {
+	k, nt, _ := newTestKeeper(&config{pinGateway: true})
+	k.tick(at(0))
+	k.onNA(answer(routerMAC), at(time.Second))
+	nt.changes = nil
+	delete(nt.entries, routerLL)
+	k.setUplink(keeperUplink(routerLL), at(5*time.Second))
+	wantChanges(t, "after a flush", nt, "set "+routerLL.String()+" NOARP "+routerMAC.String())
+	k.setUplink(keeperUplink(routerLL), at(6*time.Second))
+	wantChanges(t, "with the pin in place", nt)
+}
+
+// TestKeeperUnpinOnlyOurs: a pin someone else replaced is not removed.
+func TestKeeperUnpinOnlyOurs(t *testing.T) {
+	k, nt, _ := newTestKeeper(&config{pinGateway: true})
+	k.tick(at(0))
+	k.onNA(answer(routerMAC), at(time.Second))
+	nt.entries[routerLL] = neighEntry{Addr: routerLL, State: nudReachable, MAC: routerMAC, HasMAC: true}
+	nt.changes = nil
+	k.unpin()
+	wantChanges(t, "unpin of a replaced entry", nt)
+}
+
+// TestKeeperGatewayMoves: a new default gateway in the uplink's snapshot
+// unpins the old one and solicits the new one at once; a snapshot with no
+// gateway leaves things as they are.
+func TestKeeperGatewayMoves(t *testing.T) {
+	k, nt, w := newTestKeeper(&config{pinGateway: true})
+	k.tick(at(0))
+	k.onNA(answer(routerMAC), at(time.Second))
+	w.take()
+	nt.changes = nil
+	k.setUplink(keeperUplink(netip.Addr{}), at(2*time.Second))
+	wantChanges(t, "no default route", nt)
+	gw2 := netip.MustParseAddr("fe80::2")
+	k.setUplink(keeperUplink(gw2), at(3*time.Second))
+	wantChanges(t, "a new gateway", nt, "del "+routerLL.String())
+	k.tick(at(3 * time.Second))
+	wantSent(t, "a new gateway", w, "NS "+keeperGUA.String()+" -> "+solicitedNode(gw2).String()+" for "+gw2.String())
+	k.onNA(answer(routerMAC), at(4*time.Second))
+	wantChanges(t, "an NA for the old gateway", nt)
+}
+
+// TestKeeperKeepalive: with -keepalive the gateway is solicited every
+// interval, from every announced address and the uplink's global one;
+// silence is warned about once, after two intervals and a second.
+func TestKeeperKeepalive(t *testing.T) {
+	k, _, w := newTestKeeper(&config{pinGateway: true, keepalive: 10 * time.Second, announce: []netip.Addr{keeperAnn}})
+	k.tick(at(0))
+	wantSent(t, "at start", w, solicitFromAnn, solicitFromGUA, "DAD for "+keeperAnn.String(), solicitFromAnn)
+	k.onNA(answer(routerMAC), at(500*time.Millisecond))
+	wantSent(t, "the owed NS once the gateway is known", w, solicitFromAnn)
+	k.tick(at(time.Second))
+	wantSent(t, "the second announcement round", w, "DAD for "+keeperAnn.String(), solicitFromAnn)
+	k.tick(at(3 * time.Second))
+	wantSent(t, "the third announcement round", w, "DAD for "+keeperAnn.String(), solicitFromAnn)
+	for i := 1; i <= 3; i++ {
+		d := time.Duration(i) * 10 * time.Second
+		if got := k.next(); !got.Equal(at(d)) {
+			t.Fatalf("keepalive %d: next() = t0+%v, want t0+%v", i, got.Sub(keeperT0), d)
+		}
+		k.tick(at(d))
+		wantSent(t, "keepalive", w, solicitFromAnn, solicitFromGUA)
+		k.report()
+		silent := strings.HasSuffix(*k.c.gateway.Load(), ",silent")
+		if want := i == 3; silent != want {
+			t.Errorf("keepalive %d, %v after the last answer: silent = %v, want %v", i, d, silent, want)
+		}
+	}
+	k.onNA(answer(routerMAC), at(31*time.Second))
+	k.report()
+	if strings.HasSuffix(*k.c.gateway.Load(), ",silent") {
+		t.Errorf("still silent after an answer")
+	}
+}
+
+// TestKeeperFollowsMAC: the pin follows the gateway to a new MAC.
+func TestKeeperFollowsMAC(t *testing.T) {
+	k, nt, _ := newTestKeeper(&config{pinGateway: true, keepalive: 10 * time.Second})
+	k.tick(at(0))
+	k.onNA(answer(routerMAC), at(time.Second))
+	nt.changes = nil
+	k.tick(at(10 * time.Second))
+	k.onNA(answer(routerNew), at(10*time.Second+time.Millisecond))
+	wantChanges(t, "a new MAC", nt, "set "+routerLL.String()+" NOARP "+routerNew.String())
+}
+
+// TestKeeperReconfigure: a reload that turns the pin off unpins; one that
+// adds an address announces it; one that turns the keepalive on
+// schedules it.
+func TestKeeperReconfigure(t *testing.T) {
+	cfg := &config{pinGateway: true}
+	k, nt, w := newTestKeeper(cfg)
+	k.tick(at(0))
+	k.onNA(answer(routerMAC), at(time.Second))
+	w.take()
+	nt.changes = nil
+	k.setConfig(&config{pinGateway: false, keepalive: 20 * time.Second, announce: []netip.Addr{keeperAnn}}, at(2*time.Second))
+	wantChanges(t, "pin off", nt, "del "+routerLL.String())
+	if got := k.next(); !got.Equal(at(2 * time.Second)) {
+		t.Errorf("next() after adding -a = t0+%v, want now", got.Sub(keeperT0))
+	}
+	k.tick(at(2 * time.Second))
+	wantSent(t, "a new -a", w, "DAD for "+keeperAnn.String(), solicitFromAnn)
+	k.tick(at(22 * time.Second))
+	if got := w.take(); !slices.Contains(got, solicitFromGUA) {
+		t.Errorf("the keepalive turned on by the reload sent %q, want %q among them", got, solicitFromGUA)
+	}
+}
+
+// TestKeeperLive: new live addresses are announced in three rounds, at 0,
+// 1 and 3 s; gone ones are forgotten and solicit no more.
+func TestKeeperLive(t *testing.T) {
+	k, _, w := newTestKeeper(&config{pinGateway: true, keepalive: time.Minute})
+	k.tick(at(0))
+	k.onNA(answer(routerMAC), at(100*time.Millisecond))
+	w.take()
+	live := &liveAddrs{m: map[netip.Addr]struct{}{keeperAnn: {}}}
+	k.setLive(live, at(time.Second))
+	for _, d := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+		if got := k.next(); !got.Equal(at(d)) {
+			t.Fatalf("next() = t0+%v, want t0+%v", got.Sub(keeperT0), d)
+		}
+		k.tick(at(d))
+		wantSent(t, "announcement at t0+"+d.String(), w, "DAD for "+keeperAnn.String(), solicitFromAnn)
+	}
+	k.setLive(live, at(5*time.Second))
+	k.tick(at(10 * time.Second))
+	wantSent(t, "the same set again", w)
+	k.setLive(&liveAddrs{m: map[netip.Addr]struct{}{}}, at(20*time.Second))
+	k.tick(at(time.Minute))
+	wantSent(t, "the keepalive after the address went", w, solicitFromGUA)
 }

@@ -167,7 +167,9 @@ func TestSysVScript(t *testing.T) {
 	}
 	supervisor, daemon := pidOf("ndpresponder.supervisor.pid"), pidOf("ndpresponder.pid")
 	script("stop")
-	time.Sleep(300 * time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); (alive(supervisor) || alive(daemon)) && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
 	if alive(supervisor) || alive(daemon) {
 		t.Errorf("after stop: supervisor alive %v, daemon alive %v", alive(supervisor), alive(daemon))
 	}

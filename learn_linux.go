@@ -10,11 +10,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// learn follows the kernel's neighbour tables of the -learn bridges until
-// ctx ends: a dump at start and after a lost event or a link change, then
-// RTM_NEWNEIGH and RTM_DELNEIGH events. Each change of the live addresses
-// goes to the responder, and a poke to the gateway keeper to announce.
-func (d *daemon) learn(ctx context.Context) {
+// learn follows the kernel's neighbour tables of cfg's -learn bridges
+// until ctx ends: a dump at start and after a lost event or a link change,
+// then RTM_NEWNEIGH and RTM_DELNEIGH events. Each change of the live
+// addresses is published.
+func (d *daemon) learn(ctx context.Context, cfg *config) {
 	ev, err := openRtnlEvents(unix.RTMGRP_NEIGH | unix.RTMGRP_LINK)
 	if err != nil {
 		errorf("learn: %v", err)
@@ -48,7 +48,6 @@ func (d *daemon) learn(ctx context.Context) {
 		}
 	}
 	resync := func() {
-		cfg := d.cfg.Load()
 		links, err := nl.links()
 		if err != nil {
 			warnf("learn: %v", err)
@@ -83,7 +82,11 @@ func (d *daemon) learn(ctx context.Context) {
 			case rtmNewNeigh, rtmDelNeigh:
 				if e, err := parseNeigh(m.Data); err == nil {
 					mu.Lock()
-					changed = l.apply(e, m.Type == rtmDelNeigh, bridges) || changed
+					if l == nil {
+						again = true // the last dump failed: dump again
+					} else {
+						changed = l.apply(e, m.Type == rtmDelNeigh, bridges) || changed
+					}
 					mu.Unlock()
 				}
 			case rtmNewLink, rtmDelLink:

@@ -515,3 +515,21 @@ func (w *wire) nas(target netip.Addr, d time.Duration, max int) []neighborAdvert
 
 // drain discards what is queued.
 func (w *wire) drain() { w.nas(netip.Addr{}, 50*time.Millisecond, 1) }
+
+// withVPSRtnl runs f in the VPS's namespace with our rtnetlink transport
+// open there and the VPS's uplink eth0 looked up.
+func (n *testNet) withVPSRtnl(f func(nl *rtnlConn, eth0 link) error) {
+	n.t.Helper()
+	inNetns(n.t, n.ns("vps"), func() error {
+		nl, err := openRtnl()
+		if err != nil {
+			return err
+		}
+		defer nl.Close()
+		eth0, ok, err := nl.linkByName("eth0")
+		if err != nil || !ok {
+			return fmt.Errorf("linkByName(eth0) = %+v, %v, %v; want the VPS's uplink", eth0, ok, err)
+		}
+		return f(nl, eth0)
+	})
+}

@@ -37,14 +37,6 @@ type answerPolicy struct {
 	liveOnly   bool       // answer only live addresses (-learn), inside the ranges
 }
 
-// liveAddrs is a snapshot of the addresses known alive behind the VPS.
-type liveAddrs struct{ m map[netip.Addr]struct{} }
-
-func (l *liveAddrs) has(a netip.Addr) bool {
-	_, ok := l.m[a]
-	return ok
-}
-
 // responder decides and builds answers. Only the packet loop calls answer;
 // the policy and the uplink snapshot may be replaced from other goroutines.
 type responder struct {

@@ -9,8 +9,6 @@ package main
 import (
 	"encoding/binary"
 	"net/netip"
-	"os/exec"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -186,70 +184,5 @@ func TestKernelProbeKeepsEntry(t *testing.T) {
 	log := d.stop()
 	if counter(log, "answered") < 2 {
 		t.Errorf("daemon answered %d solicitations, want the multicast one and a probe:\n%s", counter(log, "answered"), log)
-	}
-}
-
-// TestMulticastReception: the socket makes sure the solicited-node groups
-// reach it: groups joined one by one for a narrow range, all-multicast for
-// a wide one, and nothing left behind after exit.
-func TestMulticastReception(t *testing.T) {
-	n := newTestNet(t, true)
-	d := n.startDaemon("-i", "eth0", "-n", "2001:db8:1:2:646f:636b:6572:c0/124")
-	maddr := n.in("vps", "ip", "maddr", "show", "dev", "eth0")
-	for _, g := range []string{"33:33:ff:72:00:c0", "33:33:ff:72:00:c1", "33:33:ff:72:00:cf"} {
-		if !strings.Contains(maddr, g) {
-			t.Errorf("with a /124, eth0 has not joined %s:\n%s", g, maddr)
-		}
-	}
-	d.stop()
-	if maddr := n.in("vps", "ip", "maddr", "show", "dev", "eth0"); strings.Contains(maddr, "33:33:ff:72:00:c5") {
-		t.Errorf("group still joined after exit:\n%s", maddr)
-	}
-	allmulti := func() string {
-		m := regexp.MustCompile(`allmulti (\d+)`).FindStringSubmatch(n.in("vps", "ip", "-d", "link", "show", "eth0"))
-		if m == nil {
-			t.Fatal("ip -d link prints no allmulti count")
-		}
-		return m[1]
-	}
-	d = n.startDaemon("-i", "eth0", "-n", rangeArg)
-	if c := allmulti(); c != "1" {
-		t.Errorf("with a /112, eth0's allmulti count is %s, want 1", c)
-	}
-	d.stop()
-	if c := allmulti(); c != "0" {
-		t.Errorf("eth0's allmulti count after exit is %s, want 0", c)
-	}
-}
-
-// TestCommandLineErrors: each bad command line is refused with status 2
-// and a message, before anything starts.
-func TestCommandLineErrors(t *testing.T) {
-	n := newTestNet(t, false)
-	bin := daemonBinary(t)
-	if out, err := exec.Command(bin, "-version").Output(); err != nil || !strings.HasPrefix(string(out), "ndpresponder ") {
-		t.Errorf("ndpresponder -version: %q, %v; want the version on stdout and status 0", out, err)
-	}
-	for _, c := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-i", "no-such-interface0", "-n", rangeArg}, "not a valid interface name"},
-		{[]string{"-i", "eth0", "-n", "2001:db8::/zz"}, "prefix"},
-		{[]string{"-i", "eth0", "-n", "192.0.2.0/24"}, "not an IPv6 prefix"},
-		{[]string{"-i", "eth0"}, "-n PREFIX is required"},
-		{[]string{"-i", "eth0", "-n", "2001:db8::/48"}, "-allow-wide"},
-		{[]string{"-i", "eth0", "-n", rangeArg, "-source", "elsewhere"}, "-source"},
-		{[]string{"-i", "eth0", "-n", rangeArg, "-log", "loud"}, "log level"},
-		{[]string{"-i", "eth0", "-n", rangeArg, "-bogus"}, "bogus"},
-	} {
-		out, err := n.tryIn("vps", append([]string{bin}, c.args...)...)
-		code := -1
-		if ee, ok := err.(interface{ ExitCode() int }); ok {
-			code = ee.ExitCode()
-		}
-		if code != 2 || !strings.Contains(out, c.want) {
-			t.Errorf("ndpresponder %s: status %d, output %q; want status 2 and %q", strings.Join(c.args, " "), code, out, c.want)
-		}
 	}
 }

@@ -1,0 +1,103 @@
+//go:build !nonetns
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestRtnlDumps reads the VPS of the test network over our rtnetlink
+// transport: its links, addresses and routes as the kernel holds them, a
+// route lookup, and a refusal as a plain errno.
+func TestRtnlDumps(t *testing.T) {
+	n := newTestNet(t, false)
+	n.withVPSRtnl(func(nl *rtnlConn, eth0 link) error {
+		if eth0.MAC != vpsMAC {
+			return fmt.Errorf("linkByName(eth0) = %+v; want eth0 at %v", eth0, vpsMAC)
+		}
+		br0, ok, err := nl.linkByName("br0")
+		if err != nil || !ok {
+			return fmt.Errorf("linkByName(br0) = %+v, %v, %v", br0, ok, err)
+		}
+		if _, ok, err := nl.linkByName("nosuch0"); ok || err != nil {
+			return fmt.Errorf("linkByName(nosuch0) = %v, %v; want not found", ok, err)
+		}
+		addrs, err := nl.addrs(eth0.Index)
+		if err != nil {
+			return err
+		}
+		var got []netip.Addr
+		for _, a := range addrs {
+			if a.Index != eth0.Index {
+				return fmt.Errorf("addrs(%d) gave an address of interface %d", eth0.Index, a.Index)
+			}
+			got = append(got, a.Addr)
+		}
+		if !slices.Contains(got, vpsAddr) || !slices.ContainsFunc(got, netip.Addr.IsLinkLocalUnicast) {
+			return fmt.Errorf("addrs(eth0) = %v, want %v and a link-local address", got, vpsAddr)
+		}
+		routes, err := nl.routes()
+		if err != nil {
+			return err
+		}
+		if gw, ok := defaultGateway(routes, eth0.Index); !ok || gw != routerLL {
+			return fmt.Errorf("the default gateway through eth0 is %v, %v; want %v", gw, ok, routerLL)
+		}
+		r, err := nl.routeTo(container)
+		if err != nil || r.OIF != br0.Index {
+			return fmt.Errorf("routeTo(%v) = %+v, %v; want out of br0 (%d)", container, r, err, br0.Index)
+		}
+		err = nl.delNeigh(eth0.Index, netip.MustParseAddr("2001:db8:1:2::dead"))
+		if !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("deleting a neighbour entry that is not there = %v, want ENOENT", err)
+		}
+		return nil
+	})
+}
+
+// TestRtnlEvents: a subscriber wakes when a link is added, and Close
+// unblocks it.
+func TestRtnlEvents(t *testing.T) {
+	n := newTestNet(t, false)
+	var ev *rtnlEvents
+	inNetns(t, n.ns("vps"), func() (err error) {
+		ev, err = openRtnlEvents(uplinkEvents)
+		return err
+	})
+	woke := make(chan error, 1)
+	go func() { woke <- ev.wait() }()
+	n.in("vps", "ip", "link", "add", "v9", "type", "veth", "peer", "name", "v9p")
+	select {
+	case err := <-woke:
+		if err != nil {
+			t.Fatalf("wait after a link was added = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("wait did not return within 5 s of a link being added")
+	}
+	ev.Close()
+	// A subscriber to a group that stays quiet, closed while it waits
+	// (or before: either way wait must end with os.ErrClosed).
+	inNetns(t, n.ns("vps"), func() (err error) {
+		ev, err = openRtnlEvents(unix.RTMGRP_IPV6_PREFIX)
+		return err
+	})
+	go func() { woke <- ev.wait() }()
+	ev.Close()
+	select {
+	case err := <-woke:
+		if !errors.Is(err, os.ErrClosed) {
+			t.Errorf("wait after Close = %v, want os.ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not unblock wait within 5 s")
+	}
+}

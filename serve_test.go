@@ -1,0 +1,103 @@
+package main
+
+import (
+	"errors"
+	"net/netip"
+	"os"
+	"testing"
+)
+
+// scriptedConn is a packet socket that hands out frames (or errors) from
+// a script, records what is written, and ends with os.ErrClosed.
+type scriptedConn struct {
+	script  []any // []byte frames or errors
+	written [][]byte
+	failing bool // writes fail
+}
+
+func (c *scriptedConn) read() ([]byte, error) {
+	if len(c.script) == 0 {
+		return nil, os.ErrClosed
+	}
+	next := c.script[0]
+	c.script = c.script[1:]
+	if err, ok := next.(error); ok {
+		return nil, err
+	}
+	return next.([]byte), nil
+}
+
+func (c *scriptedConn) write(frame []byte) error {
+	if c.failing {
+		return errors.New("no buffer space")
+	}
+	c.written = append(c.written, append([]byte(nil), frame...))
+	return nil
+}
+
+// gatewayNA is the router's NA for itself to the VPS, as a frame.
+func gatewayNA() []byte {
+	var f [naFrameLen]byte
+	buildNA(&f, routerMAC, vpsMAC, routerLL, uplinkGlobal, routerLL, naFlagSolicited|naFlagRouter, routerMAC)
+	return f[:]
+}
+
+// TestServe: the loop answers what the policy answers, passes the NAs it
+// sees to the keeper, counts everything, goes on after the link went down
+// and ends when the socket is closed.
+func TestServe(t *testing.T) {
+	target := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:c1")
+	conn := &scriptedConn{script: []any{
+		routerNS(target),
+		gatewayNA(),
+		errf("%w: reading: network is down", errLinkDown),
+		routerNS(netip.MustParseAddr("2001:db8:1:3::1")), // out of range
+		[]byte{1, 2, 3},
+		routerNS(otherContainer),
+	}}
+	r := testResponder(nil, sourceTarget, netip.Addr{}, false, testUplink())
+	var c counters
+	nas := make(chan neighborAdvertisement, 1)
+	if err := serve(conn, r, &c, nas); err != nil {
+		t.Fatalf("serve: %v, want nil once the socket is closed", err)
+	}
+	if len(conn.written) != 2 {
+		t.Fatalf("serve wrote %d frames, want the NAs for %v and %v", len(conn.written), target, otherContainer)
+	}
+	var na neighborAdvertisement
+	if err := parseNA(conn.written[0], &na); err != nil || na.Target != target || na.Src != target || na.Dst != routerLL {
+		t.Errorf("first frame written: parseNA = %v, %+v; want an NA for %v from it to %v", err, na, target, routerLL)
+	}
+	select {
+	case got := <-nas:
+		if got.Target != routerLL || got.TargetLLA != routerMAC {
+			t.Errorf("the keeper was given %+v, want the router's NA", got)
+		}
+	default:
+		t.Errorf("the router's NA did not reach the keeper")
+	}
+	for name, got := range map[string]uint64{
+		"seen": c.seen.Load(), "answered": c.answered.Load(), "na-seen": c.nasSeen.Load(),
+		"out-of-range": c.ignored[reasonOutOfRange].Load(), "truncated": c.ignored[reasonTruncated].Load(),
+	} {
+		want := map[string]uint64{"seen": 4, "answered": 2, "na-seen": 1, "out-of-range": 1, "truncated": 1}[name]
+		if got != want {
+			t.Errorf("counter %s = %d, want %d", name, got, want)
+		}
+	}
+}
+
+// TestServeErrors: a failed send is counted, not fatal; any other read
+// error ends the loop with it.
+func TestServeErrors(t *testing.T) {
+	boom := errors.New("boom")
+	conn := &scriptedConn{script: []any{routerNS(otherContainer), boom}, failing: true}
+	r := testResponder(nil, sourceTarget, netip.Addr{}, false, testUplink())
+	var c counters
+	if err := serve(conn, r, &c, make(chan neighborAdvertisement)); err != boom {
+		t.Errorf("serve = %v, want %v", err, boom)
+	}
+	if c.sendErrors.Load() != 1 || c.answered.Load() != 0 {
+		t.Errorf("send-errors=%d answered=%d, want 1 and 0", c.sendErrors.Load(), c.answered.Load())
+	}
+}
