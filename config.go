@@ -50,6 +50,35 @@ func checkIfaceName(name string) error {
 	return nil
 }
 
+// widestRange is the widest range answered for even with -allow-wide: a
+// provider's whole allocation, more than any on-link prefix.
+const widestRange = 32
+
+// checkRange refuses a range that is not global unicast from end to end:
+// link-local, multicast, loopback and the unspecified address are the
+// kernel's to answer or nobody's; and one wider than /64 without
+// -allow-wide, or wider than /32 at all.
+func checkRange(p netip.Prefix, allowWide bool) error {
+	first, last := p.Masked().Addr(), lastAddr(p)
+	if !globalUnicast(first) || !globalUnicast(last) {
+		return errf("range %v is not global unicast: only global addresses are answered for (not link-local, multicast, loopback or unspecified ones)", p)
+	}
+	if p.Bits() < widestRange {
+		return errf("range %v is wider than /%d, wider than any on-link prefix", p, widestRange)
+	}
+	if p.Bits() < 64 && !allowWide {
+		return errf("range %v is wider than /64; a wide static range invites neighbour-cache exhaustion upstream (pass -allow-wide to accept it)", p)
+	}
+	return nil
+}
+
+// globalUnicast says whether a may be answered or announced for: an IPv6
+// global unicast address (unique local ones included), not IPv4-mapped,
+// without a zone.
+func globalUnicast(a netip.Addr) bool {
+	return a.Is6() && !a.Is4In6() && a.Zone() == "" && a.IsGlobalUnicast()
+}
+
 // errVersion and errHelp end the program with status 0: main prints
 // the version to standard output; the usage is already printed.
 var errVersion = errors.New("version requested")
@@ -258,8 +287,8 @@ func (o *options) finish() (*config, error) {
 		return nil, errors.New("no range to answer for: -n PREFIX is required")
 	}
 	for _, p := range ranges {
-		if p.Bits() < 64 && !cfg.allowWide {
-			return nil, errf("range %v is wider than /64; a wide static range invites neighbour-cache exhaustion upstream (pass -allow-wide to accept it)", p)
+		if err := checkRange(p, cfg.allowWide); err != nil {
+			return nil, err
 		}
 	}
 	cfg.ranges = ranges
@@ -278,8 +307,8 @@ func (o *options) finish() (*config, error) {
 			return nil, err
 		}
 	}
-	if cfg.rate < 0 || cfg.rateTarget < 0 {
-		return nil, errors.New("-rate and -rate-target want a number of NAs per second, or 0 for unlimited")
+	if cfg.rate < 0 || cfg.rateTarget < 0 || cfg.rate > maxRate || cfg.rateTarget > maxRate {
+		return nil, errf("-rate and -rate-target want a number of NAs per second up to %d, or 0 for unlimited", int64(maxRate))
 	}
 	if cfg.keepalive < 0 {
 		return nil, errf("-keepalive %v: want a positive interval, or 0 for off", cfg.keepalive)

@@ -83,8 +83,8 @@ func TestParseArgs(t *testing.T) {
 		{"-allow-wide", "-i eth0 -n " + cfgWide + " -allow-wide", "", base(func(c *config) {
 			c.ranges, c.allowWide = []netip.Prefix{p(cfgWide)}, true
 		})},
-		{"-allow-wide before -n", "-allow-wide -i eth0 -n ::/0", "", base(func(c *config) {
-			c.ranges, c.allowWide = []netip.Prefix{p("::/0")}, true
+		{"-allow-wide before -n", "-allow-wide -i eth0 -n 2001:db8::/32", "", base(func(c *config) {
+			c.ranges, c.allowWide = []netip.Prefix{p("2001:db8::/32")}, true
 		})},
 		{"-log debug", "-i eth0 -n " + cfgRange + " -log debug", "", base(func(c *config) { c.level = levelDebug })},
 		{"-log WARNING", "-i eth0 -n " + cfgRange + " -log WARNING", "", base(func(c *config) { c.level = levelWarn })},
@@ -151,7 +151,16 @@ func TestParseArgsErrors(t *testing.T) {
 		{"argument before the flags", "eth0 -n " + cfgRange, "", []string{`unexpected argument "eth0"`}},
 		{"wider than /64", "-i eth0 -n " + cfgWide, "", []string{cfgWide, "wider than /64", "-allow-wide"}},
 		{"/63", "-i eth0 -n 2001:db8:1:2::/63", "", []string{"2001:db8:1:2::/63", "wider than /64"}},
-		{"::/0", "-i eth0 -n ::/0", "", []string{"::/0", "wider than /64"}},
+		{"::/0", "-i eth0 -n ::/0", "", []string{"::/0", "not global unicast"}},
+		{"::/0 with -allow-wide", "-i eth0 -allow-wide -n ::/0", "", []string{"::/0", "not global unicast"}},
+		{"wider than /32 with -allow-wide", "-i eth0 -allow-wide -n 2000::/3", "", []string{"2000::/3", "wider than /32"}},
+		{"link-local range", "-i eth0 -n fe80::/64", "", []string{"fe80::/64", "not global unicast"}},
+		{"unspecified", "-i eth0 -n ::/128", "", []string{"::/128", "not global unicast"}},
+		{"loopback", "-i eth0 -n ::1/128", "", []string{"::1/128", "not global unicast"}},
+		{"multicast range", "-i eth0 -n ff02::1:ff00:0/104", "", []string{"ff02::1:ff00:0/104", "not global unicast"}},
+		{"a range that runs into multicast", "-i eth0 -allow-wide -n fe00::/7", "", []string{"not global unicast"}},
+		{"-rate too high", "-i eth0 -n " + cfgRange + " -rate 10000000", "", []string{"-rate", "1000000"}},
+		{"-rate-target too high", "-i eth0 -n " + cfgRange + " -rate-target 10000000000", "", []string{"-rate-target", "1000000"}},
 		{"one wide range among narrow ones", "-i eth0 -n " + cfgRange + " -n " + cfgWide, "", []string{cfgWide, "wider than /64"}},
 	}
 	for _, tt := range tests {

@@ -91,6 +91,10 @@ func (m mac) String() string {
 
 func (m mac) isMulticast() bool { return m[0]&1 != 0 }
 
+// isUnicast says whether m can be one station's address: not a group
+// (broadcast included) and not all zeros.
+func (m mac) isUnicast() bool { return !m.isMulticast() && m != mac{} }
+
 // multicastMAC is the Ethernet group address an IPv6 multicast address maps
 // to: 33:33 followed by its last four bytes (RFC 2464 §7).
 func multicastMAC(a netip.Addr) mac {

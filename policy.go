@@ -100,6 +100,16 @@ func (r *responder) answer(frame []byte, na *[naFrameLen]byte, now int64) reason
 	if ns.Src.IsUnspecified() {
 		return reasonDAD
 	}
+	// The NA goes to the source link-layer address if there is one (RFC
+	// 4861 §7.2.4), else to the frame's source: either must be one
+	// station, never a group or nobody.
+	to := ns.EthSrc
+	if ns.HasSourceLLA {
+		to = ns.SourceLLA
+	}
+	if !ns.EthSrc.isUnicast() || !to.isUnicast() {
+		return reasonBadLinkAddress
+	}
 	// With only Docker networks to follow, their containers' addresses
 	// are all ours; otherwise the ranges bound what we answer.
 	if (len(p.ranges) > 0 || !p.liveOnly) && !contains(p.ranges, ns.Target) {
@@ -116,6 +126,9 @@ func (r *responder) answer(frame []byte, na *[naFrameLen]byte, now int64) reason
 	if u.owns(ns.Target) {
 		return reasonOwnAddress
 	}
+	if ns.Target == u.Gateway {
+		return reasonGatewayAddress
+	}
 	src := ns.Target
 	switch p.source {
 	case sourceLinkLocal:
@@ -129,6 +142,6 @@ func (r *responder) answer(frame []byte, na *[naFrameLen]byte, now int64) reason
 	if !r.budget.allow(ns.Target, now, p.rate, p.rateTarget) {
 		return reasonRateLimited
 	}
-	buildNA(na, u.MAC, ns.EthSrc, src, ns.Src, ns.Target, p.flags, u.MAC)
+	buildNA(na, u.MAC, to, src, ns.Src, ns.Target, p.flags, u.MAC)
 	return reasonNone
 }

@@ -131,6 +131,8 @@ func TestAnswer(t *testing.T) {
 			src: fixedSource, dst: routerLL, target: container, ethDst: routerMAC, flags: so},
 		{name: "-source fixed, -router", frame: unhex(t, kernelNS), source: sourceFixed, fixed: fixedSource, router: true,
 			src: fixedSource, dst: routerLL, target: container, ethDst: routerMAC, flags: naFlagRouter | so},
+		{name: "to the source link-layer option, not the frame's source", frame: withEthSrc(routerNS(container), peerMAC),
+			src: container, dst: routerLL, target: container, ethDst: routerMAC, flags: so},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +161,14 @@ func TestAnswerIgnored(t *testing.T) {
 	probeElsewhere := unhex(t, kernelProbe)
 	copy(probeElsewhere[ethOffDst:], peerMAC[:])
 	noLL := &uplink{MAC: vpsMAC, Addrs: []netip.Addr{uplinkGlobal, uplinkInRange}}
+	gwInRange := testUplink()
+	gwInRange.Gateway = otherContainer
+	broadcast, zero, group := mac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, mac{}, mac{0x33, 0x33, 0, 0, 0, 1}
+	// nsWithSLLA is the router's NS for container whose source link-layer
+	// option names m; the Ethernet source stays the router's.
+	nsWithSLLA := func(m mac) []byte {
+		return withEthSrc(appendNS(nil, m, multicastMAC(solicitedNode(container)), routerLL, solicitedNode(container), container, [6]byte{}), routerMAC)
+	}
 	tests := []struct {
 		name   string
 		frame  []byte
@@ -189,6 +199,13 @@ func TestAnswerIgnored(t *testing.T) {
 		{name: "our own frame, malformed", frame: withEthSrc(unhex(t, kernelNS), vpsMAC)[:40], want: reasonOwnFrame},
 		{name: "-source link-local without a link-local address", frame: unhex(t, kernelNS), source: sourceLinkLocal, link: noLL, want: reasonNoSource},
 		{name: "-source link-local without a link-local address, probe", frame: unhex(t, kernelProbe), source: sourceLinkLocal, link: noLL, want: reasonNoSource},
+		{name: "the gateway's address in range", frame: routerNS(otherContainer), link: gwInRange, want: reasonGatewayAddress},
+		{name: "from the broadcast address", frame: withEthSrc(routerNS(container), broadcast), want: reasonBadLinkAddress},
+		{name: "from the zero address", frame: withEthSrc(routerNS(container), zero), want: reasonBadLinkAddress},
+		{name: "from a group address", frame: withEthSrc(routerNS(container), group), want: reasonBadLinkAddress},
+		{name: "a broadcast source link-layer option", frame: nsWithSLLA(broadcast), want: reasonBadLinkAddress},
+		{name: "a zero source link-layer option", frame: nsWithSLLA(zero), want: reasonBadLinkAddress},
+		{name: "unicast probe without an option, from the zero address", frame: withEthSrc(probeWithoutSLLA(t), zero), want: reasonBadLinkAddress},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

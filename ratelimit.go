@@ -4,23 +4,47 @@ package main
 // memory, so that a flood of solicitations costs a bounded number of
 // answers and no memory.
 
-import "net/netip"
+import (
+	"net/netip"
+	"time"
+)
 
-// bucket is a token bucket over nanosecond timestamps; no allocation, no
+// maxRate is the most NAs a second a budget may allow: far more than a
+// packet loop on a small box sends, and small enough that a bucket's
+// arithmetic never overflows.
+const maxRate = 1_000_000
+
+// monoStart anchors monotonic: the budgets measure time on the monotonic
+// clock, which a step of the wall clock does not move.
+var monoStart = time.Now()
+
+// monotonic is the time since the daemon started, in nanoseconds, on the
+// monotonic clock.
+func monotonic() int64 { return int64(time.Since(monoStart)) }
+
+// bucket is a token bucket over monotonic nanoseconds; no allocation, no
 // floating point.
 type bucket struct {
-	tokens int64 // in units of 1e9 per token
-	last   int64 // ns
+	tokens  int64 // in units of 1e9 per token
+	last    int64 // ns
+	started bool
 }
 
 // take spends one token if there is one, refilling at rate per second up
-// to burst tokens.
+// to burst tokens; rate and burst are at most maxRate. Time that runs
+// backwards refills nothing, and a long pause refills the bucket and no
+// more, so that no product overflows.
 func (b *bucket) take(now int64, rate, burst int64) bool {
 	const unit = 1e9
-	if b.last == 0 {
-		b.tokens = burst * unit
-	} else if dt := now - b.last; dt > 0 {
-		b.tokens = min(burst*unit, b.tokens+dt*rate)
+	full := burst * unit
+	switch dt := now - b.last; {
+	case !b.started:
+		b.tokens, b.started = full, true
+	case dt <= 0:
+	case dt >= (full-b.tokens)/max(rate, 1)+1:
+		b.tokens = full
+	default:
+		b.tokens = min(full, b.tokens+dt*rate)
 	}
 	b.last = now
 	if b.tokens < unit {

@@ -59,4 +59,40 @@ func TestNABudget(t *testing.T) {
 			t.Errorf("allow allocates %v per call", n)
 		}
 	})
+	t.Run("long pauses and the highest rate", func(t *testing.T) {
+		// A bucket idle for a day at the highest rate refills to its
+		// depth and no more, without overflowing.
+		var b bucket
+		now := s
+		for _, pause := range []int64{0, s, 24 * 3600 * s, 365 * 24 * 3600 * s} {
+			now += pause
+			n := 0
+			for b.take(now, maxRate, maxRate) {
+				n++
+			}
+			if n != maxRate {
+				t.Errorf("after a pause of %d s, %d tokens, want %d", pause/s, n, maxRate)
+			}
+		}
+	})
+	t.Run("time that runs backwards", func(t *testing.T) {
+		var b bucket
+		for b.take(100*s, 10, 10) {
+		}
+		if b.take(50*s, 10, 10) {
+			t.Errorf("a token came back when time ran backwards")
+		}
+		if !b.take(50*s+s/10, 10, 10) {
+			t.Errorf("a tenth of a second on, no token at rate 10")
+		}
+	})
+}
+
+// TestMonotonic: the budgets' clock starts near zero and never goes back.
+func TestMonotonic(t *testing.T) {
+	a := monotonic()
+	b := monotonic()
+	if a < 0 || b < a {
+		t.Errorf("monotonic() gave %d then %d", a, b)
+	}
 }

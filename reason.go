@@ -28,6 +28,8 @@ const (
 	reasonDAD
 	reasonOutOfRange
 	reasonOwnAddress
+	reasonGatewayAddress
+	reasonBadLinkAddress
 	reasonNoSource
 	reasonSourceNotAllowed
 	reasonRateLimited
@@ -53,6 +55,8 @@ var reasonNames = [numReasons]string{
 	reasonDAD:                "dad-probe",
 	reasonOutOfRange:         "out-of-range",
 	reasonOwnAddress:         "own-address",
+	reasonGatewayAddress:     "gateway-address",
+	reasonBadLinkAddress:     "bad-link-address",
 	reasonNoSource:           "no-source-address",
 	reasonSourceNotAllowed:   "source-not-allowed",
 	reasonRateLimited:        "rate-limited",

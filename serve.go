@@ -49,7 +49,7 @@ func serve(conn frameConn, r *responder, c *counters, nas chan<- neighborAdverti
 			continue
 		}
 		c.seen.Add(1)
-		why := r.answer(frame, &na, time.Now().UnixNano())
+		why := r.answer(frame, &na, monotonic())
 		if why == reasonNone {
 			err = conn.write(na[:])
 		}
