@@ -78,7 +78,7 @@ func runCheck(cfg *config, w io.Writer) bool {
 		return fail(err)
 	}
 	if f.Gateway.IsValid() && f.SolicitFrom.IsValid() {
-		if err := sock.write(appendGatewayNS(nil, u.MAC, f.SolicitFrom, f.Gateway)); err != nil {
+		if err := sock.write(appendGatewayNS(nil, u.MAC, mac{}, f.SolicitFrom, f.Gateway)); err != nil {
 			return fail(err)
 		}
 	}

@@ -12,7 +12,8 @@ type counters struct {
 	seen       atomic.Uint64 // frames that passed the socket filter
 	answered   atomic.Uint64 // NAs sent
 	sendErrors atomic.Uint64
-	ignored    [numReasons]atomic.Uint64
+	ignored    [numReasons]atomic.Uint64 // solicitations, by why
+	naRefused  [numReasons]atomic.Uint64 // NAs for the gateway not taken, by why
 	nasSeen    atomic.Uint64 // NAs that passed the socket filter
 	nsSent     atomic.Uint64 // our NS to the gateway
 	announced  atomic.Uint64 // our DAD-style NS for announced addresses
@@ -37,6 +38,11 @@ func (c *counters) String() string {
 	for r := reasonNone + 1; r < numReasons; r++ {
 		if n := c.ignored[r].Load(); n != 0 {
 			b.WriteString(sprintf(" ignored.%s=%d", r, n))
+		}
+	}
+	for r := reasonNone + 1; r < numReasons; r++ {
+		if n := c.naRefused[r].Load(); n != 0 {
+			b.WriteString(sprintf(" refused.%s=%d", r, n))
 		}
 	}
 	return b.String()

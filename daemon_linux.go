@@ -232,9 +232,10 @@ func (d *daemon) startUplink(ctx context.Context, nl *rtnlConn) (*incarnation, e
 	ctx, cancel := context.WithCancel(ctx)
 	inc := &incarnation{name: cfg.iface, ifindex: l.Index, mac: u.MAC, sock: sock, cancel: cancel,
 		uplinks: newMailbox[*uplink](), configs: newMailbox[*config](), done: make(chan error, 1)}
-	nas := make(chan neighborAdvertisement, 16)
-	keeper := newGatewayKeeper(l.Index, cfg, u, nl, sock, &d.c)
-	in := keeperInputs{nas: nas, uplinks: inc.uplinks.c, configs: inc.configs.c, live: d.live.follow()}
+	nas, claims := make(chan neighborAdvertisement, 16), newMailbox[mac]()
+	tk := &toKeeper{view: &atomic.Pointer[gatewayView]{}, nas: nas, claims: claims, log: logLimiter{perSecond: 1, burst: 5}}
+	keeper := newGatewayKeeper(l.Index, cfg, u, nl, sock, &d.c, tk.view)
+	in := keeperInputs{nas: nas, claims: claims.c, uplinks: inc.uplinks.c, configs: inc.configs.c, live: d.live.follow()}
 	inc.wg.Add(2)
 	go func() {
 		defer inc.wg.Done()
@@ -242,7 +243,7 @@ func (d *daemon) startUplink(ctx context.Context, nl *rtnlConn) (*incarnation, e
 	}()
 	go func() {
 		defer inc.wg.Done()
-		inc.done <- serve(linkSocket{sock}, d.r, &d.c, nas)
+		inc.done <- serve(linkSocket{sock}, d.r, &d.c, tk)
 	}()
 	how := sprintf("%d solicited-node groups", len(groups))
 	if all {

@@ -86,6 +86,8 @@ func appendValue(b []byte, verb byte, v any) []byte {
 		return appendList(b, len(v), func(b []byte, i int) []byte { return append(b, v[i].String()...) })
 	case []string:
 		return appendList(b, len(v), func(b []byte, i int) []byte { return append(b, v[i]...) })
+	case []mac:
+		return appendList(b, len(v), func(b []byte, i int) []byte { return append(b, v[i].String()...) })
 	case error:
 		if v == nil {
 			s = "<nil>"

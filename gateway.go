@@ -13,15 +13,21 @@ import (
 	"context"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
-// appendGatewayNS appends an NS for the gateway from src, to the gateway's
-// solicited-node group, with our MAC in a source link-layer option: the
-// router learns src is at our MAC, and answers with its own.
-func appendGatewayNS(b []byte, self mac, src, gw netip.Addr) []byte {
-	g := solicitedNode(gw)
-	return appendNS(b, self, multicastMAC(g), src, g, gw, [6]byte{})
+// appendGatewayNS appends an NS for the gateway from src, with our MAC in
+// a source link-layer option: the router learns src is at our MAC, and
+// answers with its own. With to zero it goes to the gateway's
+// solicited-node group; otherwise it is a unicast probe to the gateway's
+// address at MAC to (RFC 4861 §7.3.3).
+func appendGatewayNS(b []byte, self, to mac, src, gw netip.Addr) []byte {
+	if to == (mac{}) {
+		g := solicitedNode(gw)
+		return appendNS(b, self, multicastMAC(g), src, g, gw, [6]byte{})
+	}
+	return appendNS(b, self, to, src, gw, gw, [6]byte{})
 }
 
 // solicitSources are the addresses we solicit the gateway from: every
@@ -68,6 +74,62 @@ func (g *gatewayState) silent(now time.Time, interval time.Duration) bool {
 	return true
 }
 
+// What the keeper trusts. An NA is a claim; only an answer to a question
+// we asked, from where we asked it, becomes a pin (RFC 4861 §7.2.5 is as
+// careful about which NAs may change a cache entry).
+const (
+	// answerWindow is how long after our NS an answer counts.
+	answerWindow = time.Second
+	// maxUnanswered unanswered probes of the followed MAC make the keeper
+	// solicit the gateway anew by multicast, and only then may it move.
+	maxUnanswered = 3
+	// verifyEvery bounds how often a claim of another MAC makes the
+	// keeper probe the one it follows.
+	verifyEvery = 30 * time.Second
+	// maxCandidates is how many MACs one round of answers keeps; more
+	// is a conflict anyway.
+	maxCandidates = 4
+)
+
+// gatewayView is what the packet loop needs to sort the NAs it sees; the
+// keeper publishes a new one whenever any of it changes.
+type gatewayView struct {
+	addr   netip.Addr // the gateway; invalid while the keeper needs no NAs
+	self   mac        // our MAC
+	follow mac        // the one MAC answers may name; zero while learning it
+}
+
+// check sorts an NA for the gateway (na.Target == v.addr): reasonNone if
+// it may be an answer to us, which the keeper then matches with its
+// question, or why not. m is the MAC it names.
+func (v *gatewayView) check(na *neighborAdvertisement) (m mac, why reason) {
+	m = na.EthSrc
+	if na.HasTargetLLA {
+		m = na.TargetLLA
+	}
+	switch {
+	case na.Src != v.addr:
+		return m, reasonNAWrongSource
+	case !m.isUnicast() || !na.EthSrc.isUnicast():
+		return m, reasonNABadMAC
+	case na.Flags&naFlagSolicited == 0:
+		return m, reasonNAUnsolicited
+	case na.EthDst != v.self:
+		return m, reasonNANotToUs
+	case v.follow != (mac{}) && m != v.follow:
+		return m, reasonNAOtherMAC
+	}
+	return m, reasonNone
+}
+
+// claimsOther says whether a refused NA names, from the gateway's own
+// address, another station than the one followed: perhaps the gateway
+// moved, perhaps a neighbour lies. The keeper then checks, by unicast
+// probes, that the followed MAC still answers.
+func (v *gatewayView) claimsOther(na *neighborAdvertisement, m mac) bool {
+	return v.follow != (mac{}) && na.Src == v.addr && m.isUnicast() && m != v.follow
+}
+
 // neighTable is the kernel's neighbour table as the keeper uses it.
 type neighTable interface {
 	neigh(ifindex int, addr netip.Addr) (e neighEntry, ok bool, err error)
@@ -80,6 +142,17 @@ type frameWriter interface {
 	write(frame []byte) error
 }
 
+// question is our last NS to the gateway: when, from which addresses,
+// unicast to the followed MAC or multicast, and what answered it.
+type question struct {
+	at         time.Time
+	srcs       []netip.Addr
+	unicast    bool
+	settled    bool  // its window has closed, or it was answered
+	answered   bool  // (unicast) the followed MAC answered
+	candidates []mac // (multicast) the MACs that answered, in order
+}
+
 // gatewayKeeper is the keeper's state. Only its own goroutine (run) calls
 // its methods.
 type gatewayKeeper struct {
@@ -89,6 +162,7 @@ type gatewayKeeper struct {
 	neigh   neighTable
 	out     frameWriter
 	c       *counters
+	view    *atomic.Pointer[gatewayView] // read by the packet loop
 
 	live     map[netip.Addr]bool // live addresses, announced and solicited from too
 	st       gatewayState
@@ -97,16 +171,23 @@ type gatewayKeeper struct {
 	adminPin bool // the administrator's PERMANENT entry, left alone
 	noRoute  bool // warned that there is no default route
 
-	solicitAt   time.Time     // the next NS while the gateway's MAC is unknown; zero: none
+	asked       question
+	unanswered  int       // probes of the followed MAC in a row without an answer
+	relearning  bool      // the followed MAC stopped answering: learn it anew
+	fastProbes  int       // probes still to send, one a window, to check a claim
+	lastVerify  time.Time // when a claim last started probes
+	refusals    logLimiter
+	solicitAt   time.Time     // the next multicast NS while learning; zero: none
 	retry       time.Duration // the interval after that one
 	keepaliveAt time.Time     // the next keepalive; zero: off
 	announce    announceQueue
 	buf         []byte
 }
 
-func newGatewayKeeper(ifindex int, cfg *config, link *uplink, neigh neighTable, out frameWriter, c *counters) *gatewayKeeper {
-	return &gatewayKeeper{ifindex: ifindex, cfg: cfg, link: link, neigh: neigh, out: out, c: c,
-		live: map[netip.Addr]bool{}, announce: announceQueue{jitter: jitter}}
+func newGatewayKeeper(ifindex int, cfg *config, link *uplink, neigh neighTable, out frameWriter, c *counters, view *atomic.Pointer[gatewayView]) *gatewayKeeper {
+	return &gatewayKeeper{ifindex: ifindex, cfg: cfg, link: link, neigh: neigh, out: out, c: c, view: view,
+		live: map[netip.Addr]bool{}, announce: announceQueue{jitter: jitter}, asked: question{settled: true},
+		refusals: logLimiter{perSecond: 1, burst: 5}}
 }
 
 // start begins at now: it looks for the gateway and schedules the first
@@ -114,12 +195,31 @@ func newGatewayKeeper(ifindex int, cfg *config, link *uplink, neigh neighTable, 
 func (k *gatewayKeeper) start(now time.Time) {
 	k.findGateway(now)
 	k.setKeepalive(now)
-	k.announce.add(k.cfg.announce, now)
+	k.announce.add(k.announceable(k.cfg.announce), now)
+	k.publish()
 }
 
 // wantMAC says whether the gateway's MAC is needed: for a pin, or for a
 // keepalive that follows it.
 func (k *gatewayKeeper) wantMAC() bool { return k.cfg.pinGateway || k.cfg.keepalive > 0 }
+
+// following says whether the keeper follows a MAC it learned, rather than
+// learning one.
+func (k *gatewayKeeper) following() bool { return k.st.Known && !k.relearning }
+
+// publish hands the packet loop the view of the moment, when it changed.
+func (k *gatewayKeeper) publish() {
+	v := gatewayView{self: k.link.MAC}
+	if k.wantMAC() && k.st.Addr.IsValid() {
+		v.addr = k.st.Addr
+		if k.following() {
+			v.follow = k.st.MAC
+		}
+	}
+	if old := k.view.Load(); old == nil || *old != v {
+		k.view.Store(&v)
+	}
+}
 
 // findGateway takes the gateway from the uplink's snapshot. A new gateway
 // starts over: the old one's pin goes, the new one is solicited at once.
@@ -141,7 +241,14 @@ func (k *gatewayKeeper) findGateway(now time.Time) {
 		k.unpin()
 	}
 	k.st = gatewayState{Addr: gw}
-	k.adminPin = false
+	k.adminPin, k.relearning, k.unanswered, k.fastProbes = false, false, 0, 0
+	k.asked = question{settled: true}
+	k.learnFrom(now)
+}
+
+// learnFrom starts soliciting the gateway by multicast at now, and again
+// after 1, 2, 4... s until it is learned.
+func (k *gatewayKeeper) learnFrom(now time.Time) {
 	k.solicitAt, k.retry = time.Time{}, time.Second
 	if k.wantMAC() {
 		k.solicitAt = now
@@ -161,6 +268,7 @@ func (k *gatewayKeeper) setUplink(u *uplink, now time.Time) {
 	k.link = u
 	k.findGateway(now)
 	k.ensurePin()
+	k.publish()
 }
 
 // setConfig takes a reloaded configuration.
@@ -173,8 +281,8 @@ func (k *gatewayKeeper) setConfig(cfg *config, now time.Time) {
 	if old.pinGateway && !cfg.pinGateway {
 		k.unpin()
 	}
-	if k.wantMAC() && k.st.Addr.IsValid() && !k.st.Known && k.solicitAt.IsZero() {
-		k.solicitAt, k.retry = now, time.Second
+	if k.wantMAC() && k.st.Addr.IsValid() && !k.following() && k.solicitAt.IsZero() {
+		k.learnFrom(now)
 	}
 	k.ensurePin()
 	var fresh []netip.Addr
@@ -183,7 +291,8 @@ func (k *gatewayKeeper) setConfig(cfg *config, now time.Time) {
 			fresh = append(fresh, a)
 		}
 	}
-	k.announce.add(fresh, now)
+	k.announce.add(k.announceable(fresh), now)
+	k.publish()
 }
 
 // setLive takes the live addresses: the new ones are announced, the gone
@@ -207,14 +316,32 @@ func (k *gatewayKeeper) setLive(l *liveAddrs, now time.Time) {
 		slices.SortFunc(fresh, netip.Addr.Compare)
 		infof("announce: %d new live address(es), %v first", len(fresh), fresh[0])
 	}
-	k.announce.add(fresh, now)
+	k.announce.add(k.announceable(fresh), now)
+}
+
+// announceable leaves out of addrs what is never announced: the uplink's
+// own addresses and the gateway's.
+func (k *gatewayKeeper) announceable(addrs []netip.Addr) []netip.Addr {
+	out := addrs[:0:0]
+	for _, a := range addrs {
+		if k.link.owns(a) || a == k.link.Gateway {
+			warnf("announce: %v is the uplink's or the gateway's own address; not announcing it", a)
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // next is when the keeper next has something to do; zero when nothing is
 // scheduled.
 func (k *gatewayKeeper) next() time.Time {
 	t := k.announce.next()
-	for _, u := range []time.Time{k.solicitAt, k.keepaliveAt} {
+	settle := time.Time{}
+	if !k.asked.settled {
+		settle = k.asked.at.Add(answerWindow)
+	}
+	for _, u := range []time.Time{k.solicitAt, k.keepaliveAt, settle} {
 		if !u.IsZero() && (t.IsZero() || u.Before(t)) {
 			t = u
 		}
@@ -224,10 +351,13 @@ func (k *gatewayKeeper) next() time.Time {
 
 // tick does what is due at now.
 func (k *gatewayKeeper) tick(now time.Time) {
+	if !k.asked.settled && !now.Before(k.asked.at.Add(answerWindow)) {
+		k.settle(now)
+	}
 	if !k.solicitAt.IsZero() && !now.Before(k.solicitAt) {
 		k.solicitAt = time.Time{}
-		if k.st.Addr.IsValid() && !k.st.Known && k.wantMAC() {
-			k.solicit()
+		if k.st.Addr.IsValid() && !k.following() && k.wantMAC() {
+			k.ask(now, false)
 			k.solicitAt = now.Add(k.retry)
 			k.retry = min(2*k.retry, time.Minute)
 		}
@@ -235,7 +365,7 @@ func (k *gatewayKeeper) tick(now time.Time) {
 	if !k.keepaliveAt.IsZero() && !now.Before(k.keepaliveAt) {
 		k.keepaliveAt = now.Add(k.cfg.keepalive)
 		if k.st.Addr.IsValid() {
-			k.solicit()
+			k.ask(now, k.following())
 		}
 		if k.st.silent(now, k.cfg.keepalive) {
 			warnf("gateway: %v has not answered for %v; keeping the entry at %v", k.st.Addr, now.Sub(k.st.LastSeen).Round(time.Second), k.st.MAC)
@@ -244,27 +374,132 @@ func (k *gatewayKeeper) tick(now time.Time) {
 	for _, b := range k.announce.due(now) {
 		k.announceAll(b.addrs)
 	}
+	k.publish()
 }
 
-// onNA handles an NA that the packet loop saw.
-func (k *gatewayKeeper) onNA(na *neighborAdvertisement, now time.Time) {
-	if !k.st.Addr.IsValid() || na.Target != k.st.Addr {
+// ask sends our NS to the gateway from each of our sources, by unicast to
+// the followed MAC or by multicast, and opens a window for the answers.
+// A question still open is settled first.
+func (k *gatewayKeeper) ask(now time.Time, unicast bool) {
+	if !k.asked.settled {
+		k.settle(now)
+	}
+	var to mac
+	if unicast {
+		to = k.st.MAC
+	}
+	srcs := solicitSources(k.link, k.announced())
+	for _, src := range srcs {
+		k.send(appendGatewayNS(k.buf[:0], k.link.MAC, to, src, k.st.Addr), &k.c.nsSent)
+	}
+	k.asked = question{at: now, srcs: srcs, unicast: unicast}
+}
+
+// settle closes the window of our last question and acts on what answered
+// it: a unicast probe left unanswered counts toward relearning; a
+// multicast round's one answering MAC is learned, and more than one is a
+// conflict.
+func (k *gatewayKeeper) settle(now time.Time) {
+	q := &k.asked
+	q.settled = true
+	if q.unicast {
+		if q.answered {
+			return
+		}
+		if k.unanswered++; k.unanswered >= maxUnanswered && k.following() {
+			warnf("gateway: %v at %v answered none of %d probes; soliciting it anew", k.st.Addr, k.st.MAC, k.unanswered)
+			k.relearning, k.fastProbes = true, 0
+			k.learnFrom(now)
+			return
+		}
+		if k.fastProbes > 0 && k.following() {
+			k.fastProbes--
+			k.ask(now, true)
+		}
 		return
 	}
-	m := na.EthSrc
-	if na.HasTargetLLA {
-		m = na.TargetLLA
+	switch {
+	case len(q.candidates) == 1:
+		k.learned(q.candidates[0], now)
+	case len(q.candidates) > 1 && k.st.Known && slices.Contains(q.candidates, k.st.MAC):
+		// The MAC we followed answered, and so did others: keep it.
+		k.learned(k.st.MAC, now)
+		k.refuse(reasonNAConflict, sprintf("answers for %v name %v too; keeping %v", k.st.Addr, q.candidates, k.st.MAC))
+	case len(q.candidates) > 1:
+		k.refuse(reasonNAConflict, sprintf("answers for %v naming %v, trusting none (to choose, pin it by hand: ip -6 neigh replace %v lladdr MAC dev IFACE nud permanent)", k.st.Addr, q.candidates, k.st.Addr))
 	}
+}
+
+// onNA handles an NA for the gateway that the packet loop let through
+// (gatewayView.check): it counts only as an answer to our last question,
+// inside its window, sent to an address we asked from.
+func (k *gatewayKeeper) onNA(na *neighborAdvertisement, now time.Time) {
+	v := k.view.Load()
+	if v == nil || !v.addr.IsValid() || na.Target != v.addr {
+		return // the gateway changed since the packet loop looked
+	}
+	m, why := v.check(na)
+	if why == reasonNone && (k.asked.at.IsZero() || now.Sub(k.asked.at) > answerWindow || !slices.Contains(k.asked.srcs, na.Dst)) {
+		why = reasonNANotAsked
+	}
+	if why != reasonNone {
+		k.refuse(why, sprintf("NA for %v from %v (%v) to %v naming %v", na.Target, na.Src, na.EthSrc, na.Dst, m))
+		return
+	}
+	q := &k.asked
+	if q.unicast {
+		if m == k.st.MAC && !q.answered {
+			q.answered, q.settled = true, true
+			k.unanswered, k.fastProbes = 0, 0
+			k.learned(m, now)
+		}
+		return
+	}
+	if !q.settled && !slices.Contains(q.candidates, m) && len(q.candidates) < maxCandidates {
+		q.candidates = append(q.candidates, m)
+	}
+}
+
+// refuse counts an NA (or a round of them) not taken, and says why in a
+// rate-limited line.
+func (k *gatewayKeeper) refuse(why reason, what string) {
+	k.c.naRefused[why].Add(1)
+	if ok, held := k.refusals.allow(time.Now()); ok {
+		if held > 0 {
+			warnf("gateway: %d more refusals not logged", held)
+		}
+		warnf("gateway: refused %s: %v", what, why)
+	}
+}
+
+// claim is told by the packet loop that an NA named another MAC for the
+// gateway: the keeper probes the MAC it follows, three times a window
+// apart, unless it did so lately; if none is answered, it learns the
+// gateway anew.
+func (k *gatewayKeeper) claim(m mac, now time.Time) {
+	if !k.following() || k.fastProbes > 0 || (!k.lastVerify.IsZero() && now.Sub(k.lastVerify) < verifyEvery) {
+		return
+	}
+	k.lastVerify = now
+	infof("gateway: an NA names %v for %v; checking that %v still answers", m, k.st.Addr, k.st.MAC)
+	k.fastProbes = maxUnanswered - 1
+	if k.asked.settled {
+		k.ask(now, true)
+	}
+}
+
+// learned takes m as the gateway's MAC at now, from an answer we trust.
+func (k *gatewayKeeper) learned(m mac, now time.Time) {
 	was := k.st
 	changed, wasSilent := k.st.seen(m, now)
+	k.relearning, k.unanswered, k.solicitAt = false, 0, time.Time{}
 	switch {
 	case !was.Known:
 		infof("gateway: %v is at %v", k.st.Addr, m)
-		k.solicitAt = time.Time{}
 		// Addresses announced before the gateway was known still owe it
 		// their NS.
 		for _, a := range k.announced() {
-			k.send(appendGatewayNS(k.buf[:0], k.link.MAC, a, k.st.Addr), &k.c.nsSent)
+			k.send(appendGatewayNS(k.buf[:0], k.link.MAC, mac{}, a, k.st.Addr), &k.c.nsSent)
 		}
 	case changed:
 		infof("gateway: %v moved from %v to %v", k.st.Addr, was.MAC, m)
@@ -274,6 +509,7 @@ func (k *gatewayKeeper) onNA(na *neighborAdvertisement, now time.Time) {
 	if changed && k.cfg.pinGateway {
 		k.pinTo(m)
 	}
+	k.publish()
 }
 
 // pinTo sets the kernel's entry for the gateway to m in NOARP state, which
@@ -352,29 +588,26 @@ func (k *gatewayKeeper) report() {
 		if k.st.Silent {
 			s += ",silent"
 		}
+		if k.relearning {
+			s += ",relearning"
+		}
 	}
 	if old := k.c.gateway.Load(); old == nil || *old != s {
 		k.c.gateway.Store(&s)
 	}
 }
 
-// solicit sends an NS to the gateway from each of our sources.
-func (k *gatewayKeeper) solicit() {
-	for _, src := range solicitSources(k.link, k.announced()) {
-		k.send(appendGatewayNS(k.buf[:0], k.link.MAC, src, k.st.Addr), &k.c.nsSent)
-	}
-}
-
 // announced is every address we announce: those of -a, and the live ones,
 // in order.
 func (k *gatewayKeeper) announced() []netip.Addr {
-	all := slices.Clone(k.cfg.announce)
+	all := k.announceable(slices.Clone(k.cfg.announce))
+	n := len(all)
 	for a := range k.live {
-		if !slices.Contains(all, a) {
+		if !slices.Contains(all, a) && !k.link.owns(a) && a != k.link.Gateway {
 			all = append(all, a)
 		}
 	}
-	slices.SortFunc(all[len(k.cfg.announce):], netip.Addr.Compare)
+	slices.SortFunc(all[n:], netip.Addr.Compare)
 	return all
 }
 
@@ -384,7 +617,7 @@ func (k *gatewayKeeper) announceAll(addrs []netip.Addr) {
 	for _, a := range addrs {
 		k.send(appendDADProbe(k.buf[:0], k.link.MAC, a), &k.c.announced)
 		if k.st.Addr.IsValid() {
-			k.send(appendGatewayNS(k.buf[:0], k.link.MAC, a, k.st.Addr), &k.c.nsSent)
+			k.send(appendGatewayNS(k.buf[:0], k.link.MAC, mac{}, a, k.st.Addr), &k.c.nsSent)
 		}
 	}
 }
@@ -402,7 +635,8 @@ func (k *gatewayKeeper) send(frame []byte, counter interface{ Add(uint64) uint64
 // keeperInputs are what the keeper is handed while it runs; each channel
 // has this keeper as its one reader.
 type keeperInputs struct {
-	nas     <-chan neighborAdvertisement // from the packet loop
+	nas     <-chan neighborAdvertisement // answers the packet loop let through
+	claims  <-chan mac                   // another MAC named for the gateway
 	uplinks <-chan *uplink               // new snapshots of the uplink
 	configs <-chan *config               // reloads
 	live    <-chan *liveAddrs            // the live addresses
@@ -427,6 +661,8 @@ func (k *gatewayKeeper) run(ctx context.Context, in keeperInputs) {
 			return
 		case na := <-in.nas:
 			k.onNA(&na, time.Now())
+		case m := <-in.claims:
+			k.claim(m, time.Now())
 		case u := <-in.uplinks:
 			k.setUplink(u, time.Now())
 		case cfg := <-in.configs:

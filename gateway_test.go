@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -13,28 +14,33 @@ func TestAppendGatewayNS(t *testing.T) {
 	announced := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:10")
 	tests := []struct {
 		name    string
+		to      mac // zero: multicast
 		src, gw netip.Addr
 	}{
-		{"from the uplink's address", gua, routerLL},
-		{"from an announced address", announced, routerLL},
-		{"from link-local", netip.MustParseAddr("fe80::ff:fe00:2"), routerLL},
-		{"to a global gateway", gua, netip.MustParseAddr("2001:db8:1:2::1")},
+		{"from the uplink's address", mac{}, gua, routerLL},
+		{"from an announced address", mac{}, announced, routerLL},
+		{"from link-local", mac{}, netip.MustParseAddr("fe80::ff:fe00:2"), routerLL},
+		{"to a global gateway", mac{}, gua, netip.MustParseAddr("2001:db8:1:2::1")},
+		{"a unicast probe", routerMAC, gua, routerLL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := appendGatewayNS(nil, vpsMAC, tt.src, tt.gw)
-			g := solicitedNode(tt.gw)
+			b := appendGatewayNS(nil, vpsMAC, tt.to, tt.src, tt.gw)
 			want := neighborSolicitation{
-				EthDst: multicastMAC(g), EthSrc: vpsMAC, HopLimit: ndHopLimit,
-				Src: tt.src, Dst: g, Target: tt.gw,
+				EthDst: tt.to, EthSrc: vpsMAC, HopLimit: ndHopLimit,
+				Src: tt.src, Dst: tt.gw, Target: tt.gw,
 				SourceLLA: vpsMAC, HasSourceLLA: true,
+			}
+			if tt.to == (mac{}) {
+				want.Dst = solicitedNode(tt.gw)
+				want.EthDst = multicastMAC(want.Dst)
 			}
 			var got neighborSolicitation
 			if err := parseNS(b, &got); err != nil || got != want {
-				t.Errorf("parseNS(appendGatewayNS(nil, %v, %v, %v)) = %+v, %v; want %+v", vpsMAC, tt.src, tt.gw, got, err, want)
+				t.Errorf("parseNS(appendGatewayNS(nil, %v, %v, %v, %v)) = %+v, %v; want %+v", vpsMAC, tt.to, tt.src, tt.gw, got, err, want)
 			}
 			if len(b) != nsFrameMin+llaOptLen {
-				t.Errorf("appendGatewayNS(nil, %v, %v, %v) is %d bytes, want %d: no nonce", vpsMAC, tt.src, tt.gw, len(b), nsFrameMin+llaOptLen)
+				t.Errorf("appendGatewayNS(nil, %v, %v, %v, %v) is %d bytes, want %d: no nonce", vpsMAC, tt.to, tt.src, tt.gw, len(b), nsFrameMin+llaOptLen)
 			}
 		})
 	}
@@ -162,7 +168,7 @@ func TestAppendProbeAllocs(t *testing.T) {
 	src := netip.MustParseAddr("2001:db8:1:2::2")
 	for name, f := range map[string]func(){
 		"appendDADProbe":  func() { b = appendDADProbe(b[:0], vpsMAC, dadTarget) },
-		"appendGatewayNS": func() { b = appendGatewayNS(b[:0], vpsMAC, src, routerLL) },
+		"appendGatewayNS": func() { b = appendGatewayNS(b[:0], vpsMAC, routerMAC, src, routerLL) },
 	} {
 		if n := testing.AllocsPerRun(1000, f); n != 0 {
 			t.Errorf("%s: %v allocations per run, want 0", name, n)
@@ -197,18 +203,20 @@ func (f *fakeNeigh) delNeigh(_ int, a netip.Addr) error {
 }
 
 // fakeWire records the frames the keeper sends, as one line each: "NS
-// src -> dst for target", "DAD for target".
+// src -> group for target", "probe src -> gateway at MAC", "DAD for
+// target".
 type fakeWire struct{ sent []string }
 
 func (w *fakeWire) write(frame []byte) error {
 	var ns neighborSolicitation
-	if err := parseNS(frame, &ns); err != nil {
+	switch err := parseNS(frame, &ns); {
+	case err != nil:
 		w.sent = append(w.sent, "bad frame: "+err.Error())
-		return nil
-	}
-	if ns.Src.IsUnspecified() {
+	case ns.Src.IsUnspecified():
 		w.sent = append(w.sent, "DAD for "+ns.Target.String())
-	} else {
+	case ns.Dst == ns.Target:
+		w.sent = append(w.sent, "probe "+ns.Src.String()+" -> "+ns.Dst.String()+" at "+ns.EthDst.String())
+	default:
 		w.sent = append(w.sent, "NS "+ns.Src.String()+" -> "+ns.Dst.String()+" for "+ns.Target.String())
 	}
 	return nil
@@ -225,9 +233,12 @@ var (
 	keeperGUA = netip.MustParseAddr("2001:db8:1:2::2")
 	keeperAnn = netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:10")
 	routerNew = mac{0x02, 0, 0, 0, 0, 0x09}
-	// What the keeper sends to the router's solicited-node group.
+	evilMAC   = mac{0x02, 0, 0, 0, 0, 0x66}
+	// What the keeper sends to the router's solicited-node group, and its
+	// unicast probes of the router at routerMAC.
 	solicitFromGUA = "NS " + keeperGUA.String() + " -> " + solicitedNode(routerLL).String() + " for " + routerLL.String()
 	solicitFromAnn = "NS " + keeperAnn.String() + " -> " + solicitedNode(routerLL).String() + " for " + routerLL.String()
+	probeFromGUA   = "probe " + keeperGUA.String() + " -> " + routerLL.String() + " at " + routerMAC.String()
 )
 
 func keeperUplink(gw netip.Addr) *uplink {
@@ -235,16 +246,44 @@ func keeperUplink(gw netip.Addr) *uplink {
 	return &uplink{MAC: vpsMAC, Addrs: []netip.Addr{ll, keeperGUA}, LinkLocal: ll, Global: []netip.Addr{keeperGUA}, Gateway: gw}
 }
 
-// newTestKeeper is a keeper on fakes, with no jitter, started at keeperT0.
-func newTestKeeper(cfg *config) (*gatewayKeeper, *fakeNeigh, *fakeWire) {
-	nt, w := newFakeNeigh(), &fakeWire{}
-	k := newGatewayKeeper(7, cfg, keeperUplink(routerLL), nt, w, &counters{})
-	k.announce.jitter = func(d time.Duration) time.Duration { return d }
-	k.start(keeperT0)
-	return k, nt, w
+// keeperRig is a keeper on fakes, with no jitter, started at keeperT0, and
+// the packet loop's side of its inputs.
+type keeperRig struct {
+	*gatewayKeeper
+	nt  *fakeNeigh
+	w   *fakeWire
+	tk  *toKeeper
+	nas chan neighborAdvertisement
 }
 
-// answer is the router's NA for itself to the keeper, naming m.
+func newTestKeeper(cfg *config) *keeperRig {
+	r := &keeperRig{nt: newFakeNeigh(), w: &fakeWire{}, nas: make(chan neighborAdvertisement, 16)}
+	r.tk = &toKeeper{view: &atomic.Pointer[gatewayView]{}, nas: r.nas, claims: newMailbox[mac](),
+		log: logLimiter{perSecond: 1, burst: 5}}
+	r.gatewayKeeper = newGatewayKeeper(7, cfg, keeperUplink(routerLL), r.nt, r.w, &counters{}, r.tk.view)
+	r.announce.jitter = func(d time.Duration) time.Duration { return d }
+	r.start(keeperT0)
+	return r
+}
+
+// hear passes an NA through the packet loop's sorting and hands the keeper
+// what gets through, as run does.
+func (r *keeperRig) hear(na *neighborAdvertisement, now time.Time) {
+	r.tk.sortNA(na, r.c)
+	for {
+		select {
+		case a := <-r.nas:
+			r.onNA(&a, now)
+		case m := <-r.tk.claims.c:
+			r.claim(m, now)
+		default:
+			return
+		}
+	}
+}
+
+// answer is the router's NA for itself to the keeper's global address,
+// naming m.
 func answer(m mac) *neighborAdvertisement {
 	return &neighborAdvertisement{EthDst: vpsMAC, EthSrc: m, Src: routerLL, Dst: keeperGUA,
 		Flags: naFlagSolicited | naFlagRouter | naFlagOverride, Target: routerLL, TargetLLA: m, HasTargetLLA: true}
@@ -253,214 +292,385 @@ func answer(m mac) *neighborAdvertisement {
 // at is keeperT0 plus d.
 func at(d time.Duration) time.Time { return keeperT0.Add(d) }
 
-func wantSent(t *testing.T, step string, w *fakeWire, want ...string) {
+func (r *keeperRig) wantSent(t *testing.T, step string, want ...string) {
 	t.Helper()
-	if got := w.take(); !slices.Equal(got, want) {
+	if got := r.w.take(); !slices.Equal(got, want) {
 		t.Errorf("%s: sent %q, want %q", step, got, want)
 	}
 }
 
-func wantChanges(t *testing.T, step string, nt *fakeNeigh, want ...string) {
+func (r *keeperRig) wantChanges(t *testing.T, step string, want ...string) {
 	t.Helper()
-	if !slices.Equal(nt.changes, want) {
-		t.Errorf("%s: neighbour table changes %q, want %q", step, nt.changes, want)
+	if !slices.Equal(r.nt.changes, want) {
+		t.Errorf("%s: neighbour table changes %q, want %q", step, r.nt.changes, want)
 	}
-	nt.changes = nil
+	r.nt.changes = nil
+}
+
+func (r *keeperRig) wantState(t *testing.T, step, want string) {
+	t.Helper()
+	r.report()
+	if got := *r.c.gateway.Load(); got != want {
+		t.Errorf("%s: gateway state %q, want %q", step, got, want)
+	}
+}
+
+func pinned(m mac) string { return "set " + routerLL.String() + " NOARP " + m.String() }
+
+// pinRouter runs the keeper to the point where it follows routerMAC: its
+// first solicitation at t0, the router's answer, the window's close at
+// t0+1s.
+func (r *keeperRig) pinRouter(t *testing.T) {
+	t.Helper()
+	r.tick(at(0))
+	r.hear(answer(routerMAC), at(100*time.Millisecond))
+	r.tick(at(answerWindow))
+	if !r.following() || r.st.MAC != routerMAC {
+		t.Fatalf("after the router's answer the keeper follows %v (known %v), want %v", r.st.MAC, r.st.Known, routerMAC)
+	}
+	r.w.take()
+	r.nt.changes = nil
 }
 
 // TestKeeperLearnsAndPins: the keeper solicits the gateway from the
 // uplink's global address at once and then after 1, 2, 4... s, until an
-// answer comes; it pins that MAC, and stops soliciting.
+// answer comes; it pins that MAC when the answer's window closes, and
+// stops soliciting.
 func TestKeeperLearnsAndPins(t *testing.T) {
-	k, nt, w := newTestKeeper(&config{pinGateway: true})
-	if got := k.next(); !got.Equal(keeperT0) {
+	r := newTestKeeper(&config{pinGateway: true})
+	if got := r.next(); !got.Equal(keeperT0) {
 		t.Fatalf("next() after start = %v, want start", got)
 	}
-	k.tick(at(0))
-	wantSent(t, "at start", w, solicitFromGUA)
+	r.tick(at(0))
+	r.wantSent(t, "at start", solicitFromGUA)
 	for _, d := range []time.Duration{time.Second, 3 * time.Second, 7 * time.Second} {
-		if got := k.next(); !got.Equal(at(d)) {
-			t.Fatalf("next() = t0+%v, want t0+%v", got.Sub(keeperT0), d)
+		// The previous question's window closes a second after it.
+		if got := r.next(); got.After(at(d)) {
+			t.Fatalf("next() = t0+%v, want t0+%v or before", got.Sub(keeperT0), d)
 		}
-		k.tick(at(d - time.Millisecond))
-		wantSent(t, "just before the retry", w)
-		k.tick(at(d))
-		wantSent(t, "the retry at t0+"+d.String(), w, solicitFromGUA)
+		r.tick(at(d - 2*time.Millisecond))
+		r.tick(at(d - time.Millisecond))
+		r.wantSent(t, "just before the retry")
+		r.tick(at(d))
+		r.wantSent(t, "the retry at t0+"+d.String(), solicitFromGUA)
 	}
-	k.onNA(answer(routerMAC), at(7500*time.Millisecond))
-	wantChanges(t, "after the answer", nt, "set "+routerLL.String()+" NOARP "+routerMAC.String())
-	if !k.next().IsZero() {
-		t.Errorf("next() once the gateway is known = %v, want nothing scheduled", k.next())
+	r.hear(answer(routerMAC), at(7500*time.Millisecond))
+	r.wantChanges(t, "before the window closes")
+	r.tick(at(8 * time.Second))
+	r.wantChanges(t, "after the window", pinned(routerMAC))
+	if !r.next().IsZero() {
+		t.Errorf("next() once the gateway is known = %v, want nothing scheduled", r.next())
 	}
-	k.report()
-	if got, want := *k.c.gateway.Load(), routerLL.String()+","+routerMAC.String()+",pinned"; got != want {
-		t.Errorf("gateway state %q, want %q", got, want)
-	}
-	k.unpin()
-	wantChanges(t, "unpin", nt, "del "+routerLL.String())
+	r.wantState(t, "pinned", routerLL.String()+","+routerMAC.String()+",pinned")
+	r.unpin()
+	r.wantChanges(t, "unpin", "del "+routerLL.String())
 }
 
 // TestKeeperQuiet: with neither a pin nor a keepalive the keeper has no
-// use for the gateway's MAC and sends nothing.
+// use for the gateway's MAC, sends nothing, and lets no NA through.
 func TestKeeperQuiet(t *testing.T) {
-	k, nt, w := newTestKeeper(&config{})
-	if !k.next().IsZero() {
-		t.Errorf("next() = %v, want nothing scheduled", k.next())
+	r := newTestKeeper(&config{})
+	if !r.next().IsZero() {
+		t.Errorf("next() = %v, want nothing scheduled", r.next())
 	}
-	k.tick(at(time.Hour))
-	k.onNA(answer(routerMAC), at(time.Hour))
-	wantSent(t, "an hour on", w)
-	wantChanges(t, "an hour on", nt)
+	r.tick(at(time.Hour))
+	r.hear(answer(routerMAC), at(time.Hour))
+	r.tick(at(2 * time.Hour))
+	r.wantSent(t, "an hour on")
+	r.wantChanges(t, "an hour on")
 }
 
 // TestKeeperAdminPin: an entry the administrator made PERMANENT is left
 // as it is, also when the keeper stops.
 func TestKeeperAdminPin(t *testing.T) {
-	k, nt, _ := newTestKeeper(&config{pinGateway: true})
-	nt.entries[routerLL] = neighEntry{Addr: routerLL, State: nudPermanent, MAC: routerNew, HasMAC: true}
-	k.tick(at(0))
-	k.onNA(answer(routerMAC), at(time.Second))
-	k.setUplink(keeperUplink(routerLL), at(2*time.Second))
-	k.unpin()
-	wantChanges(t, "with a PERMANENT entry", nt)
-	k.report()
-	if got := *k.c.gateway.Load(); !strings.HasSuffix(got, ",pinned-by-admin") {
-		t.Errorf("gateway state %q, want pinned-by-admin", got)
-	}
+	r := newTestKeeper(&config{pinGateway: true})
+	r.nt.entries[routerLL] = neighEntry{Addr: routerLL, State: nudPermanent, MAC: routerNew, HasMAC: true}
+	r.tick(at(0))
+	r.hear(answer(routerMAC), at(100*time.Millisecond))
+	r.tick(at(time.Second))
+	r.setUplink(keeperUplink(routerLL), at(2*time.Second))
+	r.unpin()
+	r.wantChanges(t, "with a PERMANENT entry")
+	r.wantState(t, "with a PERMANENT entry", routerLL.String()+","+routerMAC.String()+",pinned-by-admin")
 }
 
 // TestKeeperRepins: the kernel flushes a device's entries when it goes
 // down; the next snapshot of the uplink puts the pin back.
 func TestKeeperRepins(t *testing.T) {
-	k, nt, _ := newTestKeeper(&config{pinGateway: true})
-	k.tick(at(0))
-	k.onNA(answer(routerMAC), at(time.Second))
-	nt.changes = nil
-	delete(nt.entries, routerLL)
-	k.setUplink(keeperUplink(routerLL), at(5*time.Second))
-	wantChanges(t, "after a flush", nt, "set "+routerLL.String()+" NOARP "+routerMAC.String())
-	k.setUplink(keeperUplink(routerLL), at(6*time.Second))
-	wantChanges(t, "with the pin in place", nt)
+	r := newTestKeeper(&config{pinGateway: true})
+	r.pinRouter(t)
+	delete(r.nt.entries, routerLL)
+	r.setUplink(keeperUplink(routerLL), at(5*time.Second))
+	r.wantChanges(t, "after a flush", pinned(routerMAC))
+	r.setUplink(keeperUplink(routerLL), at(6*time.Second))
+	r.wantChanges(t, "with the pin in place")
 }
 
 // TestKeeperUnpinOnlyOurs: a pin someone else replaced is not removed.
 func TestKeeperUnpinOnlyOurs(t *testing.T) {
-	k, nt, _ := newTestKeeper(&config{pinGateway: true})
-	k.tick(at(0))
-	k.onNA(answer(routerMAC), at(time.Second))
-	nt.entries[routerLL] = neighEntry{Addr: routerLL, State: nudReachable, MAC: routerMAC, HasMAC: true}
-	nt.changes = nil
-	k.unpin()
-	wantChanges(t, "unpin of a replaced entry", nt)
+	r := newTestKeeper(&config{pinGateway: true})
+	r.pinRouter(t)
+	r.nt.entries[routerLL] = neighEntry{Addr: routerLL, State: nudReachable, MAC: routerMAC, HasMAC: true}
+	r.unpin()
+	r.wantChanges(t, "unpin of a replaced entry")
 }
 
 // TestKeeperGatewayMoves: a new default gateway in the uplink's snapshot
 // unpins the old one and solicits the new one at once; a snapshot with no
 // gateway leaves things as they are.
 func TestKeeperGatewayMoves(t *testing.T) {
-	k, nt, w := newTestKeeper(&config{pinGateway: true})
-	k.tick(at(0))
-	k.onNA(answer(routerMAC), at(time.Second))
-	w.take()
-	nt.changes = nil
-	k.setUplink(keeperUplink(netip.Addr{}), at(2*time.Second))
-	wantChanges(t, "no default route", nt)
+	r := newTestKeeper(&config{pinGateway: true})
+	r.pinRouter(t)
+	r.setUplink(keeperUplink(netip.Addr{}), at(2*time.Second))
+	r.wantChanges(t, "no default route")
 	gw2 := netip.MustParseAddr("fe80::2")
-	k.setUplink(keeperUplink(gw2), at(3*time.Second))
-	wantChanges(t, "a new gateway", nt, "del "+routerLL.String())
-	k.tick(at(3 * time.Second))
-	wantSent(t, "a new gateway", w, "NS "+keeperGUA.String()+" -> "+solicitedNode(gw2).String()+" for "+gw2.String())
-	k.onNA(answer(routerMAC), at(4*time.Second))
-	wantChanges(t, "an NA for the old gateway", nt)
+	r.setUplink(keeperUplink(gw2), at(3*time.Second))
+	r.wantChanges(t, "a new gateway", "del "+routerLL.String())
+	r.tick(at(3 * time.Second))
+	r.wantSent(t, "a new gateway", "NS "+keeperGUA.String()+" -> "+solicitedNode(gw2).String()+" for "+gw2.String())
+	r.hear(answer(routerMAC), at(3100*time.Millisecond))
+	r.tick(at(4 * time.Second))
+	r.wantChanges(t, "an NA for the old gateway")
 }
 
-// TestKeeperKeepalive: with -keepalive the gateway is solicited every
-// interval, from every announced address and the uplink's global one;
-// silence is warned about once, after two intervals and a second.
+// TestKeeperKeepalive: with -keepalive the followed MAC is probed every
+// interval by unicast, from every announced address and the uplink's
+// global one; silence is warned about once, after two intervals and a
+// second, and the gateway is then solicited anew by multicast.
 func TestKeeperKeepalive(t *testing.T) {
-	k, _, w := newTestKeeper(&config{pinGateway: true, keepalive: 10 * time.Second, announce: []netip.Addr{keeperAnn}})
-	k.tick(at(0))
-	wantSent(t, "at start", w, solicitFromAnn, solicitFromGUA, "DAD for "+keeperAnn.String(), solicitFromAnn)
-	k.onNA(answer(routerMAC), at(500*time.Millisecond))
-	wantSent(t, "the owed NS once the gateway is known", w, solicitFromAnn)
-	k.tick(at(time.Second))
-	wantSent(t, "the second announcement round", w, "DAD for "+keeperAnn.String(), solicitFromAnn)
-	k.tick(at(3 * time.Second))
-	wantSent(t, "the third announcement round", w, "DAD for "+keeperAnn.String(), solicitFromAnn)
+	r := newTestKeeper(&config{pinGateway: true, keepalive: 10 * time.Second, announce: []netip.Addr{keeperAnn}})
+	r.tick(at(0))
+	r.wantSent(t, "at start", solicitFromAnn, solicitFromGUA, "DAD for "+keeperAnn.String(), solicitFromAnn)
+	r.hear(answer(routerMAC), at(500*time.Millisecond))
+	r.tick(at(time.Second))
+	r.wantSent(t, "the window's close and the second announcement round", solicitFromAnn,
+		"DAD for "+keeperAnn.String(), solicitFromAnn)
+	r.wantChanges(t, "learned", pinned(routerMAC))
+	r.tick(at(3 * time.Second))
+	r.wantSent(t, "the third announcement round", "DAD for "+keeperAnn.String(), solicitFromAnn)
+	probeFromAnn := "probe " + keeperAnn.String() + " -> " + routerLL.String() + " at " + routerMAC.String()
 	for i := 1; i <= 3; i++ {
 		d := time.Duration(i) * 10 * time.Second
-		if got := k.next(); !got.Equal(at(d)) {
+		if got := r.next(); !got.Equal(at(d)) {
 			t.Fatalf("keepalive %d: next() = t0+%v, want t0+%v", i, got.Sub(keeperT0), d)
 		}
-		k.tick(at(d))
-		wantSent(t, "keepalive", w, solicitFromAnn, solicitFromGUA)
-		k.report()
-		silent := strings.HasSuffix(*k.c.gateway.Load(), ",silent")
+		r.tick(at(d))
+		r.wantSent(t, "keepalive", probeFromAnn, probeFromGUA)
+		r.tick(at(d + answerWindow))
+		r.report()
+		silent := strings.Contains(*r.c.gateway.Load(), ",silent")
 		if want := i == 3; silent != want {
 			t.Errorf("keepalive %d, %v after the last answer: silent = %v, want %v", i, d, silent, want)
 		}
 	}
-	k.onNA(answer(routerMAC), at(31*time.Second))
-	k.report()
-	if strings.HasSuffix(*k.c.gateway.Load(), ",silent") {
-		t.Errorf("still silent after an answer")
-	}
-}
-
-// TestKeeperFollowsMAC: the pin follows the gateway to a new MAC.
-func TestKeeperFollowsMAC(t *testing.T) {
-	k, nt, _ := newTestKeeper(&config{pinGateway: true, keepalive: 10 * time.Second})
-	k.tick(at(0))
-	k.onNA(answer(routerMAC), at(time.Second))
-	nt.changes = nil
-	k.tick(at(10 * time.Second))
-	k.onNA(answer(routerNew), at(10*time.Second+time.Millisecond))
-	wantChanges(t, "a new MAC", nt, "set "+routerLL.String()+" NOARP "+routerNew.String())
+	r.wantState(t, "three probes unanswered", routerLL.String()+","+routerMAC.String()+",pinned,silent,relearning")
+	r.wantSent(t, "three probes unanswered", solicitFromAnn, solicitFromGUA)
+	r.hear(answer(routerMAC), at(31*time.Second+100*time.Millisecond))
+	r.tick(at(32 * time.Second))
+	r.wantState(t, "answering again", routerLL.String()+","+routerMAC.String()+",pinned")
+	r.wantChanges(t, "answering again")
 }
 
 // TestKeeperReconfigure: a reload that turns the pin off unpins; one that
 // adds an address announces it; one that turns the keepalive on
 // schedules it.
 func TestKeeperReconfigure(t *testing.T) {
-	cfg := &config{pinGateway: true}
-	k, nt, w := newTestKeeper(cfg)
-	k.tick(at(0))
-	k.onNA(answer(routerMAC), at(time.Second))
-	w.take()
-	nt.changes = nil
-	k.setConfig(&config{pinGateway: false, keepalive: 20 * time.Second, announce: []netip.Addr{keeperAnn}}, at(2*time.Second))
-	wantChanges(t, "pin off", nt, "del "+routerLL.String())
-	if got := k.next(); !got.Equal(at(2 * time.Second)) {
+	r := newTestKeeper(&config{pinGateway: true})
+	r.pinRouter(t)
+	r.setConfig(&config{pinGateway: false, keepalive: 20 * time.Second, announce: []netip.Addr{keeperAnn}}, at(2*time.Second))
+	r.wantChanges(t, "pin off", "del "+routerLL.String())
+	if got := r.next(); !got.Equal(at(2 * time.Second)) {
 		t.Errorf("next() after adding -a = t0+%v, want now", got.Sub(keeperT0))
 	}
-	k.tick(at(2 * time.Second))
-	wantSent(t, "a new -a", w, "DAD for "+keeperAnn.String(), solicitFromAnn)
-	k.tick(at(22 * time.Second))
-	if got := w.take(); !slices.Contains(got, solicitFromGUA) {
-		t.Errorf("the keepalive turned on by the reload sent %q, want %q among them", got, solicitFromGUA)
+	r.tick(at(2 * time.Second))
+	r.wantSent(t, "a new -a", "DAD for "+keeperAnn.String(), solicitFromAnn)
+	r.tick(at(22 * time.Second))
+	if got := r.w.take(); !slices.Contains(got, probeFromGUA) {
+		t.Errorf("the keepalive turned on by the reload sent %q, want %q among them", got, probeFromGUA)
 	}
 }
 
 // TestKeeperLive: new live addresses are announced in three rounds, at 0,
 // 1 and 3 s; gone ones are forgotten and solicit no more.
 func TestKeeperLive(t *testing.T) {
-	k, _, w := newTestKeeper(&config{pinGateway: true, keepalive: time.Minute})
-	k.tick(at(0))
-	k.onNA(answer(routerMAC), at(100*time.Millisecond))
-	w.take()
+	r := newTestKeeper(&config{pinGateway: true, keepalive: time.Minute})
+	r.pinRouter(t)
 	live := &liveAddrs{m: map[netip.Addr]struct{}{keeperAnn: {}}}
-	k.setLive(live, at(time.Second))
+	r.setLive(live, at(time.Second))
 	for _, d := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
-		if got := k.next(); !got.Equal(at(d)) {
+		if got := r.next(); !got.Equal(at(d)) {
 			t.Fatalf("next() = t0+%v, want t0+%v", got.Sub(keeperT0), d)
 		}
-		k.tick(at(d))
-		wantSent(t, "announcement at t0+"+d.String(), w, "DAD for "+keeperAnn.String(), solicitFromAnn)
+		r.tick(at(d))
+		r.wantSent(t, "announcement at t0+"+d.String(), "DAD for "+keeperAnn.String(), solicitFromAnn)
 	}
-	k.setLive(live, at(5*time.Second))
-	k.tick(at(10 * time.Second))
-	wantSent(t, "the same set again", w)
-	k.setLive(&liveAddrs{m: map[netip.Addr]struct{}{}}, at(20*time.Second))
-	k.tick(at(time.Minute))
-	wantSent(t, "the keepalive after the address went", w, solicitFromGUA)
+	r.setLive(live, at(5*time.Second))
+	r.tick(at(10 * time.Second))
+	r.wantSent(t, "the same set again")
+	r.setLive(&liveAddrs{m: map[netip.Addr]struct{}{}}, at(20*time.Second))
+	r.tick(at(time.Minute))
+	r.wantSent(t, "the keepalive after the address went", probeFromGUA)
+}
+
+// TestKeeperNeverAnnouncesOwn: the uplink's own addresses and the
+// gateway's are not announced, whatever says they are live.
+func TestKeeperNeverAnnouncesOwn(t *testing.T) {
+	r := newTestKeeper(&config{pinGateway: true})
+	r.pinRouter(t)
+	r.setLive(&liveAddrs{m: map[netip.Addr]struct{}{keeperGUA: {}, routerLL: {}}}, at(2*time.Second))
+	r.tick(at(10 * time.Second))
+	r.wantSent(t, "own and gateway's addresses live")
+}
+
+// forged is an NA for the gateway from a neighbour: the router's as
+// answer makes it, changed by f.
+func forged(f func(na *neighborAdvertisement)) *neighborAdvertisement {
+	na := answer(evilMAC)
+	na.EthSrc = evilMAC
+	f(na)
+	return na
+}
+
+// TestKeeperRefusesForgeries: while the keeper follows the router, no NA
+// that is not the router's answer to its question moves the pin; each is
+// counted by why. A claim of another MAC makes the keeper probe the
+// router, which answers, and the pin stays.
+func TestKeeperRefusesForgeries(t *testing.T) {
+	broadcast := mac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	tests := []struct {
+		name  string
+		na    *neighborAdvertisement
+		why   reason
+		claim bool // the keeper probes the router to check
+	}{
+		{"unsolicited, naming the neighbour", forged(func(na *neighborAdvertisement) {
+			na.Flags, na.Dst, na.EthDst = naFlagOverride, netip.MustParseAddr("ff02::1"), mac{0x33, 0x33, 0, 0, 0, 1}
+		}), reasonNAUnsolicited, true},
+		{"solicited, naming the neighbour", forged(func(*neighborAdvertisement) {}), reasonNAOtherMAC, true},
+		{"solicited, naming the broadcast address", forged(func(na *neighborAdvertisement) { na.TargetLLA = broadcast }), reasonNABadMAC, false},
+		{"solicited, naming the zero address", forged(func(na *neighborAdvertisement) { na.TargetLLA = mac{} }), reasonNABadMAC, false},
+		{"from a group address", forged(func(na *neighborAdvertisement) { na.EthSrc, na.TargetLLA = broadcast, routerMAC }), reasonNABadMAC, false},
+		{"from another address", forged(func(na *neighborAdvertisement) { na.Src = netip.MustParseAddr("fe80::66") }), reasonNAWrongSource, false},
+		{"to another station", forged(func(na *neighborAdvertisement) { na.EthDst = routerNew }), reasonNANotToUs, true},
+		{"naming the router, unasked", forged(func(na *neighborAdvertisement) { na.TargetLLA = routerMAC }), reasonNANotAsked, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newTestKeeper(&config{pinGateway: true})
+			r.pinRouter(t)
+			now := at(time.Minute)
+			r.hear(tt.na, now)
+			if got := r.c.naRefused[tt.why].Load(); got != 1 {
+				t.Errorf("refused.%v = %d, want 1", tt.why, got)
+			}
+			if tt.claim {
+				r.wantSent(t, "the claim", probeFromGUA)
+				r.hear(answer(routerMAC), now.Add(10*time.Millisecond))
+				r.tick(now.Add(5 * time.Second))
+				r.wantSent(t, "once the router answered the probe")
+			} else {
+				r.tick(now.Add(5 * time.Second))
+				r.wantSent(t, "no claim")
+			}
+			r.wantChanges(t, "a forged NA")
+			r.wantState(t, "a forged NA", routerLL.String()+","+routerMAC.String()+",pinned")
+		})
+	}
+}
+
+// TestKeeperFloodInProbeWindow: a thousand NAs naming the neighbour, each
+// a perfect answer to the keepalive probe but for its MAC, arrive in the
+// probe's window; none reaches the keeper, the router's answer does, and
+// the pin stays. They start one round of probes at most.
+func TestKeeperFloodInProbeWindow(t *testing.T) {
+	r := newTestKeeper(&config{pinGateway: true, keepalive: 2 * time.Second})
+	r.pinRouter(t)
+	for round := 1; round <= 5; round++ {
+		probe := at(time.Duration(round) * 2 * time.Second)
+		r.tick(probe)
+		for i := range 1000 {
+			r.hear(forged(func(*neighborAdvertisement) {}), probe.Add(time.Duration(i)*time.Microsecond))
+		}
+		r.hear(answer(routerMAC), probe.Add(5*time.Millisecond))
+		r.tick(probe.Add(answerWindow))
+	}
+	if got := r.c.naRefused[reasonNAOtherMAC].Load(); got != 5000 {
+		t.Errorf("refused.na-other-mac = %d, want 5000", got)
+	}
+	if r.unanswered != 0 {
+		t.Errorf("%d probes counted unanswered, want 0", r.unanswered)
+	}
+	r.wantChanges(t, "the flood")
+	r.wantState(t, "the flood", routerLL.String()+","+routerMAC.String()+",pinned")
+}
+
+// TestKeeperMovesAfterProbes: the router's MAC really changes. The pin
+// stays until three probes of the old MAC go unanswered; then the gateway
+// is solicited by multicast and its one answer moves the pin.
+func TestKeeperMovesAfterProbes(t *testing.T) {
+	r := newTestKeeper(&config{pinGateway: true, keepalive: 2 * time.Second})
+	r.pinRouter(t)
+	for _, d := range []time.Duration{2, 4, 6} {
+		r.tick(at(d * time.Second))
+		r.wantSent(t, "probe", probeFromGUA)
+		r.tick(at(d*time.Second + answerWindow))
+		if d < 6 {
+			r.wantChanges(t, "before three probes went unanswered")
+		}
+	}
+	r.wantSent(t, "after three unanswered probes", solicitFromGUA)
+	r.hear(answer(routerNew), at(7100*time.Millisecond))
+	r.tick(at(8 * time.Second))
+	r.wantChanges(t, "the new MAC answered", pinned(routerNew))
+	r.wantState(t, "moved", routerLL.String()+","+routerNew.String()+",pinned")
+}
+
+// TestKeeperVerifiesClaim: without -keepalive, the router's unsolicited NA
+// after its MAC changed makes the keeper probe the pinned MAC three times;
+// unanswered, it learns the new one. Another claim within 30 s starts no
+// probes.
+func TestKeeperVerifiesClaim(t *testing.T) {
+	r := newTestKeeper(&config{pinGateway: true})
+	r.pinRouter(t)
+	unsolicited := answer(routerNew)
+	unsolicited.Flags, unsolicited.Dst, unsolicited.EthDst = naFlagOverride|naFlagRouter, netip.MustParseAddr("ff02::1"), mac{0x33, 0x33, 0, 0, 0, 1}
+	now := at(time.Minute)
+	r.hear(unsolicited, now)
+	r.wantSent(t, "the claim", probeFromGUA)
+	r.tick(now.Add(time.Second))
+	r.wantSent(t, "the first probe unanswered", probeFromGUA)
+	r.hear(unsolicited, now.Add(1500*time.Millisecond))
+	r.tick(now.Add(2 * time.Second))
+	r.wantSent(t, "the second probe unanswered", probeFromGUA)
+	r.wantChanges(t, "two probes unanswered")
+	r.tick(now.Add(3 * time.Second))
+	r.wantSent(t, "three probes unanswered", solicitFromGUA)
+	r.hear(answer(routerNew), now.Add(3100*time.Millisecond))
+	r.tick(now.Add(4 * time.Second))
+	r.wantChanges(t, "learned anew", pinned(routerNew))
+	r.hear(unsolicited, now.Add(5*time.Second)) // names the MAC followed now
+	unsolicited.TargetLLA = evilMAC
+	r.hear(unsolicited, now.Add(6*time.Second))
+	r.wantSent(t, "another claim within 30 s")
+}
+
+// TestKeeperConflict: while learning, two MACs answer one solicitation:
+// the keeper trusts neither and pins nothing; a later round with one
+// answer is learned.
+func TestKeeperConflict(t *testing.T) {
+	r := newTestKeeper(&config{pinGateway: true})
+	r.tick(at(0))
+	r.hear(answer(routerMAC), at(10*time.Millisecond))
+	r.hear(forged(func(*neighborAdvertisement) {}), at(20*time.Millisecond))
+	r.tick(at(time.Second))
+	r.wantChanges(t, "two MACs answered")
+	if got := r.c.naRefused[reasonNAConflict].Load(); got != 1 {
+		t.Errorf("refused.na-conflict = %d, want 1", got)
+	}
+	r.w.take()
+	r.tick(at(3 * time.Second))
+	r.wantSent(t, "the next round", solicitFromGUA)
+	r.hear(answer(routerMAC), at(3010*time.Millisecond))
+	r.tick(at(4 * time.Second))
+	r.wantChanges(t, "one MAC answered", pinned(routerMAC))
 }

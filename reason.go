@@ -34,6 +34,15 @@ const (
 	reasonSourceNotAllowed
 	reasonRateLimited
 	reasonNotLive
+	// An NA for the gateway, not taken as its answer (gatewayView.check,
+	// gatewayKeeper.onNA).
+	reasonNAWrongSource
+	reasonNABadMAC
+	reasonNAUnsolicited
+	reasonNANotToUs
+	reasonNAOtherMAC
+	reasonNANotAsked
+	reasonNAConflict
 	numReasons
 )
 
@@ -61,6 +70,13 @@ var reasonNames = [numReasons]string{
 	reasonSourceNotAllowed:   "source-not-allowed",
 	reasonRateLimited:        "rate-limited",
 	reasonNotLive:            "not-live",
+	reasonNAWrongSource:      "na-wrong-source",
+	reasonNABadMAC:           "na-bad-mac",
+	reasonNAUnsolicited:      "na-unsolicited",
+	reasonNANotToUs:          "na-not-to-us",
+	reasonNAOtherMAC:         "na-other-mac",
+	reasonNANotAsked:         "na-not-asked",
+	reasonNAConflict:         "na-conflict",
 }
 
 func (r reason) Error() string { return reasonNames[r] }

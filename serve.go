@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"os"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,9 +19,48 @@ type frameConn interface {
 // down; the loop keeps reading.
 var errLinkDown = errors.New("link down")
 
-// serve answers solicitations until the connection is closed. Valid NAs
-// go to nas, without waiting, for the gateway keeper.
-func serve(conn frameConn, r *responder, c *counters, nas chan<- neighborAdvertisement) error {
+// toKeeper is what the packet loop hands the gateway keeper.
+type toKeeper struct {
+	view   *atomic.Pointer[gatewayView] // the keeper's; nil until it publishes
+	nas    chan<- neighborAdvertisement // NAs that may answer its questions
+	claims *mailbox[mac]                // another MAC named for the gateway
+	log    logLimiter
+}
+
+// sortNA passes an NA for the gateway to the keeper if it may answer one
+// of its questions; others are counted, logged (rate-limited) and, if they
+// name another MAC for the gateway, reported as a claim. While the keeper
+// follows a MAC only NAs naming it get through, so a flood of NAs naming
+// others cannot crowd out the gateway's answer.
+func (k *toKeeper) sortNA(na *neighborAdvertisement, c *counters) {
+	v := k.view.Load()
+	if v == nil || !v.addr.IsValid() || na.Target != v.addr {
+		return
+	}
+	m, why := v.check(na)
+	if why == reasonNone {
+		select {
+		case k.nas <- *na:
+		default:
+			c.naRefused[reasonNANotAsked].Add(1) // the keeper is behind
+		}
+		return
+	}
+	c.naRefused[why].Add(1)
+	if v.claimsOther(na, m) {
+		k.claims.put(m)
+	}
+	if ok, held := k.log.allow(time.Now()); ok {
+		if held > 0 {
+			warnf("gateway: %d more refusals not logged", held)
+		}
+		warnf("gateway: refused NA for %v from %v (%v) to %v naming %v: %v", na.Target, na.Src, na.EthSrc, na.Dst, m, why)
+	}
+}
+
+// serve answers solicitations until the connection is closed. NAs for
+// the gateway go to the keeper, without waiting.
+func serve(conn frameConn, r *responder, c *counters, k *toKeeper) error {
 	var (
 		na      [naFrameLen]byte
 		adv     neighborAdvertisement
@@ -41,10 +81,7 @@ func serve(conn frameConn, r *responder, c *counters, nas chan<- neighborAdverti
 		if len(frame) > ethIP6Len && frame[ethIP6Len+icmp6OffType] == icmp6TypeNA {
 			c.nasSeen.Add(1)
 			if parseNA(frame, &adv) == nil {
-				select {
-				case nas <- adv:
-				default:
-				}
+				k.sortNA(&adv, c)
 			}
 			continue
 		}

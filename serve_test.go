@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"sync/atomic"
 	"testing"
 )
 
@@ -58,7 +59,9 @@ func TestServe(t *testing.T) {
 	r := testResponder(nil, sourceTarget, netip.Addr{}, false, testUplink())
 	var c counters
 	nas := make(chan neighborAdvertisement, 1)
-	if err := serve(conn, r, &c, nas); err != nil {
+	tk := &toKeeper{view: &atomic.Pointer[gatewayView]{}, nas: nas, claims: newMailbox[mac]()}
+	tk.view.Store(&gatewayView{addr: routerLL, self: vpsMAC})
+	if err := serve(conn, r, &c, tk); err != nil {
 		t.Fatalf("serve: %v, want nil once the socket is closed", err)
 	}
 	if len(conn.written) != 2 {
@@ -94,7 +97,7 @@ func TestServeErrors(t *testing.T) {
 	conn := &scriptedConn{script: []any{routerNS(otherContainer), boom}, failing: true}
 	r := testResponder(nil, sourceTarget, netip.Addr{}, false, testUplink())
 	var c counters
-	if err := serve(conn, r, &c, make(chan neighborAdvertisement)); err != boom {
+	if err := serve(conn, r, &c, &toKeeper{view: &atomic.Pointer[gatewayView]{}}); err != boom {
 		t.Errorf("serve = %v, want %v", err, boom)
 	}
 	if c.sendErrors.Load() != 1 || c.answered.Load() != 0 {
