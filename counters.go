@@ -14,10 +14,10 @@ type counters struct {
 	sendErrors atomic.Uint64
 	ignored    [numReasons]atomic.Uint64 // solicitations, by why
 	naRefused  [numReasons]atomic.Uint64 // NAs for the gateway not taken, by why
-	nasSeen    atomic.Uint64 // NAs that passed the socket filter
-	nsSent     atomic.Uint64 // our NS to the gateway
-	announced  atomic.Uint64 // our DAD-style NS for announced addresses
-	learned    atomic.Uint64 // live addresses learned from the bridges
+	nasSeen    atomic.Uint64             // NAs that passed the socket filter
+	nsSent     atomic.Uint64             // our NS to the gateway
+	announced  atomic.Uint64             // our DAD-style NS for announced addresses
+	learned    atomic.Uint64             // live addresses learned from the bridges
 	gateway    atomic.Pointer[string]
 }
 
