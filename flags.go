@@ -74,6 +74,9 @@ func (s *optionSet) int64Var(p *int64, name string, def int64, usage string) {
 	}
 	s.add(&option{name: name, usage: usage, def: d, set: func(v string) error {
 		n, err := strconv.ParseInt(v, 0, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			return errors.New("value out of range")
+		}
 		if err != nil {
 			return errors.New("parse error")
 		}

@@ -87,7 +87,7 @@ func parseFlag(args []string) (p parsedOptions) {
 func TestOptionsLikeFlag(t *testing.T) {
 	for _, line := range []string{
 		"", "-s x", "-s=x", "--s x", "--s=x", "-s", "-s=", "-b", "-b=false", "-b false", "-b=maybe",
-		"-n 12", "-n 0x10", "-n=-3", "-n twelve", "-d 2m", "-d 5", "-f a -f b", "-f bad", "-f=a=b",
+		"-n 12", "-n 0x10", "-n=-3", "-n twelve", "-n 10000000000000000000", "-d 2m", "-d 5", "-f a -f b", "-f bad", "-f=a=b",
 		"-x", "--", "-- -s x", "x -s y", "-", "- -s x", "---s x", "-=x", "-h", "-help", "--help", "-s -b",
 		"-b -s x rest of it", "-s x -- -b",
 	} {
