@@ -33,6 +33,8 @@ type config struct {
 	pinGateway bool
 	keepalive  time.Duration
 
+	metrics string // -metrics: the Prometheus textfile, rewritten every 15 s and on SIGUSR1
+
 	file      string // the configuration file, re-read on SIGHUP
 	checkOnly bool   // -check-config: check, say so, and exit
 
@@ -196,6 +198,7 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 	fs.funcVar("a", "announce this `address` at start (inside a -n range), repeatable", o.announce.Set)
 	fs.boolVar(&cfg.pinGateway, "pin-gateway", true, "pin the kernel's neighbour entry for the default gateway, and unpin it on exit")
 	fs.durationVar(&cfg.keepalive, "keepalive", 0, "solicit the gateway every `interval` from our addresses, following a MAC change (0: off)")
+	fs.stringVar(&cfg.metrics, "metrics", "", "write the counters for Prometheus (node_exporter's textfile collector) to `file` every 15s and on SIGUSR1")
 	fs.stringVar(&o.file, "c", "", "read options from `file`, one per line (\"n 2001:db8::/112\"), # comments; SIGHUP re-reads it")
 	fs.boolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.boolVar(&o.checkOnly, "check-config", false, "check the command line and configuration file, and exit (status 0: good)")

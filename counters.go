@@ -6,6 +6,7 @@ package main
 import (
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 type counters struct {
@@ -18,7 +19,24 @@ type counters struct {
 	nsSent     atomic.Uint64             // our NS to the gateway
 	announced  atomic.Uint64             // our DAD-style NS for announced addresses
 	learned    atomic.Uint64             // live addresses learned from the bridges
+	docker     atomic.Uint64             // live addresses of the Docker networks' containers
 	gateway    atomic.Pointer[string]
+
+	// The gateway's state for -metrics, as the gateway keeper last saw it.
+	gwKnown      atomic.Bool
+	gwPinned     atomic.Bool  // by us, or PERMANENT by the administrator
+	gwLastAnswer atomic.Int64 // Unix nanoseconds of its last NA; 0: never
+}
+
+// setGateway records the gateway's state.
+func (c *counters) setGateway(known, pinned bool, lastAnswer time.Time) {
+	c.gwKnown.Store(known)
+	c.gwPinned.Store(pinned)
+	var ns int64
+	if !lastAnswer.IsZero() {
+		ns = lastAnswer.UnixNano()
+	}
+	c.gwLastAnswer.Store(ns)
 }
 
 func (c *counters) ignore(r reason) { c.ignored[r].Add(1) }

@@ -104,7 +104,15 @@ func (d *daemon) run(ctx context.Context) error {
 		waiting bool         // said that the uplink is missing
 		retry   *time.Timer  // after a failed look at the uplink
 		backoff = time.Second
+		metrics metricsWriter
+		tick    <-chan time.Time // rewrite the metrics file
 	)
+	if name := d.cfg.Load().metrics; name != "" {
+		t := time.NewTicker(metricsEvery)
+		defer t.Stop()
+		tick = t.C
+		metrics.write(name, &d.c)
+	}
 	defer func() {
 		if inc != nil {
 			inc.stop()
@@ -156,8 +164,11 @@ func (d *daemon) run(ctx context.Context) error {
 				inc.stop()
 				inc = nil
 			}
+		case <-tick:
+			metrics.write(d.cfg.Load().metrics, &d.c)
 		case <-usr1:
 			infof("counters: %v", &d.c)
+			metrics.write(d.cfg.Load().metrics, &d.c)
 		case <-hup:
 			old, cfg := d.cfg.Load(), d.reload()
 			if cfg == nil {

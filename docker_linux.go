@@ -135,6 +135,7 @@ func (d *daemon) dockerSession(ctx context.Context, sock string, connected func(
 			}
 		}
 		d.setLive(liveDocker, all)
+		d.c.docker.Store(uint64(len(all)))
 		return nil
 	}
 	if err := relist(); err != nil {

@@ -595,6 +595,7 @@ func (k *gatewayKeeper) report() {
 	if old := k.c.gateway.Load(); old == nil || *old != s {
 		k.c.gateway.Store(&s)
 	}
+	k.c.setGateway(k.st.Known, k.pinned || k.adminPin, k.st.LastSeen)
 }
 
 // announced is every address we announce: those of -a, and the live ones,

@@ -1,0 +1,187 @@
+package main
+
+// -metrics: the counters and the gateway's state in the Prometheus text
+// exposition format (version 0.0.4), for node_exporter's textfile collector,
+// which reads every *.prom file of a directory at each scrape. No HTTP
+// server: the daemon writes a file, atomically, and node_exporter serves it.
+
+import (
+	"os"
+	"strconv"
+	"time"
+)
+
+// metricsEvery is how often the metrics file is rewritten; SIGUSR1 rewrites
+// it at once. Prometheus scrapes every 15 to 60 s, so a file this fresh is
+// as fresh as a scrape sees.
+const metricsEvery = 15 * time.Second
+
+// Label values of ndpresponder_solicitations_received_total's outcome.
+const (
+	outcomeAnswered = "answered" // an NA was sent
+	outcomeInvalid  = "invalid"  // not a valid NS (RFC 4861 §7.1.1)
+	outcomeIgnored  = "ignored"  // valid, but not ours to answer
+)
+
+// outcome sorts an unanswered solicitation's reason: reason.go lists the
+// checks of the wire format first, from reasonTruncated on, and the
+// decisions of the policy from reasonOwnFrame on.
+func (r reason) outcome() string {
+	if r < reasonOwnFrame {
+		return outcomeInvalid
+	}
+	return outcomeIgnored
+}
+
+// appendMetrics appends every metric, each family with its HELP and TYPE
+// lines. Counters end in _total and times are in seconds, as Prometheus's
+// naming conventions ask; every label value that can occur is written from
+// the start, zero or not, so that rate() sees a series begin at zero.
+func appendMetrics(b []byte, c *counters) []byte {
+	b = appendFamily(b, "ndpresponder_build_info", "gauge", "The running daemon's version, in the label; always 1.")
+	b = appendSample(b, "ndpresponder_build_info", "version", version, "", "", 1)
+
+	const received = "ndpresponder_solicitations_received_total"
+	b = appendFamily(b, received, "counter", "Neighbor Solicitations received, by outcome; those not answered by the reason why.")
+	b = appendSample(b, received, "outcome", outcomeAnswered, "", "", c.answered.Load())
+	for r := reasonNone + 1; r < numReasons; r++ {
+		b = appendSample(b, received, "outcome", r.outcome(), "reason", reasonNames[r], c.ignored[r].Load())
+	}
+
+	for _, m := range []struct {
+		name, help string
+		v          uint64
+	}{
+		{"ndpresponder_advertisements_sent_total", "Neighbor Advertisements sent in answer to a solicitation.", c.answered.Load()},
+		{"ndpresponder_advertisements_received_total", "Neighbor Advertisements received (the gateway's answers among them).", c.nasSeen.Load()},
+		{"ndpresponder_solicitations_sent_total", "Neighbor Solicitations sent to the gateway, from our addresses.", c.nsSent.Load()},
+		{"ndpresponder_announcements_sent_total", "DAD-style Neighbor Solicitations sent to announce an address.", c.announced.Load()},
+		{"ndpresponder_send_errors_total", "Frames the packet socket refused to send.", c.sendErrors.Load()},
+	} {
+		b = appendFamily(b, m.name, "counter", m.help)
+		b = appendSample(b, m.name, "", "", "", "", m.v)
+	}
+
+	const live = "ndpresponder_live_addresses"
+	b = appendFamily(b, live, "gauge", "Addresses answered for because they are alive, by where that is known from (-learn, -N).")
+	b = appendSample(b, live, "source", "learn", "", "", c.learned.Load())
+	b = appendSample(b, live, "source", "docker", "", "", c.docker.Load())
+
+	b = appendFamily(b, "ndpresponder_gateway_known", "gauge", "1 once the default gateway has answered our solicitation with its MAC.")
+	b = appendSample(b, "ndpresponder_gateway_known", "", "", "", "", bool01(c.gwKnown.Load()))
+	b = appendFamily(b, "ndpresponder_gateway_pinned", "gauge", "1 while the kernel's neighbour entry for the gateway is pinned, by us or PERMANENT by the administrator.")
+	b = appendSample(b, "ndpresponder_gateway_pinned", "", "", "", "", bool01(c.gwPinned.Load()))
+	const last = "ndpresponder_gateway_last_answer_timestamp_seconds"
+	b = appendFamily(b, last, "gauge", "When the gateway last answered our solicitation, in seconds since the Unix epoch; 0: never.")
+	b = append(b, last...)
+	b = append(b, ' ')
+	if ns := c.gwLastAnswer.Load(); ns != 0 {
+		b = strconv.AppendFloat(b, float64(ns/int64(time.Millisecond))/1e3, 'f', 3, 64)
+	} else {
+		b = append(b, '0')
+	}
+	return append(b, '\n')
+}
+
+func bool01(v bool) uint64 {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// appendFamily appends a family's HELP and TYPE lines. help holds no
+// backslash or newline, which the format would want escaped.
+func appendFamily(b []byte, name, typ, help string) []byte {
+	b = append(b, "# HELP "...)
+	b = append(b, name...)
+	b = append(b, ' ')
+	b = append(b, help...)
+	b = append(b, "\n# TYPE "...)
+	b = append(b, name...)
+	b = append(b, ' ')
+	b = append(b, typ...)
+	return append(b, '\n')
+}
+
+// appendSample appends one sample line with up to two labels; a label
+// with an empty name is left out.
+func appendSample(b []byte, name, l1, v1, l2, v2 string, v uint64) []byte {
+	b = append(b, name...)
+	if l1 != "" {
+		b = append(b, '{')
+		b = appendLabel(b, l1, v1)
+		if l2 != "" {
+			b = append(b, ',')
+			b = appendLabel(b, l2, v2)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, v, 10)
+	return append(b, '\n')
+}
+
+// appendLabel appends name="value", the value escaped as the format
+// requires: backslash, double quote and line feed.
+func appendLabel(b []byte, name, value string) []byte {
+	b = append(b, name...)
+	b = append(b, '=', '"')
+	for i := 0; i < len(value); i++ {
+		switch c := value[i]; c {
+		case '\\', '"':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// writeMetricsFile replaces the file name with b: it writes name.tmp in
+// the same directory and renames it over name, so that a reader sees the
+// old file or the new one, never a part. node_exporter reads only *.prom,
+// so it never sees the .tmp.
+func writeMetricsFile(name string, b []byte) error {
+	tmp := name + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// metricsWriter renders into a buffer it keeps, so that rewriting the file
+// makes no garbage, and warns once when writing fails, not every time.
+type metricsWriter struct {
+	buf    []byte
+	failed bool
+}
+
+// write rewrites the metrics file; with no file named it does nothing.
+func (w *metricsWriter) write(name string, c *counters) {
+	if name == "" {
+		return
+	}
+	w.buf = appendMetrics(w.buf[:0], c)
+	err := writeMetricsFile(name, w.buf)
+	switch {
+	case err != nil && !w.failed:
+		warnf("metrics: writing: %v", err)
+	case err == nil && w.failed:
+		infof("metrics: writing %s again", name)
+	}
+	w.failed = err != nil
+}
