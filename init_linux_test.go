@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,6 +36,10 @@ func TestUCIToConf(t *testing.T) {
 	if len(samples) == 0 {
 		t.Fatal("no sample UCI configurations")
 	}
+	shipped, _ := os.ReadFile("init/openwrt/files/ndpresponder.config")
+	if sample, _ := os.ReadFile("init/openwrt/testdata/shipped.uci"); string(sample) != string(shipped) {
+		t.Errorf("init/openwrt/testdata/shipped.uci is not the shipped init/openwrt/files/ndpresponder.config")
+	}
 	for _, awk := range awks {
 		run := func(args ...string) string {
 			t.Helper()
@@ -51,7 +56,16 @@ func TestUCIToConf(t *testing.T) {
 			if names != string(want) {
 				t.Errorf("%v: sections of %s = %q, want %q", awk, uci, names, want)
 			}
-			for _, name := range strings.Fields(names) {
+			// Every enabled section, and any other with an expected
+			// translation: a disabled section translates all the same.
+			sections := strings.Fields(names)
+			confs, _ := filepath.Glob(base + ".*.conf")
+			for _, c := range confs {
+				if name := strings.TrimSuffix(strings.TrimPrefix(c, base+"."), ".conf"); !slices.Contains(sections, name) {
+					sections = append(sections, name)
+				}
+			}
+			for _, name := range sections {
 				conf := run("-v", "section="+name, uci)
 				want, _ := os.ReadFile(base + "." + name + ".conf")
 				if conf != string(want) {
@@ -73,7 +87,8 @@ func TestInitLint(t *testing.T) {
 	shellcheck := needTool(t, "shellcheck")
 	scripts := []string{"build.sh", "demo.sh", "test.sh", ".ci/run", "scripts/testnet.sh", "scripts/emulated.sh", "scripts/need.sh",
 		"bench/bench.sh", "bench/compare.sh", "bench/setup.sh", "init/ndpresponder.sysv", "init/ndpresponder.openrc",
-		"init/openwrt/files/ndpresponder.init"}
+		"init/openwrt/files/ndpresponder.init", "scripts/packages.sh", "scripts/check-packages.sh", "scripts/check-metrics.sh",
+		"init/debian/postinst", "init/debian/prerm", "init/debian/postrm", "init/openwrt/ipk/postinst", "init/openwrt/ipk/prerm"}
 	for _, s := range scripts {
 		if out, err := exec.Command(shellcheck, "-x", "-s", shellOf(s), s).CombinedOutput(); err != nil {
 			t.Errorf("shellcheck %s: %v\n%s", s, err, out)
