@@ -48,29 +48,27 @@ func appendMetrics(b []byte, c *counters) []byte {
 		b = appendSample(b, received, "outcome", r.outcome(), "reason", reasonNames[r], c.ignored[r].Load())
 	}
 
-	for _, m := range []struct {
-		name, help string
-		v          uint64
-	}{
-		{"ndpresponder_advertisements_sent_total", "Neighbor Advertisements sent in answer to a solicitation.", c.answered.Load()},
-		{"ndpresponder_advertisements_received_total", "Neighbor Advertisements received (the gateway's answers among them).", c.nasSeen.Load()},
-		{"ndpresponder_solicitations_sent_total", "Neighbor Solicitations sent to the gateway, from our addresses.", c.nsSent.Load()},
-		{"ndpresponder_announcements_sent_total", "DAD-style Neighbor Solicitations sent to announce an address.", c.announced.Load()},
-		{"ndpresponder_send_errors_total", "Frames the packet socket refused to send.", c.sendErrors.Load()},
-	} {
-		b = appendFamily(b, m.name, "counter", m.help)
-		b = appendSample(b, m.name, "", "", "", "", m.v)
-	}
-
 	const live = "ndpresponder_live_addresses"
 	b = appendFamily(b, live, "gauge", "Addresses answered for because they are alive, by where that is known from (-learn, -N).")
 	b = appendSample(b, live, "source", "learn", "", "", c.learned.Load())
 	b = appendSample(b, live, "source", "docker", "", "", c.docker.Load())
 
-	b = appendFamily(b, "ndpresponder_gateway_known", "gauge", "1 once the default gateway has answered our solicitation with its MAC.")
-	b = appendSample(b, "ndpresponder_gateway_known", "", "", "", "", bool01(c.gwKnown.Load()))
-	b = appendFamily(b, "ndpresponder_gateway_pinned", "gauge", "1 while the kernel's neighbour entry for the gateway is pinned, by us or PERMANENT by the administrator.")
-	b = appendSample(b, "ndpresponder_gateway_pinned", "", "", "", "", bool01(c.gwPinned.Load()))
+	for _, m := range [...]struct {
+		name, typ, help string
+		v               uint64
+	}{
+		{"ndpresponder_advertisements_sent_total", "counter", "Neighbor Advertisements sent in answer to a solicitation.", c.answered.Load()},
+		{"ndpresponder_advertisements_received_total", "counter", "Neighbor Advertisements received (the gateway's answers among them).", c.nasSeen.Load()},
+		{"ndpresponder_solicitations_sent_total", "counter", "Neighbor Solicitations sent to the gateway, from our addresses.", c.nsSent.Load()},
+		{"ndpresponder_announcements_sent_total", "counter", "DAD-style Neighbor Solicitations sent to announce an address.", c.announced.Load()},
+		{"ndpresponder_send_errors_total", "counter", "Frames the packet socket refused to send.", c.sendErrors.Load()},
+		{"ndpresponder_gateway_known", "gauge", "1 once the default gateway has answered our solicitation with its MAC.", bool01(c.gwKnown.Load())},
+		{"ndpresponder_gateway_pinned", "gauge", "1 while the kernel's neighbour entry for the gateway is pinned, by us or PERMANENT by the administrator.", bool01(c.gwPinned.Load())},
+	} {
+		b = appendFamily(b, m.name, m.typ, m.help)
+		b = appendSample(b, m.name, "", "", "", "", m.v)
+	}
+
 	const last = "ndpresponder_gateway_last_answer_timestamp_seconds"
 	b = appendFamily(b, last, "gauge", "When the gateway last answered our solicitation, in seconds since the Unix epoch; 0: never.")
 	b = append(b, last...)
