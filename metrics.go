@@ -6,7 +6,6 @@ package main
 // server: the daemon writes a file, atomically, and node_exporter serves it.
 
 import (
-	"os"
 	"strconv"
 	"time"
 )
@@ -138,34 +137,16 @@ func appendLabel(b []byte, name, value string) []byte {
 	return append(b, '"')
 }
 
-// writeMetricsFile replaces the file name with b: it writes name.tmp in
-// the same directory and renames it over name, so that a reader sees the
-// old file or the new one, never a part. node_exporter reads only *.prom,
-// so it never sees the .tmp.
-func writeMetricsFile(name string, b []byte) error {
-	tmp := name + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, name)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
-}
-
-// metricsWriter renders into a buffer it keeps, so that rewriting the file
-// makes no garbage, and warns once when writing fails, not every time.
+// metricsWriter renders into a buffer it keeps, and keeps the file's path
+// and its temporary's as the kernel takes them, so that rewriting the file
+// allocates nothing: every 15 s all day, garbage would grow the heap until
+// the collector ran, and the daemon's memory with it. It warns once when
+// writing fails, not every time.
 type metricsWriter struct {
-	buf    []byte
-	failed bool
+	buf        []byte
+	name       string
+	namez, tmp []byte // name and name.tmp, NUL-terminated
+	failed     bool
 }
 
 // write rewrites the metrics file; with no file named it does nothing.
@@ -173,8 +154,13 @@ func (w *metricsWriter) write(name string, c *counters) {
 	if name == "" {
 		return
 	}
+	if name != w.name {
+		w.name = name
+		w.namez = append(append(w.namez[:0], name...), 0)
+		w.tmp = append(append(w.tmp[:0], name...), ".tmp\x00"...)
+	}
 	w.buf = appendMetrics(w.buf[:0], c)
-	err := writeMetricsFile(name, w.buf)
+	err := writeMetricsFile(w.namez, w.tmp, w.buf)
 	switch {
 	case err != nil && !w.failed:
 		warnf("metrics: writing: %v", err)

@@ -108,11 +108,16 @@ func TestMetricsAllocs(t *testing.T) {
 	}
 }
 
+// writeFile is writeMetricsFile on Go strings.
+func writeFile(name string, b []byte) error {
+	return writeMetricsFile(append([]byte(name), 0), append([]byte(name), ".tmp\x00"...), b)
+}
+
 func TestWriteMetricsFile(t *testing.T) {
 	dir := t.TempDir()
 	name := filepath.Join(dir, "ndpresponder.prom")
-	for _, text := range []string{"first 1\n", "second 2\n"} {
-		if err := writeMetricsFile(name, []byte(text)); err != nil {
+	for _, text := range []string{"first 1\n", "second, longer 2\n", "third 3\n"} {
+		if err := writeFile(name, []byte(text)); err != nil {
 			t.Fatalf("writeMetricsFile: %v", err)
 		}
 		got, err := os.ReadFile(name)
@@ -128,17 +133,18 @@ func TestWriteMetricsFile(t *testing.T) {
 		t.Errorf("left behind: %v", left)
 	}
 
-	// A directory that does not exist: an error, and nothing written.
+	// A directory that does not exist: an error naming the file, and
+	// nothing written.
 	missing := filepath.Join(dir, "none", "ndpresponder.prom")
-	if err := writeMetricsFile(missing, []byte("x 1\n")); err == nil {
-		t.Errorf("writeMetricsFile(%s) = nil, want an error", missing)
+	if err := writeFile(missing, []byte("x 1\n")); err == nil || !strings.Contains(err.Error(), missing+".tmp") {
+		t.Errorf("writeMetricsFile(%s) = %v, want an error naming %s.tmp", missing, err, missing)
 	}
 	// A file that cannot be replaced (a directory stands in its place):
 	// the error is returned, the temporary file removed.
 	blocked := filepath.Join(dir, "blocked.prom")
 	os.MkdirAll(filepath.Join(blocked, "x"), 0o755)
-	if err := writeMetricsFile(blocked, []byte("x 1\n")); err == nil {
-		t.Errorf("writeMetricsFile over a directory = nil, want an error")
+	if err := writeFile(blocked, []byte("x 1\n")); err == nil || !strings.HasPrefix(err.Error(), "rename ") {
+		t.Errorf("writeMetricsFile over a directory = %v, want a rename error", err)
 	}
 	if _, err := os.Stat(blocked + ".tmp"); !os.IsNotExist(err) {
 		t.Errorf("%s.tmp left behind: %v", blocked, err)
@@ -164,6 +170,14 @@ func TestMetricsWriter(t *testing.T) {
 	}
 	got, _ := os.ReadFile(name)
 	checkExposition(t, string(got))
+
+	// Rewriting the file allocates nothing: it happens all day.
+	if n := testing.AllocsPerRun(100, func() { w.write(name, c) }); n != 0 {
+		t.Errorf("metricsWriter.write allocates %v times per run, want 0", n)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
+	}
 }
 
 // The text format's rules, checked line by line by a reader that shares
