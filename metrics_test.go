@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,10 +31,18 @@ func goldenCounters() *counters {
 	return c
 }
 
+var updateMetrics = flag.Bool("update-metrics", false, "rewrite testdata/metrics.prom (after adding a reason, say)")
+
 // TestMetricsGolden renders known counters and compares them with
-// testdata/metrics.prom, which .ci/run also hands to promtool.
+// testdata/metrics.prom, which .ci/run also hands to promtool. A new
+// reason is a new series: go test -run TestMetricsGolden -update-metrics.
 func TestMetricsGolden(t *testing.T) {
 	got := appendMetrics(nil, goldenCounters())
+	if *updateMetrics {
+		if err := os.WriteFile("testdata/metrics.prom", got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	want, err := os.ReadFile("testdata/metrics.prom")
 	if err != nil {
 		t.Fatal(err)
