@@ -82,6 +82,14 @@ tgz() {
 # files must point (init/ names /usr/local/bin, for the manual install).
 to_sbin() { sed 's|/usr/local/bin/ndpresponder|/usr/sbin/ndpresponder|g' "$1"; }
 
+# installed_size ROOT: KiB as dpkg-gencontrol counts them, each file
+# rounded up and each directory one, so that the filesystem the package is
+# built on (tmpfs or ext4 directories differ in size) changes nothing.
+installed_size() {
+	find "$1" -mindepth 1 -path "$1/DEBIAN" -prune -o \( -type f -printf '%s\n' -o -printf '1024\n' \) |
+		awk '{ kib += int(($1 + 1023) / 1024) } END { print kib }'
+}
+
 deb() { # deb DEBARCH BINARY
 	local arch=$1 bin=$2 root=$work/deb-$1 doc
 	doc=$root/usr/share/doc/ndpresponder
@@ -114,7 +122,7 @@ deb() { # deb DEBARCH BINARY
 		echo "Version: $version"
 		echo "Architecture: $arch"
 		echo "Maintainer: $maintainer"
-		echo "Installed-Size: $(du -s -k --apparent-size --exclude=DEBIAN "$root" | cut -f1)"
+		echo "Installed-Size: $(installed_size "$root")"
 		echo "Section: net"
 		echo "Priority: optional"
 		echo "Description: $summary"
