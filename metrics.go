@@ -43,8 +43,14 @@ func appendMetrics(b []byte, c *counters) []byte {
 	const received = "ndpresponder_solicitations_received_total"
 	b = appendFamily(b, received, "counter", "Neighbor Solicitations received, by outcome; those not answered by the reason why.")
 	b = appendSample(b, received, "outcome", outcomeAnswered, "", "", c.answered.Load())
-	for r := reasonNone + 1; r < numReasons; r++ {
+	for r := reasonNone + 1; r < firstNAReason; r++ {
 		b = appendSample(b, received, "outcome", r.outcome(), "reason", reasonNames[r], c.ignored[r].Load())
+	}
+
+	const refused = "ndpresponder_gateway_advertisements_refused_total"
+	b = appendFamily(b, refused, "counter", "Neighbor Advertisements for the gateway not taken as its answer, by the reason why.")
+	for r := firstNAReason; r < numReasons; r++ {
+		b = appendSample(b, refused, "reason", reasonNames[r], "", "", c.naRefused[r].Load())
 	}
 
 	const live = "ndpresponder_live_addresses"

@@ -71,8 +71,11 @@ func TestMetricsZero(t *testing.T) {
 	if got := samples[`ndpresponder_solicitations_received_total{outcome="ignored",reason="rate-limited"}`]; got != 0 {
 		t.Errorf("rate-limited = %v", got)
 	}
-	if n := strings.Count(text, "ndpresponder_solicitations_received_total{"); n != int(numReasons) {
-		t.Errorf("%d solicitation series, want %d: answered and one per reason", n, numReasons)
+	if n := strings.Count(text, "ndpresponder_solicitations_received_total{"); n != int(firstNAReason) {
+		t.Errorf("%d solicitation series, want %d: answered and one per reason", n, firstNAReason)
+	}
+	if n := strings.Count(text, "ndpresponder_gateway_advertisements_refused_total{"); n != int(numReasons-firstNAReason) {
+		t.Errorf("%d refused-NA series, want %d: one per reason", n, numReasons-firstNAReason)
 	}
 }
 

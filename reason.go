@@ -35,7 +35,7 @@ const (
 	reasonRateLimited
 	reasonNotLive
 	// An NA for the gateway, not taken as its answer (gatewayView.check,
-	// gatewayKeeper.onNA).
+	// gatewayKeeper.onNA); the reasons before these are a solicitation's.
 	reasonNAWrongSource
 	reasonNABadMAC
 	reasonNAUnsolicited
@@ -45,6 +45,10 @@ const (
 	reasonNAConflict
 	numReasons
 )
+
+// firstNAReason is where the reasons of NAs refused for the gateway begin;
+// those before it are a solicitation's.
+const firstNAReason = reasonNAWrongSource
 
 var reasonNames = [numReasons]string{
 	reasonNone:               "none",
