@@ -58,25 +58,33 @@ func (q *announceQueue) add(addrs []netip.Addr, now time.Time) {
 	}
 }
 
-// due removes and returns the batches due at now, and schedules their
-// next rounds.
-func (q *announceQueue) due(now time.Time) []announceBatch {
-	var out []announceBatch
-	keep := q.batches[:0]
+// due removes and returns the addresses due at now, as many as take
+// allows (it is asked once for each), and schedules their next rounds.
+// Those take refuses keep their round and are due again at retry; held
+// says how many.
+func (q *announceQueue) due(now time.Time, take func() bool, retry time.Time) (out []netip.Addr, held int) {
+	var keep []announceBatch
 	for _, b := range q.batches {
 		if b.at.After(now) {
 			keep = append(keep, b)
 			continue
 		}
-		out = append(out, b)
-		if next := b.round + 1; next < len(announceRounds) {
-			keep = append(keep, announceBatch{addrs: b.addrs, round: next,
+		n := 0
+		for n < len(b.addrs) && take() {
+			n++
+		}
+		out = append(out, b.addrs[:n]...)
+		if next := b.round + 1; n > 0 && next < len(announceRounds) {
+			keep = append(keep, announceBatch{addrs: b.addrs[:n:n], round: next,
 				at: b.at.Add(q.jitter(announceRounds[next] - announceRounds[b.round]))})
 		}
+		if n < len(b.addrs) {
+			held += len(b.addrs) - n
+			keep = append(keep, announceBatch{addrs: b.addrs[n:], round: b.round, at: retry})
+		}
 	}
-	clear(q.batches[len(keep):])
 	q.batches = keep
-	return out
+	return out, held
 }
 
 // next is when the earliest batch is due; zero when none is queued.

@@ -94,3 +94,36 @@ func TestJitter(t *testing.T) {
 		}
 	}
 }
+
+// TestAnnounceQueue: rounds at 0, 1 and 3 s; addresses the budget holds
+// back keep their round and come again at the retry time.
+func TestAnnounceQueue(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	q := announceQueue{jitter: func(d time.Duration) time.Duration { return d }}
+	a := []netip.Addr{netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2"), netip.MustParseAddr("2001:db8::3")}
+	q.add(a, t0)
+	tokens := 2
+	take := func() bool { tokens--; return tokens >= 0 }
+	got, held := q.due(t0, take, t0.Add(100*time.Millisecond))
+	if !slices.Equal(got, a[:2]) || held != 1 {
+		t.Fatalf("due with 2 tokens = %v, %d held; want %v, 1", got, held, a[:2])
+	}
+	always := func() bool { return true }
+	if got, _ := q.due(t0.Add(99*time.Millisecond), always, time.Time{}); len(got) != 0 {
+		t.Errorf("due before the retry = %v, want nothing", got)
+	}
+	if got, _ := q.due(t0.Add(100*time.Millisecond), always, time.Time{}); !slices.Equal(got, a[2:]) {
+		t.Errorf("due at the retry = %v, want %v", got, a[2:])
+	}
+	for _, step := range []struct {
+		at   time.Duration
+		want []netip.Addr
+	}{{time.Second, a[:2]}, {1100 * time.Millisecond, a[2:]}, {3 * time.Second, a[:2]}, {3100 * time.Millisecond, a[2:]}, {time.Hour, nil}} {
+		if got, _ := q.due(t0.Add(step.at), always, time.Time{}); !slices.Equal(got, step.want) {
+			t.Errorf("due at t0+%v = %v, want %v", step.at, got, step.want)
+		}
+	}
+	if !q.next().IsZero() {
+		t.Errorf("after three rounds, next() = %v, want nothing", q.next())
+	}
+}

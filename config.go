@@ -23,15 +23,17 @@ type config struct {
 	level     logLevel
 	allowWide bool
 
-	learn      []string // bridges whose neighbour tables say which addresses are alive
-	docker     []string // Docker networks whose containers' addresses are alive
-	dockerHost string   // DOCKER_HOST
-	rate       int64    // NAs per second, all targets; 0: unlimited
-	rateTarget int64    // NAs per second for one target; 0: unlimited
-	from       []netip.Prefix
-	announce   []netip.Addr
-	pinGateway bool
-	keepalive  time.Duration
+	learn        []string // bridges whose neighbour tables say which addresses are alive
+	docker       []string // Docker networks whose containers' addresses are alive
+	dockerHost   string   // DOCKER_HOST
+	rate         int64    // NAs per second, all targets; 0: unlimited
+	rateTarget   int64    // NAs per second for one target; 0: unlimited
+	announceRate int64    // addresses announced per second
+	maxPerMAC    int64    // addresses learned behind one MAC
+	from         []netip.Prefix
+	announce     []netip.Addr
+	pinGateway   bool
+	keepalive    time.Duration
 
 	metrics string // -metrics: the Prometheus textfile, rewritten every 15 s and on SIGUSR1
 
@@ -194,6 +196,8 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 		})
 	}
 	cfg.dockerHost = getenv("DOCKER_HOST")
+	fs.int64Var(&cfg.announceRate, "announce-rate", 20, "announce at most `N` addresses per second; more wait their turn")
+	fs.int64Var(&cfg.maxPerMAC, "max-per-mac", 16, "learn at most `N` addresses behind one MAC with -learn")
 	fs.funcVar("from", "answer only solicitations from this IPv6 `prefix` (the gateway's, say), repeatable", o.from.Set)
 	fs.funcVar("a", "announce this `address` at start (inside a -n range), repeatable", o.announce.Set)
 	fs.boolVar(&cfg.pinGateway, "pin-gateway", true, "pin the kernel's neighbour entry for the default gateway, and unpin it on exit")
@@ -312,6 +316,12 @@ func (o *options) finish() (*config, error) {
 	}
 	if cfg.rate < 0 || cfg.rateTarget < 0 || cfg.rate > maxRate || cfg.rateTarget > maxRate {
 		return nil, errf("-rate and -rate-target want a number of NAs per second up to %d, or 0 for unlimited", int64(maxRate))
+	}
+	if cfg.announceRate < 1 || cfg.announceRate > 1000 {
+		return nil, errf("-announce-rate %d: want 1 to 1000 addresses per second", cfg.announceRate)
+	}
+	if cfg.maxPerMAC < 1 || cfg.maxPerMAC > maxLearned {
+		return nil, errf("-max-per-mac %d: want 1 to %d", cfg.maxPerMAC, maxLearned)
 	}
 	if cfg.keepalive < 0 {
 		return nil, errf("-keepalive %v: want a positive interval, or 0 for off", cfg.keepalive)

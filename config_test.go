@@ -159,6 +159,8 @@ func TestParseArgsErrors(t *testing.T) {
 		{"loopback", "-i eth0 -n ::1/128", "", []string{"::1/128", "not global unicast"}},
 		{"multicast range", "-i eth0 -n ff02::1:ff00:0/104", "", []string{"ff02::1:ff00:0/104", "not global unicast"}},
 		{"a range that runs into multicast", "-i eth0 -allow-wide -n fe00::/7", "", []string{"not global unicast"}},
+		{"-announce-rate 0", "-i eth0 -n " + cfgRange + " -announce-rate 0", "", []string{"-announce-rate 0"}},
+		{"-max-per-mac 0", "-i eth0 -n " + cfgRange + " -max-per-mac 0", "", []string{"-max-per-mac 0"}},
 		{"-rate too high", "-i eth0 -n " + cfgRange + " -rate 10000000", "", []string{"-rate", "1000000"}},
 		{"-rate-target too high", "-i eth0 -n " + cfgRange + " -rate-target 10000000000", "", []string{"-rate-target", "1000000"}},
 		{"one wide range among narrow ones", "-i eth0 -n " + cfgRange + " -n " + cfgWide, "", []string{cfgWide, "wider than /64"}},

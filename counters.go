@@ -10,17 +10,19 @@ import (
 )
 
 type counters struct {
-	seen       atomic.Uint64 // frames that passed the socket filter
-	answered   atomic.Uint64 // NAs sent
-	sendErrors atomic.Uint64
-	ignored    [numReasons]atomic.Uint64 // solicitations, by why
-	naRefused  [numReasons]atomic.Uint64 // NAs for the gateway not taken, by why
-	nasSeen    atomic.Uint64             // NAs that passed the socket filter
-	nsSent     atomic.Uint64             // our NS to the gateway
-	announced  atomic.Uint64             // our DAD-style NS for announced addresses
-	learned    atomic.Uint64             // live addresses learned from the bridges
-	docker     atomic.Uint64             // live addresses of the Docker networks' containers
-	gateway    atomic.Pointer[string]
+	seen             atomic.Uint64 // frames that passed the socket filter
+	answered         atomic.Uint64 // NAs sent
+	sendErrors       atomic.Uint64
+	ignored          [numReasons]atomic.Uint64 // solicitations, by why
+	naRefused        [numReasons]atomic.Uint64 // NAs for the gateway not taken, by why
+	nasSeen          atomic.Uint64             // NAs that passed the socket filter
+	nsSent           atomic.Uint64             // our NS to the gateway
+	announced        atomic.Uint64             // our DAD-style NS for announced addresses
+	learned          atomic.Uint64             // live addresses learned from the bridges
+	learnHeldBack    atomic.Uint64             // neighbour entries not learned: a cap was reached
+	announceDeferred atomic.Uint64             // announcements held back by -announce-rate
+	docker           atomic.Uint64             // live addresses of the Docker networks' containers
+	gateway          atomic.Pointer[string]
 
 	// The gateway's state for -metrics, as the gateway keeper last saw it.
 	gwKnown      atomic.Bool
@@ -49,6 +51,12 @@ func (c *counters) String() string {
 		c.seen.Load(), c.answered.Load(), c.sendErrors.Load(), c.nasSeen.Load(), c.nsSent.Load(), c.announced.Load()))
 	if n := c.learned.Load(); n != 0 {
 		b.WriteString(sprintf(" learned=%d", n))
+	}
+	if n := c.learnHeldBack.Load(); n != 0 {
+		b.WriteString(sprintf(" learn-held-back=%d", n))
+	}
+	if n := c.announceDeferred.Load(); n != 0 {
+		b.WriteString(sprintf(" announce-deferred=%d", n))
 	}
 	if g := c.gateway.Load(); g != nil {
 		b.WriteString(" gateway=" + *g)

@@ -171,17 +171,20 @@ type gatewayKeeper struct {
 	adminPin bool // the administrator's PERMANENT entry, left alone
 	noRoute  bool // warned that there is no default route
 
-	asked       question
-	unanswered  int       // probes of the followed MAC in a row without an answer
-	relearning  bool      // the followed MAC stopped answering: learn it anew
-	fastProbes  int       // probes still to send, one a window, to check a claim
-	lastVerify  time.Time // when a claim last started probes
-	refusals    logLimiter
-	solicitAt   time.Time     // the next multicast NS while learning; zero: none
-	retry       time.Duration // the interval after that one
-	keepaliveAt time.Time     // the next keepalive; zero: off
-	announce    announceQueue
-	buf         []byte
+	asked          question
+	unanswered     int       // probes of the followed MAC in a row without an answer
+	relearning     bool      // the followed MAC stopped answering: learn it anew
+	fastProbes     int       // probes still to send, one a window, to check a claim
+	lastVerify     time.Time // when a claim last started probes
+	refusals       logLimiter
+	solicitAt      time.Time     // the next multicast NS while learning; zero: none
+	retry          time.Duration // the interval after that one
+	keepaliveAt    time.Time     // the next keepalive; zero: off
+	announce       announceQueue
+	announceBudget bucket
+	deferredSaid   bool      // said that announcements wait for the rate
+	epoch          time.Time // start: the announce budget's clock counts from it
+	buf            []byte
 }
 
 func newGatewayKeeper(ifindex int, cfg *config, link *uplink, neigh neighTable, out frameWriter, c *counters, view *atomic.Pointer[gatewayView]) *gatewayKeeper {
@@ -193,6 +196,7 @@ func newGatewayKeeper(ifindex int, cfg *config, link *uplink, neigh neighTable, 
 // start begins at now: it looks for the gateway and schedules the first
 // solicitation and announcements.
 func (k *gatewayKeeper) start(now time.Time) {
+	k.epoch = now
 	k.findGateway(now)
 	k.setKeepalive(now)
 	k.announce.add(k.announceable(k.cfg.announce), now)
@@ -371,8 +375,19 @@ func (k *gatewayKeeper) tick(now time.Time) {
 			warnf("gateway: %v has not answered for %v; keeping the entry at %v", k.st.Addr, now.Sub(k.st.LastSeen).Round(time.Second), k.st.MAC)
 		}
 	}
-	for _, b := range k.announce.due(now) {
-		k.announceAll(b.addrs)
+	// At most -announce-rate addresses a second, so that a crowd of new
+	// containers cannot flood the router's cache; the rest wait their turn.
+	rate := k.cfg.announceRate
+	clock := int64(now.Sub(k.epoch))
+	take := func() bool { return rate <= 0 || k.announceBudget.take(clock, rate, rate) }
+	addrs, held := k.announce.due(now, take, now.Add(time.Second/time.Duration(max(rate, 1))))
+	k.announceAll(addrs)
+	if held > 0 {
+		k.c.announceDeferred.Add(uint64(held))
+		if !k.deferredSaid {
+			infof("announce: more new addresses than -announce-rate %d a second; the rest wait their turn", rate)
+			k.deferredSaid = true
+		}
 	}
 	k.publish()
 }

@@ -674,3 +674,39 @@ func TestKeeperConflict(t *testing.T) {
 	r.tick(at(4 * time.Second))
 	r.wantChanges(t, "one MAC answered", pinned(routerMAC))
 }
+
+// TestKeeperAnnounceRate: a hundred new live addresses at -announce-rate
+// 20 go out 20 at once and then 20 a second, each in its three rounds.
+func TestKeeperAnnounceRate(t *testing.T) {
+	r := newTestKeeper(&config{pinGateway: true, announceRate: 20})
+	r.pinRouter(t)
+	live := &liveAddrs{m: map[netip.Addr]struct{}{}}
+	for i := range 100 {
+		live.m[netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 14: 0x10, 15: byte(i)})] = struct{}{}
+	}
+	start := at(10 * time.Second)
+	r.setLive(live, start)
+	perSecond := map[int]int{}
+	for ms := 0; ms <= 20000; ms += 10 {
+		now := start.Add(time.Duration(ms) * time.Millisecond)
+		r.tick(now)
+		for _, s := range r.w.take() {
+			if strings.HasPrefix(s, "DAD for ") {
+				perSecond[ms/1000]++
+			}
+		}
+	}
+	total := 0
+	for sec := 0; sec <= 20; sec++ {
+		// A burst of 20, then 20 a second.
+		if total += perSecond[sec]; total > 20+20*(sec+1) {
+			t.Errorf("by the end of second %d, %d announcements, want at most %d", sec, total, 20+20*(sec+1))
+		}
+	}
+	if total != 300 {
+		t.Errorf("%d announcements in all, want 300 (three rounds of 100)", total)
+	}
+	if r.c.announceDeferred.Load() == 0 {
+		t.Errorf("no announcement was counted as deferred")
+	}
+}

@@ -25,41 +25,68 @@ func neighAlive(s uint16) bool {
 }
 
 // learner keeps the addresses alive on the learned bridges, inside the
-// ranges, at most maxLearned of them.
+// ranges: at most maxLearned of them, and at most perMAC behind one MAC, so
+// that one container making the VPS create many neighbour entries cannot
+// fill the router's cache or crowd the others out.
 type learner struct {
 	ranges  []netip.Prefix
-	addrs   map[netip.Addr]int // address → the bridge's ifindex
-	dropped uint64             // entries not kept because the cap was reached
+	perMAC  int
+	addrs   map[netip.Addr]learned
+	macs    map[mac]int // addresses kept behind each MAC
+	dropped uint64      // entries not kept because the cap was reached
+	overMAC uint64      // entries not kept because their MAC had enough
 }
 
-func newLearner(ranges []netip.Prefix) *learner {
-	return &learner{ranges: ranges, addrs: map[netip.Addr]int{}}
+// learned is where a kept address was seen.
+type learned struct {
+	ifindex int
+	mac     mac
+}
+
+func newLearner(ranges []netip.Prefix, perMAC int) *learner {
+	return &learner{ranges: ranges, perMAC: perMAC, addrs: map[netip.Addr]learned{}, macs: map[mac]int{}}
 }
 
 // apply takes one neighbour entry, from a dump or an event (deleted for
 // RTM_DELNEIGH), on a bridge whose ifindex is in bridges; it says whether
 // the live addresses changed.
 func (l *learner) apply(e neighEntry, deleted bool, bridges map[int]bool) bool {
-	if !bridges[e.Ifindex] || !e.Addr.Is6() || e.Addr.IsLinkLocalUnicast() || !contains(l.ranges, e.Addr) {
+	if !bridges[e.Ifindex] || !globalUnicast(e.Addr) || !contains(l.ranges, e.Addr) {
 		return false
 	}
-	_, had := l.addrs[e.Addr]
+	had, ok := l.addrs[e.Addr]
 	switch {
-	case !deleted && neighAlive(e.State):
-		if had {
+	case !deleted && neighAlive(e.State) && e.HasMAC && e.MAC.isUnicast():
+		now := learned{e.Ifindex, e.MAC}
+		if ok && had == now {
 			return false
 		}
-		if len(l.addrs) >= maxLearned {
+		if ok {
+			l.forget(e.Addr, had) // moved to another MAC or bridge
+		}
+		switch {
+		case len(l.addrs) >= maxLearned:
 			l.dropped++
-			return false
+		case l.macs[e.MAC] >= l.perMAC:
+			l.overMAC++
+		default:
+			l.addrs[e.Addr] = now
+			l.macs[e.MAC]++
+			return true
 		}
-		l.addrs[e.Addr] = e.Ifindex
-		return true
-	case had && l.addrs[e.Addr] == e.Ifindex:
-		delete(l.addrs, e.Addr)
+		return ok
+	case ok && had.ifindex == e.Ifindex && (deleted || !neighAlive(e.State)):
+		l.forget(e.Addr, had)
 		return true
 	}
 	return false
+}
+
+func (l *learner) forget(a netip.Addr, was learned) {
+	delete(l.addrs, a)
+	if l.macs[was.mac]--; l.macs[was.mac] <= 0 {
+		delete(l.macs, was.mac)
+	}
 }
 
 // snapshot is the live set for the responder.

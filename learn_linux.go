@@ -34,7 +34,8 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 		mu      sync.Mutex // l, once the publishing timer runs
 		l       *learner
 		bridges map[int]bool
-		warned  uint64
+		counted uint64 // of this learner's held-back entries
+		warned  [2]bool
 		last    time.Time
 		pending bool
 	)
@@ -42,9 +43,18 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 		last = time.Now()
 		d.setLive(liveLearn, l.snapshot().m)
 		d.c.learned.Store(uint64(len(l.addrs)))
-		if l.dropped > warned {
-			warnf("learn: %d live addresses, the most kept; %d more not answered", maxLearned, l.dropped)
-			warned = l.dropped
+		if held := l.dropped + l.overMAC; held > counted {
+			d.c.learnHeldBack.Add(held - counted)
+			counted = held
+		}
+		// Said once; the counter tells the rest.
+		if l.dropped > 0 && !warned[0] {
+			warnf("learn: %d live addresses, the most kept; more are not answered (counted as learn-held-back)", maxLearned)
+			warned[0] = true
+		}
+		if l.overMAC > 0 && !warned[1] {
+			warnf("learn: more than %d addresses behind one MAC; the rest are not answered or announced (-max-per-mac; counted as learn-held-back)", cfg.maxPerMAC)
+			warned[1] = true
 		}
 	}
 	resync := func() {
@@ -66,7 +76,7 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 			warnf("learn: %v", err)
 			return
 		}
-		l = newLearner(cfg.ranges)
+		l, counted = newLearner(cfg.ranges, int(cfg.maxPerMAC)), 0
 		for _, e := range entries {
 			l.apply(e, false, bridges)
 		}

@@ -10,7 +10,7 @@ func TestLearner(t *testing.T) {
 	a := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:c1")
 	br := map[int]bool{5: true}
 	e := func(addr netip.Addr, ifindex int, state uint16) neighEntry {
-		return neighEntry{Ifindex: ifindex, State: state, Addr: addr}
+		return neighEntry{Ifindex: ifindex, State: state, Addr: addr, MAC: routerNew, HasMAC: true}
 	}
 	steps := []struct {
 		name    string
@@ -30,7 +30,7 @@ func TestLearner(t *testing.T) {
 		{"outside the ranges: ignored", e(netip.MustParseAddr("2001:db8:9::1"), 5, nudReachable), false, false, false},
 		{"link-local: ignored", e(netip.MustParseAddr("fe80::1"), 5, nudReachable), false, false, false},
 	}
-	l := newLearner([]netip.Prefix{r})
+	l := newLearner([]netip.Prefix{r}, 16)
 	for _, s := range steps {
 		if got := l.apply(s.entry, s.deleted, br); got != s.changed {
 			t.Errorf("%s: apply = %v, want %v", s.name, got, s.changed)
@@ -40,12 +40,53 @@ func TestLearner(t *testing.T) {
 		}
 	}
 	// The cap: past maxLearned, entries are counted, not kept.
-	l = newLearner([]netip.Prefix{netip.MustParsePrefix("2001:db8::/64")})
+	l = newLearner([]netip.Prefix{netip.MustParsePrefix("2001:db8::/64")}, maxLearned)
 	for i := 0; i < maxLearned+10; i++ {
 		addr := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 13: byte(i >> 16), 14: byte(i >> 8), 15: byte(i)})
-		l.apply(e(addr, 5, nudReachable), false, br)
+		entry := e(addr, 5, nudReachable)
+		entry.MAC = mac{0x02, 0, 0, byte(i >> 16), byte(i >> 8), byte(i)}
+		l.apply(entry, false, br)
 	}
 	if len(l.addrs) != maxLearned || l.dropped != 10 {
 		t.Errorf("after %d entries: %d kept, %d dropped; want %d and 10", maxLearned+10, len(l.addrs), l.dropped, maxLearned)
+	}
+}
+
+// TestLearnerPerMAC: one MAC gets at most perMAC addresses; the others'
+// are not crowded out; a gone address frees its place; an entry that
+// names no station is not learned.
+func TestLearnerPerMAC(t *testing.T) {
+	br := map[int]bool{5: true}
+	l := newLearner([]netip.Prefix{netip.MustParsePrefix("2001:db8:1:2::/64")}, 3)
+	entry := func(i int, m mac) neighEntry {
+		a := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 15: byte(i)})
+		return neighEntry{Ifindex: 5, State: nudReachable, Addr: a, MAC: m, HasMAC: true}
+	}
+	greedy, modest := mac{0x02, 0, 0, 0, 0, 0x10}, mac{0x02, 0, 0, 0, 0, 0x20}
+	for i := range 10 {
+		l.apply(entry(i, greedy), false, br)
+	}
+	if !l.apply(entry(100, modest), false, br) {
+		t.Errorf("another MAC's address was not learned after one MAC reached its cap")
+	}
+	if len(l.addrs) != 4 || l.overMAC != 7 {
+		t.Errorf("kept %d, over the per-MAC cap %d; want 4 and 7", len(l.addrs), l.overMAC)
+	}
+	gone := entry(0, greedy)
+	if !l.apply(gone, true, br) {
+		t.Errorf("deleting a learned address changed nothing")
+	}
+	if !l.apply(entry(9, greedy), false, br) {
+		t.Errorf("a freed place was not taken")
+	}
+	for _, m := range []mac{{}, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}} {
+		if l.apply(entry(200, m), false, br) {
+			t.Errorf("an entry at %v was learned", m)
+		}
+	}
+	// Moving to another MAC counts against the new one: a full one.
+	moved := entry(100, greedy)
+	if !l.apply(moved, false, br) || l.snapshot().has(moved.Addr) {
+		t.Errorf("an address that moved to a MAC with enough is still live")
 	}
 }
