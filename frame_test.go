@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -176,6 +177,9 @@ func fixChecksum(b []byte) {
 	if plen := int(binary.BigEndian.Uint16(b[ethHdrLen+ip6OffPayloadLen:])); plen <= len(icmp) {
 		icmp = icmp[:plen]
 	}
+	if len(icmp) < icmp6OffChecksum+2 {
+		return
+	}
 	src := netip.AddrFrom16([16]byte(b[ethHdrLen+ip6OffSrc:]))
 	dst := netip.AddrFrom16([16]byte(b[ethHdrLen+ip6OffDst:]))
 	icmp[2], icmp[3] = 0, 0
@@ -295,33 +299,44 @@ func FuzzParseNS(f *testing.F) {
 		f.Add(unhex(f, s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var ns neighborSolicitation
-		if parseNS(b, &ns) != nil {
-			return
-		}
-		var nonce [6]byte
-		again := appendNS(nil, ns.EthSrc, ns.EthDst, ns.Src, ns.Dst, ns.Target, nonce)
-		var ns2 neighborSolicitation
-		if err := parseNS(again, &ns2); err != nil {
-			t.Fatalf("parseNS(appendNS(%+v)) = %v", ns, err)
-		}
-		if !ns.Src.IsUnspecified() {
-			// appendNS puts the Ethernet source in a source option.
-			ns.SourceLLA, ns.HasSourceLLA = ns.EthSrc, true
-		}
-		if ns2 != ns {
-			t.Fatalf("parseNS(appendNS(parseNS(x))) = %+v, want %+v", ns2, ns)
-		}
-		if ns.Src.IsUnspecified() {
-			return
-		}
-		var fr [naFrameLen]byte
-		buildNA(&fr, vpsMAC, ns.EthSrc, ns.Target, ns.Src, ns.Target, naFlagSolicited|naFlagOverride, vpsMAC)
-		var na neighborAdvertisement
-		if err := parseNA(fr[:], &na); err != nil || na.Target != ns.Target || na.Dst != ns.Src || na.Src != ns.Target || na.TargetLLA != vpsMAC {
-			t.Fatalf("parseNA(NA for %+v) = %+v, %v", ns, na, err)
-		}
+		// As it comes, and with its checksum made right, so that the
+		// options and the checks after the checksum are reached too.
+		checkParseNS(t, b)
+		b = slices.Clone(b)
+		fixChecksum(b)
+		checkParseNS(t, b)
 	})
+}
+
+// checkParseNS: an accepted NS is built again the same, and answered with
+// an NA that parses.
+func checkParseNS(t *testing.T, b []byte) {
+	var ns neighborSolicitation
+	if parseNS(b, &ns) != nil {
+		return
+	}
+	var nonce [6]byte
+	again := appendNS(nil, ns.EthSrc, ns.EthDst, ns.Src, ns.Dst, ns.Target, nonce)
+	var ns2 neighborSolicitation
+	if err := parseNS(again, &ns2); err != nil {
+		t.Fatalf("parseNS(appendNS(%+v)) = %v", ns, err)
+	}
+	if !ns.Src.IsUnspecified() {
+		// appendNS puts the Ethernet source in a source option.
+		ns.SourceLLA, ns.HasSourceLLA = ns.EthSrc, true
+	}
+	if ns2 != ns {
+		t.Fatalf("parseNS(appendNS(parseNS(x))) = %+v, want %+v", ns2, ns)
+	}
+	if ns.Src.IsUnspecified() {
+		return
+	}
+	var fr [naFrameLen]byte
+	buildNA(&fr, vpsMAC, ns.EthSrc, ns.Target, ns.Src, ns.Target, naFlagSolicited|naFlagOverride, vpsMAC)
+	var na neighborAdvertisement
+	if err := parseNA(fr[:], &na); err != nil || na.Target != ns.Target || na.Dst != ns.Src || na.Src != ns.Target || na.TargetLLA != vpsMAC {
+		t.Fatalf("parseNA(NA for %+v) = %+v, %v", ns, na, err)
+	}
 }
 
 // FuzzParseNA: no input panics the NA parser, and an accepted NA's target
@@ -330,12 +345,21 @@ func FuzzParseNA(f *testing.F) {
 	f.Add(unhex(f, wantNA))
 	f.Add(unhex(f, kernelNS))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var na neighborAdvertisement
-		if err := parseNA(b, &na); err != nil {
-			return
-		}
-		if na.Target.IsMulticast() || (na.Dst.IsMulticast() && na.Flags&naFlagSolicited != 0) {
-			t.Fatalf("parseNA(%x) accepted %+v", b, na)
+		for _, fix := range []bool{false, true} {
+			if fix {
+				b = slices.Clone(b)
+				fixChecksum(b)
+			}
+			var na neighborAdvertisement
+			if err := parseNA(b, &na); err != nil {
+				continue
+			}
+			if na.Target.IsMulticast() || (na.Dst.IsMulticast() && na.Flags&naFlagSolicited != 0) {
+				t.Fatalf("parseNA(%x) accepted %+v", b, na)
+			}
+			if m, ok := findLLA(b[ethIP6Len:ethIP6Len+int(binary.BigEndian.Uint16(b[ethHdrLen+ip6OffPayloadLen:]))], ndOptTargetLLA); ok != na.HasTargetLLA || m != na.TargetLLA {
+				t.Fatalf("parseNA(%x): target option %v %v, found again %v %v", b, na.TargetLLA, na.HasTargetLLA, m, ok)
+			}
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net/netip"
+	"slices"
 	"testing"
 )
 
@@ -316,4 +317,56 @@ func newResponder(ranges []netip.Prefix, source sourceMode, fixed netip.Addr, ro
 	r := &responder{}
 	r.configure(&config{ranges: ranges, source: source, fixed: fixed, router: router})
 	return r
+}
+
+// FuzzAnswer drives the whole decision with any frame (as it comes, and
+// with its checksum made right) under each source mode, and holds it to
+// what must never happen: an NA for a target outside the ranges or one of
+// the uplink's or the gateway's own, to a group or zero MAC, from ::, or
+// that is not an answer to this solicitation.
+func FuzzAnswer(f *testing.F) {
+	for _, s := range []string{kernelNS, kernelProbe, kernelDAD} {
+		f.Add(unhex(f, s), uint8(0))
+	}
+	f.Add(routerNS(container), uint8(1))
+	f.Add(withEthSrc(routerNS(otherContainer), peerMAC), uint8(2))
+	link := testUplink()
+	link.Gateway = netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:fe")
+	f.Fuzz(func(t *testing.T, b []byte, mode uint8) {
+		source := sourceMode(mode % 3)
+		r := testResponder(nil, source, fixedSource, mode&4 != 0, link)
+		for _, fix := range []bool{false, true} {
+			if fix {
+				b = slices.Clone(b)
+				fixChecksum(b)
+			}
+			var f [naFrameLen]byte
+			if r.answer(b, &f, int64(mode)) != reasonNone {
+				if f != ([naFrameLen]byte{}) {
+					t.Fatalf("answer(%x) refused it but wrote %x", b, f)
+				}
+				continue
+			}
+			var ns neighborSolicitation
+			if err := parseNS(b, &ns); err != nil {
+				t.Fatalf("answer(%x) answered what parseNS refuses: %v", b, err)
+			}
+			var na neighborAdvertisement
+			if err := parseNA(f[:], &na); err != nil {
+				t.Fatalf("answer(%x) wrote an NA that does not parse: %v", b, err)
+			}
+			switch {
+			case !policyRange.Contains(na.Target):
+				t.Fatalf("answer(%x): NA for %v, outside %v", b, na.Target, policyRange)
+			case link.owns(na.Target) || na.Target == link.Gateway:
+				t.Fatalf("answer(%x): NA for the uplink's or the gateway's own %v", b, na.Target)
+			case !na.EthDst.isUnicast():
+				t.Fatalf("answer(%x): NA to %v", b, na.EthDst)
+			case na.Src.IsUnspecified() || na.Dst.IsUnspecified():
+				t.Fatalf("answer(%x): NA from %v to %v", b, na.Src, na.Dst)
+			case na.Target != ns.Target || na.Dst != ns.Src || na.EthSrc != vpsMAC:
+				t.Fatalf("answer(%x): NA %+v does not answer %+v", b, na, ns)
+			}
+		}
+	})
 }
