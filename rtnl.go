@@ -114,7 +114,8 @@ func nlError(data []byte) error {
 	return nil
 }
 
-// parseAttrs calls f for each route attribute in b.
+// parseAttrs calls f for each route attribute in b, and stops with an
+// error at the first it cannot walk.
 func parseAttrs(b []byte, f func(typ uint16, data []byte)) error {
 	for len(b) > 0 {
 		if len(b) < rtaHdrLen {
@@ -128,6 +129,22 @@ func parseAttrs(b []byte, f func(typ uint16, data []byte)) error {
 		b = b[min(rtaAlign(n), len(b)):]
 	}
 	return nil
+}
+
+// keepCut judges a message whose attribute walk ended in err: a walk cut
+// short is counted, and what was read before is kept when it holds the
+// fields the daemon needs (complete). qemu-user, for one, leaves a newer
+// kernel's last attribute in the host's byte order, which a big-endian
+// program cannot walk; a real kernel never sends such a message.
+func keepCut(err error, complete bool) error {
+	if err == nil {
+		return nil
+	}
+	netlinkCut.Add(1)
+	if complete {
+		return nil
+	}
+	return err
 }
 
 // appendNlmsg starts a message at the end of b; finishNlmsg sets its
@@ -183,10 +200,11 @@ func parseRoute(data []byte) (route, error) {
 		return route{}, errors.New("netlink: not an IPv6 route")
 	}
 	var dst netip.Addr = netip.IPv6Unspecified()
+	hasDst, hasPriority := false, false
 	err := parseAttrs(data[rtmsgLen:], func(typ uint16, v []byte) {
 		switch {
 		case typ == rtaDst && len(v) == 16:
-			dst = netip.AddrFrom16([16]byte(v))
+			dst, hasDst = netip.AddrFrom16([16]byte(v)), true
 		case typ == rtaGateway && len(v) == 16:
 			r.Gateway = netip.AddrFrom16([16]byte(v))
 		case typ == rtaOIF && len(v) == 4:
@@ -194,10 +212,12 @@ func parseRoute(data []byte) (route, error) {
 		case typ == rtaTable && len(v) == 4:
 			r.Table = ne.Uint32(v)
 		case typ == rtaPriority && len(v) == 4:
-			r.Priority = ne.Uint32(v)
+			r.Priority, hasPriority = ne.Uint32(v), true
 		}
 	})
-	if err != nil {
+	// A route cut short is kept with its destination, interface and
+	// metric: without them it could pass for a better default route.
+	if err := keepCut(err, (dstLen == 0 || hasDst) && r.OIF != 0 && hasPriority); err != nil {
 		return route{}, err
 	}
 	r.Dst = netip.PrefixFrom(dst, dstLen)
@@ -272,7 +292,9 @@ func parseNeigh(data []byte) (neighEntry, error) {
 			e.MAC, e.HasMAC = mac(v), true
 		}
 	})
-	return e, err
+	// An entry cut short is kept with its address, and its MAC when its
+	// state says it has one.
+	return e, keepCut(err, e.Addr.IsValid() && (e.HasMAC || e.State&nudValidStates == 0))
 }
 
 // nudString names a neighbour state as ip(8) does.
@@ -345,16 +367,18 @@ func parseLink(data []byte) (link, error) {
 	}
 	// struct ifinfomsg: family, pad, type (u16), index (s32), flags, change.
 	l := link{Index: int(int32(ne.Uint32(data[4:])))}
+	hasMAC := false
 	err := parseAttrs(data[ifinfomsgLen:], func(typ uint16, v []byte) {
 		switch {
 		case typ == iflaAddress && len(v) == 6:
-			l.MAC = mac(v)
+			l.MAC, hasMAC = mac(v), true
 		case typ == iflaIfname:
 			name, _, _ := strings.Cut(string(v), "\x00")
 			l.Name = name
 		}
 	})
-	return l, err
+	// A link cut short is kept with its name and MAC.
+	return l, keepCut(err, l.Name != "" && hasMAC)
 }
 
 // parseAddr reads an IPv6 address message.
@@ -381,7 +405,9 @@ func parseAddr(data []byte) (ifAddr, error) {
 	if local.IsValid() {
 		a.Addr = local // on point-to-point links IFA_ADDRESS is the peer
 	}
-	return a, err
+	// An address cut short is kept with its address: the flags that
+	// usable reads are in the header's too.
+	return a, keepCut(err, a.Addr.IsValid())
 }
 
 // appendRouteGet appends a request for the route the kernel would use to

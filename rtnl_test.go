@@ -433,7 +433,7 @@ var allNLGoldens = map[string]nlGolden{
 	"route dump": goldenRouteDump, "new neigh": goldenNewNeigh, "del neigh": goldenDelNeigh,
 	"get neigh": goldenGetNeigh, "default route": goldenRouteDefault, "subnet route": goldenRouteSubnet,
 	"reachable neigh": goldenNeighReachable, "failed neigh": goldenNeighFailed, "ENOENT": goldenENOENT,
-	"ack": goldenAck, "datagram": goldenDatagram,
+	"ack": goldenAck, "datagram": goldenDatagram, "link under qemu": goldenLinkQemu,
 }
 
 // goldenWords splits a golden message into its whitespace-separated words,
@@ -894,6 +894,7 @@ func TestNudString(t *testing.T) {
 // FuzzParseNetlink: no datagram panics the parsers, and a neighbour entry
 // read from one survives a round trip through appendNeigh.
 func FuzzParseNetlink(f *testing.F) {
+	countCuts(f)
 	for _, g := range allNLGoldens {
 		f.Add(unhex(f, g.le))
 		f.Add(unhex(f, g.be))
@@ -907,7 +908,11 @@ func FuzzParseNetlink(f *testing.F) {
 				t.Fatalf("parseNetlink(%x): %d bytes of data in %d", b, len(m.Data), len(b))
 			}
 			_ = nlError(m.Data)
-			_, _ = parseLink(m.Data)
+			// A message cut short is kept only with what the daemon needs.
+			if l, err := parseLink(m.Data); err == nil && len(m.Data) >= ifinfomsgLen &&
+				parseAttrs(m.Data[ifinfomsgLen:], func(uint16, []byte) {}) != nil && (l.Name == "" || l.MAC == mac{}) {
+				t.Fatalf("parseLink(%x) = %+v, cut short and kept", m.Data, l)
+			}
 			if a, err := parseAddr(m.Data); err == nil && a.Addr.IsValid() && !a.Addr.Is6() {
 				t.Fatalf("parseAddr(%x) = %+v", m.Data, a)
 			}
@@ -915,6 +920,9 @@ func FuzzParseNetlink(f *testing.F) {
 				t.Fatalf("parseRoute(%x) = %+v", m.Data, r)
 			}
 			e, err := parseNeigh(m.Data)
+			if err == nil && !e.Addr.IsValid() && parseAttrs(m.Data[ndmsgLen:], func(uint16, []byte) {}) != nil {
+				t.Fatalf("parseNeigh(%x) = %+v, cut short and kept without its address", m.Data, e)
+			}
 			if err != nil || !e.Addr.IsValid() {
 				continue
 			}
