@@ -36,6 +36,9 @@ type packetSocket struct {
 
 	groups []mac // the multicast memberships we hold
 	all    bool
+	// noGroups: the socket refuses memberships (qemu-user passes no
+	// SOL_PACKET option through), so the daemon goes on without.
+	noGroups bool
 }
 
 // htons converts a 16-bit value to network byte order as the kernel reads
@@ -107,7 +110,14 @@ func setupPacketSocket(fd, ifindex int, prog []bpf.RawInstruction) error {
 // groups, or every multicast frame when all is set, joining what is new
 // before leaving what is no longer wanted. A veth passes every group
 // anyway; a real NIC filters. The memberships end with the socket.
+//
+// Where the socket refuses memberships as unknown (ENOPROTOOPT: qemu-user,
+// which passes no SOL_PACKET option through; every Linux knows them), it
+// says so once and goes on: the interface may pass the groups anyway.
 func (s *packetSocket) setGroups(ifindex int, groups []mac, all bool) error {
+	if s.noGroups {
+		return nil
+	}
 	member := func(fd uintptr, op int, typ uint16, g mac) error {
 		mr := unix.PacketMreq{Ifindex: int32(ifindex), Type: typ}
 		if typ == unix.PACKET_MR_MULTICAST {
@@ -144,6 +154,12 @@ func (s *packetSocket) setGroups(ifindex int, groups []mac, all bool) error {
 			s.all = false
 		}
 	})
+	if errors.Is(err, unix.ENOPROTOOPT) && len(s.groups) == 0 && !s.all {
+		s.noGroups = true
+		warnf("packet socket: joining multicast groups: %v; going on without them: solicitations arrive only if the interface passes their groups anyway (as a veth or bridge does)",
+			os.NewSyscallError("setsockopt", err))
+		return cerr
+	}
 	if err = errors.Join(cerr, err); err != nil {
 		return errf("joining multicast groups: %w", os.NewSyscallError("setsockopt", err))
 	}
