@@ -69,12 +69,12 @@ func (c *counters) String() string {
 	if g := c.gateway.Load(); g != nil {
 		b.WriteString(" gateway=" + *g)
 	}
-	for r := reasonNone + 1; r < numReasons; r++ {
+	for r := reasonNone + 1; r < firstNAReason; r++ {
 		if n := c.ignored[r].Load(); n != 0 {
 			b.WriteString(sprintf(" ignored.%s=%d", r, n))
 		}
 	}
-	for r := reasonNone + 1; r < numReasons; r++ {
+	for r := firstNAReason; r < numReasons; r++ {
 		if n := c.naRefused[r].Load(); n != 0 {
 			b.WriteString(sprintf(" refused.%s=%d", r, n))
 		}
