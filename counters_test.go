@@ -37,12 +37,19 @@ func TestCountersString(t *testing.T) {
 	}
 	t.Run("every reason", func(t *testing.T) {
 		var c counters
-		for r := reasonNone + 1; r < numReasons; r++ {
+		for r := reasonNone + 1; r < firstNAReason; r++ {
 			c.ignore(r)
+		}
+		for r := firstNAReason; r < numReasons; r++ {
+			c.naRefused[r].Add(1)
 		}
 		got := c.String()
 		for r := reasonNone + 1; r < numReasons; r++ {
-			if want := " ignored." + r.Error() + "=1"; !strings.Contains(got, want) {
+			want := " ignored." + r.Error() + "=1"
+			if r >= firstNAReason {
+				want = " refused." + r.Error() + "=1"
+			}
+			if !strings.Contains(got, want) {
 				t.Errorf("counters.String() = %q, want it to contain %q", got, want)
 			}
 		}
