@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // version is stamped by build.sh with -ldflags "-X main.version=...".
@@ -45,14 +47,34 @@ type config struct {
 }
 
 // checkIfaceName refuses what cannot be a Linux interface name
-// (dev_valid_name): empty, longer than 15 bytes, ".", "..", or holding a
-// slash, a colon or white space.
+// (dev_valid_name: empty, longer than 15 bytes, ".", "..", or holding a
+// slash, a colon or white space) and, though the kernel allows them,
+// control characters, which no one means to type.
 func checkIfaceName(name string) error {
-	if name == "" || len(name) > 15 || name == "." || name == ".." || strings.ContainsAny(name, "/: \t\n") {
-		return errf("uplink %q is not a valid interface name", name)
+	bad := name == "" || len(name) > 15 || name == "." || name == ".."
+	for _, c := range []byte(name) {
+		bad = bad || c <= ' ' || c == 0x7f || c == '/' || c == ':'
+	}
+	if bad {
+		return errf("%q is not a valid interface name", name)
 	}
 	return nil
 }
+
+// Bounds of the intervals: a keepalive more often than a second would be
+// a flood of its own, and the answer window of a probe is a second.
+const (
+	minKeepalive = time.Second
+	maxInterval  = 24 * time.Hour
+)
+
+// maxConfigFile bounds the configuration file read: a few hundred lines
+// are a large one.
+const maxConfigFile = 64 << 10
+
+// fileActions are options that do something rather than set something;
+// in a configuration file they would do it at every start.
+var fileActions = []string{"c", "check", "check-config", "version", "h", "help"}
 
 // widestRange is the widest range answered for even with -allow-wide: a
 // provider's whole allocation, more than any on-link prefix.
@@ -169,8 +191,15 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 		fs.printDefaults()
 	}
 	// The original ndpresponder's long names stay as aliases.
-	fs.stringVar(&cfg.iface, "i", "", "uplink `interface`")
-	fs.stringVar(&cfg.iface, "ifname", "", "same as -i")
+	setIface := func(v string) error {
+		if err := checkIfaceName(v); err != nil {
+			return err
+		}
+		cfg.iface = v
+		return nil
+	}
+	fs.funcVar("i", "uplink `interface`", setIface)
+	fs.funcVar("ifname", "same as -i", setIface)
 	fs.funcVar("n", "IPv6 `prefix` to answer for, repeatable", o.ranges.Set)
 	fs.funcVar("subnet", "same as -n", o.ranges.Set)
 	fs.stringVar(&o.source, "source", o.source, "IPv6 source of the NAs: target, link-local, or an `address`")
@@ -215,9 +244,17 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 // on the command line, with or without its dash, the value after a space
 // or an equals sign; # starts a comment.
 func (o *options) parseFile(name string) error {
-	b, err := os.ReadFile(name)
+	f, err := os.Open(name)
 	if err != nil {
 		return err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxConfigFile+1))
+	f.Close()
+	if err != nil {
+		return err
+	}
+	if len(b) > maxConfigFile {
+		return errf("%s: longer than %d bytes; not a configuration file", name, maxConfigFile)
 	}
 	out := o.fs.out
 	o.fs.out = io.Discard // no usage text for a line of a file
@@ -228,19 +265,26 @@ func (o *options) parseFile(name string) error {
 		if line == "" {
 			continue
 		}
-		opt, value, hasValue := strings.Cut(strings.Replace(line, "=", " ", 1), " ")
-		arg := "-" + strings.TrimLeft(opt, "-")
-		if hasValue {
-			arg += "=" + strings.TrimSpace(value)
+		// The name ends at white space or "=", and "name = value" is
+		// read as "name=value" too.
+		key, value := line, ""
+		hasValue := false
+		if j := strings.IndexFunc(line, func(r rune) bool { return r == '=' || unicode.IsSpace(r) }); j >= 0 {
+			key, value, hasValue = line[:j], strings.TrimSpace(line[j+1:]), true
+			if line[j] != '=' {
+				value = strings.TrimSpace(strings.TrimPrefix(value, "="))
+			}
 		}
-		err := o.fs.parse([]string{arg})
-		switch {
-		case err != nil:
+		opt := strings.TrimLeft(key, "-")
+		if slices.Contains(fileActions, opt) {
+			return errf("%s:%d: -%s is an action of the command line, not a setting of a configuration file", name, i+1, opt)
+		}
+		arg := "-" + opt
+		if hasValue {
+			arg += "=" + value
+		}
+		if err := o.fs.parse([]string{arg}); err != nil {
 			return errf("%s:%d: %v", name, i+1, err)
-		case o.file != name:
-			return errf("%s:%d: -c in a configuration file", name, i+1)
-		case o.showVersion, o.checkOnly:
-			return errf("%s:%d: %s in a configuration file", name, i+1, arg)
 		}
 	}
 	return nil
@@ -323,8 +367,11 @@ func (o *options) finish() (*config, error) {
 	if cfg.maxPerMAC < 1 || cfg.maxPerMAC > maxLearned {
 		return nil, errf("-max-per-mac %d: want 1 to %d", cfg.maxPerMAC, maxLearned)
 	}
-	if cfg.keepalive < 0 {
-		return nil, errf("-keepalive %v: want a positive interval, or 0 for off", cfg.keepalive)
+	if cfg.keepalive != 0 && (cfg.keepalive < minKeepalive || cfg.keepalive > maxInterval) {
+		return nil, errf("-keepalive %v: want %v to %v, or 0 for off", cfg.keepalive, minKeepalive, maxInterval)
+	}
+	if cfg.checkListen < 0 || cfg.checkListen > maxInterval {
+		return nil, errf("-check-listen %v: want 0 to %v", cfg.checkListen, maxInterval)
 	}
 	source := o.source
 	switch source {

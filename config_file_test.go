@@ -26,15 +26,15 @@ n 2001:db8:1:2::/112   # containers
 subnet=2001:db8:1:3::/112
 router
 pin-gateway=false
-keepalive 30s
-a 2001:db8:1:2::10
+keepalive	30s
+a = 2001:db8:1:2::10
 `)
 	cfg, err := parseArgs([]string{"-c", good}, env, io.Discard)
 	if err != nil {
 		t.Fatalf("parseArgs(-c good.conf) = %v", err)
 	}
 	wantRanges := []netip.Prefix{netip.MustParsePrefix("2001:db8:1:2::/112"), netip.MustParsePrefix("2001:db8:1:3::/112")}
-	if cfg.iface != "eth0" || len(cfg.ranges) != 2 || cfg.ranges[0] != wantRanges[0] || cfg.ranges[1] != wantRanges[1] ||
+	if cfg.iface != "eth0" || len(cfg.ranges) != 2 || cfg.announce[0] != netip.MustParseAddr("2001:db8:1:2::10") || cfg.ranges[0] != wantRanges[0] || cfg.ranges[1] != wantRanges[1] ||
 		!cfg.router || cfg.pinGateway || cfg.keepalive != 30*time.Second || len(cfg.announce) != 1 || cfg.file != good {
 		t.Errorf("parseArgs(-c good.conf) = %+v", cfg)
 	}
@@ -48,7 +48,15 @@ a 2001:db8:1:2::10
 	for _, c := range []struct{ name, text, want string }{
 		{"bad-prefix.conf", "i eth0\n\n# comment\nn nonsense\n", "bad-prefix.conf:4:"},
 		{"unknown.conf", "i eth0\nn 2001:db8::/112\nfrobnicate 3\n", "unknown.conf:3:"},
-		{"nested.conf", "i eth0\nc other.conf\n", "nested.conf:2: -c in a configuration file"},
+		{"nested.conf", "i eth0\nc other.conf\n", "nested.conf:2: -c is an action"},
+		{"check.conf", "i eth0\nn 2001:db8::/112\ncheck\n", "check.conf:3: -check is an action"},
+		{"check-config.conf", "i eth0\n--check-config\n", "check-config.conf:2: -check-config is an action"},
+		{"version.conf", "version\n", "version.conf:1: -version is an action"},
+		{"help.conf", "i eth0\nhelp\n", "help.conf:2: -help is an action"},
+		{"h.conf", "-h=true\n", "h.conf:1: -h is an action"},
+		{"control.conf", "i eth\x010\nn 2001:db8::/112\n", "control.conf:1:"},
+		{"keepalive.conf", "i eth0\nn 2001:db8::/112\nkeepalive 1ns\n", "-keepalive 1ns"},
+		{"huge.conf", "i eth0\n" + strings.Repeat("# a comment\n", 10000), "longer than"},
 		{"wide.conf", "i eth0\nn 2001:db8::/48\n", "wide.conf: range 2001:db8::/48 is wider than /64"},
 		{"no-iface.conf", "n 2001:db8::/112\n", "no-iface.conf: no uplink"},
 	} {

@@ -30,17 +30,14 @@ type daemon struct {
 	watchers [numLiveSources]*watcher
 }
 
-// setup checks what must hold before anything starts. The uplink need not
-// exist yet: run waits for it.
-func setup(cfg *config) (*daemon, error) {
-	if err := checkIfaceName(cfg.iface); err != nil {
-		return nil, err
-	}
+// newDaemon makes the daemon for a checked configuration. The uplink need
+// not exist yet: run waits for it.
+func newDaemon(cfg *config) *daemon {
 	d := &daemon{r: &responder{}}
 	d.live = newLivePublisher(d.r)
 	d.r.configure(cfg)
 	d.cfg.Store(cfg)
-	return d, nil
+	return d
 }
 
 // setLive is how a watcher publishes what its source says is alive.

@@ -20,8 +20,7 @@ func main() {
 	case errors.Is(err, errHelp):
 		os.Exit(0)
 	case err != nil:
-		os.Stderr.WriteString("ndpresponder: " + err.Error() + "\n")
-		os.Exit(2)
+		fatal(2, err)
 	}
 	if cfg.checkOnly {
 		os.Stdout.WriteString("ndpresponder: configuration ok\n")
@@ -34,16 +33,18 @@ func main() {
 		os.Exit(0)
 	}
 	setLogLevel(cfg.level)
-	d, err := setup(cfg)
-	if err != nil {
-		os.Stderr.WriteString("ndpresponder: " + err.Error() + "\n")
-		os.Exit(2)
-	}
+	d := newDaemon(cfg)
 	lean()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := d.run(ctx); err != nil {
-		errorf("%v", err)
-		os.Exit(1)
+		fatal(1, err)
 	}
+}
+
+// fatal ends the program with status code, saying why in the one shape
+// every fatal error has: "ndpresponder: " and the error.
+func fatal(code int, err error) {
+	os.Stderr.WriteString("ndpresponder: " + err.Error() + "\n")
+	os.Exit(code)
 }
