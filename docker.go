@@ -1,18 +1,34 @@
 package main
 
-// -N: Docker network mode. What the Docker Engine API's answers mean, as
-// plain Go; docker_linux.go talks to the engine over its unix socket with
-// HTTP/1.0.
+// -N: Docker network mode. What the Docker Engine API's answers mean, and
+// how HTTP/1.x frames them, as plain Go; docker_linux.go talks to the
+// engine over its unix socket. Every answer is read as a stream with
+// bounds on each line and each body, and decoded as it is read: nothing an
+// engine (or a proxy in front of it) sends can hold more than a few
+// kilobytes of memory.
 
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net/netip"
 	"strconv"
 	"strings"
 )
 
-const defaultDockerSocket = "/var/run/docker.sock"
+const (
+	defaultDockerSocket = "/var/run/docker.sock"
+
+	httpMaxLine      = 4 << 10  // a header or chunk-size line; also the reader's buffer
+	httpMaxHeaders   = 64       // header lines of one answer
+	dockerMaxListing = 16 << 20 // bytes of one network's listing (4,096 containers take about 2 MB)
+	dockerMaxEvent   = 64 << 10 // bytes of one event (the engine's are under 1 kB)
+)
+
+var (
+	errCutShort = errors.New("the engine closed the connection mid-answer")
+	errTooLong  = errors.New("answer longer than allowed")
+)
 
 // dockerSocket is the engine's unix socket, from DOCKER_HOST
 // (unix:///path) or the default.
@@ -45,83 +61,284 @@ func checkDockerName(name string) error {
 // dockerNetworkPath is the API path that inspects a network.
 func dockerNetworkPath(name string) string { return "/networks/" + name }
 
-// dockerEventsPath streams the engine's network events.
-const dockerEventsPath = `/events?filters=%7B%22type%22%3A%5B%22network%22%5D%7D`
+// dockerEventsPath streams the engine's network and container events:
+// {"type":["network","container"]}.
+const dockerEventsPath = `/events?filters=%7B%22type%22%3A%5B%22network%22%2C%22container%22%5D%7D`
 
 // parseDockerNetwork reads GET /networks/NAME: the network's ID and the
-// IPv6 addresses of its connected containers.
-func parseDockerNetwork(body []byte) (id string, addrs []netip.Addr, err error) {
-	v, _, err := parseJSON(body)
+// IPv6 addresses of its connected containers, at most max of them; more
+// counts those left out.
+func parseDockerNetwork(r io.ByteReader, max int) (id string, addrs []netip.Addr, more int, err error) {
+	d := newJSONDecoder(r)
+	err = d.object(func(key []byte) error {
+		switch string(key) {
+		case "Id":
+			s, ok, err := d.str()
+			if ok {
+				id = string(s)
+			}
+			return err
+		case "Containers":
+			return d.object(func([]byte) error {
+				return d.object(func(key []byte) error {
+					if string(key) != "IPv6Address" {
+						return d.skip()
+					}
+					s, ok, err := d.str()
+					if err != nil || !ok || len(s) == 0 {
+						return err
+					}
+					if len(addrs) >= max {
+						more++ // not parsed: parsing allocates
+						return nil
+					}
+					p, perr := netip.ParsePrefix(string(s))
+					if perr != nil || !p.Addr().Is6() {
+						return nil
+					}
+					addrs = append(addrs, p.Addr())
+					return nil
+				})
+			})
+		}
+		return d.skip()
+	})
 	if err != nil {
-		return "", nil, errf("docker: network: %w", err)
+		return "", nil, 0, d.end(err)
 	}
-	id, _ = jsonPath(v, "Id").(string)
 	if id == "" {
-		return "", nil, errors.New("docker: network: no Id")
+		return "", nil, 0, errors.New("no Id")
 	}
-	containers, _ := jsonPath(v, "Containers").(map[string]any)
-	for _, c := range containers {
-		s, _ := jsonPath(c, "IPv6Address").(string)
-		if s == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(s)
-		if err != nil || !p.Addr().Is6() {
-			continue
-		}
-		addrs = append(addrs, p.Addr())
-	}
-	return id, addrs, nil
+	return id, addrs, more, nil
 }
 
 // dockerEvent is what matters of one event of GET /events.
 type dockerEvent struct {
-	Action      string // connect, disconnect, create, destroy...
-	NetworkID   string
-	NetworkName string
+	Type   string
+	Action string // connect, disconnect, create, destroy...
+	Actor  string // Actor.ID
+	Name   string // Actor.Attributes.name
+	Driver string // Actor.Attributes.type
 }
 
-// parseDockerEvent reads one network event.
-func parseDockerEvent(line []byte) (dockerEvent, error) {
-	v, _, err := parseJSON(line)
-	if err != nil {
-		return dockerEvent{}, errf("docker: event: %w", err)
-	}
-	if t, _ := jsonPath(v, "Type").(string); t != "network" {
-		return dockerEvent{}, errors.New("docker: event: not a network event")
-	}
+// parseDockerEvent reads the next event of a stream.
+func parseDockerEvent(d *jsonDecoder) (dockerEvent, error) {
 	var e dockerEvent
-	e.Action, _ = jsonPath(v, "Action").(string)
-	e.NetworkID, _ = jsonPath(v, "Actor", "ID").(string)
-	e.NetworkName, _ = jsonPath(v, "Actor", "Attributes", "name").(string)
-	return e, nil
+	str := func(p *string) error {
+		s, ok, err := d.str()
+		if ok {
+			*p = string(s)
+		}
+		return err
+	}
+	err := d.object(func(key []byte) error {
+		switch string(key) {
+		case "Type":
+			return str(&e.Type)
+		case "Action":
+			return str(&e.Action)
+		case "Actor":
+			return d.object(func(key []byte) error {
+				switch string(key) {
+				case "ID":
+					return str(&e.Actor)
+				case "Attributes":
+					return d.object(func(key []byte) error {
+						switch string(key) {
+						case "name":
+							return str(&e.Name)
+						case "type":
+							return str(&e.Driver)
+						}
+						return d.skip()
+					})
+				}
+				return d.skip()
+			})
+		}
+		return d.skip()
+	})
+	return e, err
 }
 
-// readHTTPHead reads an HTTP/1.x status line and headers, and returns the
-// status code.
-func readHTTPHead(r *bufio.Reader) (int, error) {
-	line, err := r.ReadString('\n')
+// concerns reports whether the event may change the listing of the
+// networks (names or IDs, as -N gives them) whose IDs are in ids. Docker's
+// network events name the network as their Actor, with its driver as an
+// attribute. Podman's (4.3) name the container instead and say nothing of
+// the network, so each may concern ours; and Podman sends no network
+// event when a container starts on a network or dies, so a container's
+// start and death may concern ours too.
+func (e dockerEvent) concerns(networks []string, ids map[string]bool) bool {
+	switch {
+	case e.Type == "container":
+		return e.Action == "start" || e.Action == "die"
+	case e.Type != "network":
+		return false
+	case e.Driver == "" || ids[e.Actor]:
+		return true
+	}
+	for _, n := range networks {
+		if e.Name == n || e.Actor == n {
+			return true
+		}
+	}
+	return false
+}
+
+// httpHead is what matters of an answer's status line and headers.
+type httpHead struct {
+	code    int
+	chunked bool  // Transfer-Encoding: chunked
+	length  int64 // Content-Length; -1: the body ends when the connection does
+}
+
+// readHTTPHead reads an HTTP/1.x status line and headers (RFC 9112). A
+// line longer than r's buffer is refused, and so are more than
+// httpMaxHeaders lines and transfer codings other than chunked.
+func readHTTPHead(r *bufio.Reader) (httpHead, error) {
+	h := httpHead{length: -1}
+	line, err := httpLine(r)
 	if err != nil {
-		return 0, errf("docker: reading the answer: %w", err)
+		return h, err
 	}
 	f := strings.Fields(line)
 	if len(f) < 2 || !strings.HasPrefix(f[0], "HTTP/1.") {
-		return 0, errf("docker: not an HTTP answer: %q", strings.TrimSpace(line))
+		return h, errf("not an HTTP answer: %q", line)
 	}
-	code, err := strconv.Atoi(f[1])
-	if err != nil {
-		return 0, errf("docker: bad status %q", f[1])
+	if h.code, err = strconv.Atoi(f[1]); err != nil || len(f[1]) != 3 {
+		return h, errf("bad status %q", f[1])
 	}
 	for n := 0; ; n++ {
-		line, err := r.ReadString('\n')
+		line, err := httpLine(r)
 		if err != nil {
-			return 0, errf("docker: reading headers: %w", err)
+			return h, err
 		}
-		if strings.TrimRight(line, "\r\n") == "" {
-			return code, nil
+		if line == "" {
+			return h, nil
 		}
-		if n > 100 {
-			return 0, errors.New("docker: too many headers")
+		if n >= httpMaxHeaders {
+			return h, errors.New("more than 64 header lines")
+		}
+		name, value, _ := strings.Cut(line, ":")
+		value = strings.TrimSpace(value)
+		switch strings.ToLower(name) {
+		case "transfer-encoding":
+			if !strings.EqualFold(value, "chunked") {
+				return h, errf("transfer coding %q is not supported", value)
+			}
+			h.chunked = true
+		case "content-length":
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil || n < 0 || h.length >= 0 && h.length != n {
+				return h, errf("bad Content-Length %q", value)
+			}
+			h.length = n
+		case "content-encoding":
+			if !strings.EqualFold(value, "identity") {
+				return h, errf("content coding %q is not supported", value)
+			}
 		}
 	}
+}
+
+// httpLine reads a line of the head or of chunked framing, without its
+// CRLF; it must fit in r's buffer.
+func httpLine(r *bufio.Reader) (string, error) {
+	line, err := r.ReadSlice('\n')
+	switch {
+	case errors.Is(err, bufio.ErrBufferFull):
+		return "", errf("a line of the answer is longer than %d bytes", r.Size())
+	case err == io.EOF:
+		return "", errCutShort
+	case err != nil:
+		return "", err
+	}
+	return strings.TrimRight(string(line), "\r\n"), nil
+}
+
+// httpBody reads an answer's body as its head frames it: chunked
+// (RFC 9112 §7.1), Content-Length bytes, or up to the end of the
+// connection; never more than its limit.
+type httpBody struct {
+	r       *bufio.Reader
+	chunked bool
+	left    int64 // bytes left of this chunk or of Content-Length; -1: until the connection ends
+	limit   int64 // bytes the body may still hold
+	started bool  // a chunk was read, so a CRLF comes before the next size
+	err     error // sticky
+}
+
+func newHTTPBody(r *bufio.Reader, h httpHead, limit int64) *httpBody {
+	b := &httpBody{r: r, chunked: h.chunked, left: h.length, limit: limit}
+	if h.chunked {
+		b.left = 0
+	}
+	return b
+}
+
+// ReadByte returns the next byte of the body, io.EOF at its end.
+func (b *httpBody) ReadByte() (byte, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.left == 0 {
+		if !b.chunked {
+			b.err = io.EOF
+			return 0, io.EOF
+		}
+		if b.err = b.nextChunk(); b.err != nil {
+			return 0, b.err
+		}
+	}
+	if b.limit <= 0 {
+		b.err = errTooLong
+		return 0, b.err
+	}
+	c, err := b.r.ReadByte()
+	if err != nil {
+		if err == io.EOF && b.left > 0 {
+			err = errCutShort // Content-Length or a chunk said there was more
+		}
+		b.err = err
+		return 0, err
+	}
+	b.limit--
+	if b.left > 0 {
+		b.left--
+	}
+	return c, nil
+}
+
+// nextChunk reads the framing up to the next chunk's data, or through the
+// trailer after the last chunk (io.EOF).
+func (b *httpBody) nextChunk() error {
+	if b.started {
+		if line, err := httpLine(b.r); err != nil {
+			return err
+		} else if line != "" {
+			return errors.New("chunk not followed by CRLF")
+		}
+	}
+	b.started = true
+	line, err := httpLine(b.r)
+	if err != nil {
+		return err
+	}
+	size, _, _ := strings.Cut(line, ";") // chunk extensions are ignored
+	n, err := strconv.ParseUint(strings.TrimSpace(size), 16, 63)
+	if err != nil {
+		return errf("bad chunk size %q", line)
+	}
+	if n > 0 {
+		b.left = int64(n)
+		return nil
+	}
+	for range httpMaxHeaders {
+		if line, err := httpLine(b.r); err != nil {
+			return err
+		} else if line == "" {
+			return io.EOF
+		}
+	}
+	return errors.New("more than 64 trailer lines")
 }

@@ -12,51 +12,89 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// dockerGet sends GET path to the engine over HTTP/1.0 and returns the
-// connection positioned at the body, with the status code. The caller
-// closes the file.
-func dockerGet(sock, path string) (*os.File, *bufio.Reader, int, error) {
+// dockerTimeout bounds each exchange with the engine, from connecting to
+// the end of the answer's head (and of its body, but for the stream of
+// events, which may be idle for hours).
+var dockerTimeout = 10 * time.Second
+
+// dockerConn is one exchange with the engine, positioned at the body.
+type dockerConn struct {
+	f    *os.File
+	stop func() bool // disarms the cancellation
+	head httpHead
+}
+
+func (c *dockerConn) close() {
+	c.stop()
+	c.f.Close()
+}
+
+// dockerGet connects to the engine, sends GET path over HTTP/1.0 and reads
+// the answer's head into r, which it resets. Every read has a deadline from
+// the moment of connecting, and ctx ending closes the connection, which
+// interrupts a blocked read at once.
+func dockerGet(ctx context.Context, sock, path string, r *bufio.Reader) (*dockerConn, error) {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
-		return nil, nil, 0, os.NewSyscallError("socket", err)
+		return nil, os.NewSyscallError("socket", err)
 	}
 	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: sock}); err != nil {
 		unix.Close(fd)
-		return nil, nil, 0, errf("docker: connecting to %s: %w", sock, err)
+		return nil, errf("connecting to %s: %w", sock, err)
 	}
 	f := os.NewFile(uintptr(fd), "docker")
+	c := &dockerConn{f: f, stop: context.AfterFunc(ctx, func() { f.Close() })}
+	f.SetDeadline(time.Now().Add(dockerTimeout))
 	if _, err := io.WriteString(f, "GET "+path+" HTTP/1.0\r\nHost: docker\r\nUser-Agent: ndpresponder\r\n\r\n"); err != nil {
-		f.Close()
-		return nil, nil, 0, errf("docker: %w", err)
+		c.close()
+		return nil, dockerErr(ctx, err)
 	}
-	r := bufio.NewReaderSize(f, 16<<10)
-	code, err := readHTTPHead(r)
-	if err != nil {
-		f.Close()
-		return nil, nil, 0, err
+	r.Reset(f)
+	if c.head, err = readHTTPHead(r); err != nil {
+		c.close()
+		return nil, dockerErr(ctx, err)
 	}
-	return f, r, code, nil
+	return c, nil
 }
 
-// dockerNetwork inspects a network; ok is false when there is none.
-func dockerNetwork(sock, name string) (addrs []netip.Addr, ok bool, err error) {
-	f, r, code, err := dockerGet(sock, dockerNetworkPath(name))
-	if err != nil {
-		return nil, false, err
-	}
-	defer f.Close()
-	f.SetReadDeadline(time.Now().Add(10 * time.Second))
-	body, err := io.ReadAll(io.LimitReader(r, 4<<20))
+// dockerErr says what went wrong with an exchange in the words of a log
+// line.
+func dockerErr(ctx context.Context, err error) error {
 	switch {
-	case err != nil:
-		return nil, false, errf("docker: reading network %s: %w", name, err)
-	case code == 404:
-		return nil, false, nil
-	case code != 200:
-		return nil, false, errf("docker: network %s: status %d", name, code)
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return errf("no answer within %v", dockerTimeout)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errCutShort
 	}
-	_, addrs, err = parseDockerNetwork(body)
-	return addrs, err == nil, err
+	return err
+}
+
+// dockerNetwork inspects a network: its ID and at most max of its
+// containers' IPv6 addresses (more counts the rest); ok is false when
+// there is no such network.
+func dockerNetwork(ctx context.Context, sock, name string, r *bufio.Reader, max int) (id string, addrs []netip.Addr, more int, ok bool, err error) {
+	c, err := dockerGet(ctx, sock, dockerNetworkPath(name), r)
+	if err != nil {
+		return "", nil, 0, false, errf("network %s: %w", name, err)
+	}
+	defer c.close()
+	switch c.head.code {
+	case 200:
+	case 404:
+		return "", nil, 0, false, nil
+	default:
+		return "", nil, 0, false, errf("network %s: status %d", name, c.head.code)
+	}
+	id, addrs, more, err = parseDockerNetwork(newHTTPBody(r, c.head, dockerMaxListing), max)
+	if err != nil {
+		if errors.Is(err, errTooLong) {
+			err = errf("answer longer than %d bytes", dockerMaxListing)
+		}
+		return "", nil, 0, false, errf("network %s: %w", name, dockerErr(ctx, err))
+	}
+	return id, addrs, more, true, nil
 }
 
 // watchDocker follows the engine until ctx ends: it lists the networks'
@@ -68,13 +106,16 @@ func (d *daemon) watchDocker(ctx context.Context) {
 	cfg := d.cfg.Load()
 	sock, err := dockerSocket(cfg.dockerHost)
 	if err != nil {
-		errorf("%v", err)
+		errorf("docker: %v", err)
 		return
 	}
 	infof("docker: following network(s) %v through %s", cfg.docker, sock)
+	// One reader for the stream of events, one for the listings; each
+	// session resets them.
+	events, listing := bufio.NewReaderSize(nil, httpMaxLine), bufio.NewReaderSize(nil, httpMaxLine)
 	backoff, down := time.Second, false
 	for ctx.Err() == nil {
-		err := d.dockerSession(ctx, sock, func() {
+		err := d.dockerSession(ctx, sock, events, listing, func() {
 			if down {
 				infof("docker: connected to %s again", sock)
 			}
@@ -97,41 +138,46 @@ func (d *daemon) watchDocker(ctx context.Context) {
 }
 
 // dockerSession is one connection to the engine's event stream.
-func (d *daemon) dockerSession(ctx context.Context, sock string, connected func()) error {
+func (d *daemon) dockerSession(ctx context.Context, sock string, events, listing *bufio.Reader, connected func()) error {
 	// Follow the events first, so nothing falls between listing and
 	// following.
-	f, r, code, err := dockerGet(sock, dockerEventsPath)
+	c, err := dockerGet(ctx, sock, dockerEventsPath, events)
 	if err != nil {
-		return err
+		return errf("events: %w", err)
 	}
-	defer f.Close()
-	if code != 200 {
-		return errf("docker: events: status %d", code)
+	defer c.close()
+	if c.head.code != 200 {
+		return errf("events: status %d", c.head.code)
 	}
-	stop := context.AfterFunc(ctx, func() { f.Close() })
-	defer stop()
+	c.f.SetReadDeadline(time.Time{}) // events come when they come
 	cfg := d.cfg.Load()
 	networks := cfg.docker
 	ids := map[string]bool{}
 	relist := func() error {
 		all := map[netip.Addr]struct{}{}
 		for _, name := range networks {
-			addrs, ok, err := dockerNetwork(sock, name)
+			id, addrs, more, ok, err := dockerNetwork(ctx, sock, name, listing, maxLearned)
 			if err != nil {
 				return err
 			}
 			if !ok {
 				warnf("docker: no network %s (yet)", name)
 			}
+			if ok {
+				ids[id] = true
+			}
 			for _, a := range addrs {
 				if len(cfg.ranges) > 0 && !contains(cfg.ranges, a) {
 					continue // -n bounds what is answered, and so announced
 				}
 				if len(all) >= maxLearned {
-					warnf("docker: more than %d container addresses; the rest are not answered", maxLearned)
-					break
+					more++
+					continue
 				}
 				all[a] = struct{}{}
+			}
+			if more > 0 {
+				warnf("docker: more than %d container addresses; %d are not answered", maxLearned, more)
 			}
 		}
 		d.setLive(liveDocker, all)
@@ -142,30 +188,27 @@ func (d *daemon) dockerSession(ctx context.Context, sock string, connected func(
 		return err
 	}
 	connected()
+	body := newHTTPBody(events, c.head, 0)
+	dec := newJSONDecoder(body)
 	for {
-		line, err := r.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue // an event too long to be ours; skip to its end
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {
+		body.limit = dockerMaxEvent
+		if more, err := dec.more(); !more {
+			if err == nil || errors.Is(err, os.ErrClosed) {
 				return errors.New("the engine closed its event stream")
 			}
-			return errf("docker: events: %w", err)
+			return errf("events: %w", dockerErr(ctx, err))
 		}
-		e, err := parseDockerEvent(line)
+		e, err := parseDockerEvent(dec)
 		if err != nil {
+			if errors.Is(err, errTooLong) {
+				err = errf("an event longer than %d bytes", dockerMaxEvent)
+			}
+			return errf("events: %w", dockerErr(ctx, err))
+		}
+		if !e.concerns(networks, ids) {
 			continue
 		}
-		mine := ids[e.NetworkID]
-		for _, n := range networks {
-			mine = mine || e.NetworkName == n || e.NetworkID == n
-		}
-		if !mine {
-			continue
-		}
-		ids[e.NetworkID] = true
-		debugf("docker: %s on network %s", e.Action, e.NetworkName)
+		debugf("docker: %s %s", e.Action, e.Name)
 		if err := relist(); err != nil {
 			return err
 		}

@@ -1,277 +1,426 @@
 package main
 
-// A small JSON decoder (RFC 8259) for the Docker Engine API's answers:
-// objects become map[string]any, arrays []any, numbers jsonNumber (their
-// text: the engine's answers hold no number we need, and leaving them
-// unparsed keeps strconv's float tables out of the binary). It is here
-// instead of encoding/json, which costs 0.45 MB of binary, and so of
-// resident memory.
+// A streaming JSON decoder (RFC 8259) for the Docker Engine API's answers.
+// It reads one byte at a time and keeps only what its caller asks for: a
+// value nobody wants is checked and skipped without being stored, and a
+// string is read into a fixed buffer, so a hostile answer of any size
+// costs no heap. It is here instead of encoding/json, which costs 0.45 MB
+// of binary, and so of resident memory, and holds a whole answer at once.
 
 import (
 	"errors"
-	"strconv"
-	"strings"
+	"io"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
-var errJSON = errors.New("json: malformed")
+const (
+	jsonMaxDepth  = 64
+	jsonMaxString = 256 // longer strings are checked and skipped
+)
 
-const jsonMaxDepth = 64
+var (
+	errJSON      = errors.New("malformed JSON")
+	errJSONDepth = errors.New("JSON nested too deep")
+)
 
-// parseJSON decodes the JSON value at the start of b (after white space)
-// and returns the rest of b.
-func parseJSON(b []byte) (any, []byte, error) {
-	p := jsonParser{b: b}
-	v, err := p.value(0)
+// jsonDecoder reads JSON values from r.
+type jsonDecoder struct {
+	r     io.ByteReader
+	off   int64 // bytes consumed, for error messages
+	peek  int   // the next byte, already read from r; -1: none
+	depth int
+	buf   [jsonMaxString]byte
+}
+
+func newJSONDecoder(r io.ByteReader) *jsonDecoder { return &jsonDecoder{r: r, peek: -1} }
+
+// err says where the input went wrong. Errors of the reader pass through
+// as they are, except that an end mid-value is io.ErrUnexpectedEOF.
+func (d *jsonDecoder) err(err error) error {
+	if err == errJSON || err == errJSONDepth {
+		return errf("%w at byte %d", err, d.off)
+	}
+	return err
+}
+
+// next returns the next byte and consumes it.
+func (d *jsonDecoder) next() (byte, error) {
+	if d.peek >= 0 {
+		c := byte(d.peek)
+		d.peek = -1
+		d.off++
+		return c, nil
+	}
+	c, err := d.r.ReadByte()
 	if err != nil {
-		return nil, nil, err
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, err
 	}
-	p.space()
-	return v, p.b[p.i:], nil
+	d.off++
+	return c, nil
 }
 
-type jsonParser struct {
-	b []byte
-	i int
+// peekByte returns the next byte without consuming it.
+func (d *jsonDecoder) peekByte() (byte, error) {
+	if d.peek < 0 {
+		c, err := d.r.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		d.peek = int(c)
+	}
+	return byte(d.peek), nil
 }
 
-func (p *jsonParser) space() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
+// look returns the next byte that is not white space, without consuming it.
+func (d *jsonDecoder) look() (byte, error) {
+	for {
+		c, err := d.peekByte()
+		if err != nil {
+			return 0, err
+		}
+		switch c {
 		case ' ', '\t', '\n', '\r':
-			p.i++
+			d.peek = -1
+			d.off++
 		default:
-			return
+			return c, nil
 		}
 	}
 }
 
-func (p *jsonParser) value(depth int) (any, error) {
-	if depth > jsonMaxDepth {
-		return nil, errors.New("json: nested too deep")
+// more reports whether another value follows, after white space; false at
+// a clean end of input.
+func (d *jsonDecoder) more() (bool, error) {
+	_, err := d.look()
+	if err == io.EOF {
+		return false, nil
 	}
-	p.space()
-	if p.i >= len(p.b) {
-		return nil, errJSON
-	}
-	switch c := p.b[p.i]; {
-	case c == '{':
-		p.i++
-		m := map[string]any{}
-		p.space()
-		if p.i < len(p.b) && p.b[p.i] == '}' {
-			p.i++
-			return m, nil
-		}
-		for {
-			p.space()
-			if p.i >= len(p.b) || p.b[p.i] != '"' {
-				return nil, errJSON
-			}
-			k, err := p.str()
-			if err != nil {
-				return nil, err
-			}
-			p.space()
-			if p.i >= len(p.b) || p.b[p.i] != ':' {
-				return nil, errJSON
-			}
-			p.i++
-			v, err := p.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			m[k] = v
-			p.space()
-			if p.i >= len(p.b) {
-				return nil, errJSON
-			}
-			if p.b[p.i] == '}' {
-				p.i++
-				return m, nil
-			}
-			if p.b[p.i] != ',' {
-				return nil, errJSON
-			}
-			p.i++
-		}
-	case c == '[':
-		p.i++
-		var a []any
-		p.space()
-		if p.i < len(p.b) && p.b[p.i] == ']' {
-			p.i++
-			return a, nil
-		}
-		for {
-			v, err := p.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			a = append(a, v)
-			p.space()
-			if p.i >= len(p.b) {
-				return nil, errJSON
-			}
-			if p.b[p.i] == ']' {
-				p.i++
-				return a, nil
-			}
-			if p.b[p.i] != ',' {
-				return nil, errJSON
-			}
-			p.i++
-		}
-	case c == '"':
-		return p.str()
-	case c == 't':
-		return true, p.word("true")
-	case c == 'f':
-		return false, p.word("false")
-	case c == 'n':
-		return nil, p.word("null")
-	case c == '-' || c >= '0' && c <= '9':
-		start := p.i
-		for p.i < len(p.b) && (p.b[p.i] >= '0' && p.b[p.i] <= '9' || p.b[p.i] == '-' || p.b[p.i] == '+' || p.b[p.i] == '.' || p.b[p.i] == 'e' || p.b[p.i] == 'E') {
-			p.i++
-		}
-		num := string(p.b[start:p.i])
-		digits := strings.TrimPrefix(num, "-")
-		if len(digits) > 1 && digits[0] == '0' && digits[1] >= '0' && digits[1] <= '9' {
-			return nil, errJSON // no leading zeros (RFC 8259 §6)
-		}
-		if !validJSONNumber(digits) {
-			return nil, errJSON
-		}
-		return jsonNumber(num), nil
-	}
-	return nil, errJSON
+	return err == nil, err
 }
 
-// jsonNumber is a JSON number as written.
-type jsonNumber string
-
-// validJSONNumber checks a number without its sign: int [frac] [exp].
-func validJSONNumber(s string) bool {
-	i := 0
-	digits := func() bool {
-		start := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		return i > start
+// expect consumes the next byte that is not white space, which must be c.
+func (d *jsonDecoder) expect(c byte) error {
+	got, err := d.look()
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
 	}
-	if !digits() {
-		return false
+	if err != nil {
+		return err
 	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if !digits() {
-			return false
-		}
+	if got != c {
+		return d.err(errJSON)
 	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return false
-		}
-	}
-	return i == len(s)
-}
-
-func (p *jsonParser) word(w string) error {
-	if len(p.b)-p.i < len(w) || string(p.b[p.i:p.i+len(w)]) != w {
-		return errJSON
-	}
-	p.i += len(w)
+	d.next()
 	return nil
 }
 
-// str reads a string; p.b[p.i] is its opening quote.
-func (p *jsonParser) str() (string, error) {
-	p.i++
-	var out []byte
-	for p.i < len(p.b) {
-		c := p.b[p.i]
+// object reads an object and calls each with every key, which must consume
+// that key's value (with str, object or skip). The key is in the decoder's
+// buffer: it is valid until the next read, and nil when it is longer than
+// the buffer. null or a value of another type is skipped.
+func (d *jsonDecoder) object(each func(key []byte) error) error {
+	c, err := d.look()
+	if err != nil {
+		return d.end(err)
+	}
+	if c != '{' {
+		return d.skip()
+	}
+	if d.depth++; d.depth > jsonMaxDepth {
+		return d.err(errJSONDepth)
+	}
+	d.next()
+	if c, err := d.look(); err != nil {
+		return d.end(err)
+	} else if c == '}' {
+		d.next()
+		d.depth--
+		return nil
+	}
+	for {
+		if err := d.expect('"'); err != nil {
+			return err
+		}
+		key, ok, err := d.strBody()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			key = nil
+		}
+		if err := d.expect(':'); err != nil {
+			return err
+		}
+		if err := each(key); err != nil {
+			return err
+		}
+		c, err := d.look()
+		if err != nil {
+			return d.end(err)
+		}
+		d.next()
+		switch c {
+		case '}':
+			d.depth--
+			return nil
+		case ',':
+		default:
+			return d.err(errJSON)
+		}
+	}
+}
+
+// str reads a string value into the decoder's buffer. ok is false when the
+// value is longer than the buffer or not a string; it is skipped then.
+func (d *jsonDecoder) str() (s []byte, ok bool, err error) {
+	c, err := d.look()
+	if err != nil {
+		return nil, false, d.end(err)
+	}
+	if c != '"' {
+		return nil, false, d.skip()
+	}
+	d.next()
+	return d.strBody()
+}
+
+// skip reads one value of any type and keeps nothing of it.
+func (d *jsonDecoder) skip() error {
+	c, err := d.look()
+	if err != nil {
+		return d.end(err)
+	}
+	switch {
+	case c == '{':
+		return d.object(func([]byte) error { return d.skip() })
+	case c == '[':
+		if d.depth++; d.depth > jsonMaxDepth {
+			return d.err(errJSONDepth)
+		}
+		d.next()
+		if c, err := d.look(); err != nil {
+			return d.end(err)
+		} else if c == ']' {
+			d.next()
+			d.depth--
+			return nil
+		}
+		for {
+			if err := d.skip(); err != nil {
+				return err
+			}
+			c, err := d.look()
+			if err != nil {
+				return d.end(err)
+			}
+			d.next()
+			switch c {
+			case ']':
+				d.depth--
+				return nil
+			case ',':
+			default:
+				return d.err(errJSON)
+			}
+		}
+	case c == '"':
+		d.next()
+		_, _, err := d.strBody()
+		return err
+	case c == 't':
+		return d.word("true")
+	case c == 'f':
+		return d.word("false")
+	case c == 'n':
+		return d.word("null")
+	case c == '-' || c >= '0' && c <= '9':
+		return d.number()
+	}
+	return d.err(errJSON)
+}
+
+// end turns the end of input inside a value into io.ErrUnexpectedEOF.
+func (d *jsonDecoder) end(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func (d *jsonDecoder) word(w string) error {
+	for i := 0; i < len(w); i++ {
+		c, err := d.next()
+		if err != nil {
+			return err
+		}
+		if c != w[i] {
+			return d.err(errJSON)
+		}
+	}
+	return nil
+}
+
+// number reads -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+// (RFC 8259 §6) and keeps nothing of it: the engine's answers hold no
+// number we need.
+func (d *jsonDecoder) number() error {
+	const (
+		start = iota
+		minus
+		zero
+		integer
+		dot
+		fraction
+		e
+		sign
+		exponent
+	)
+	state := start
+	for {
+		c, err := d.peekByte()
+		if err != nil && err != io.EOF {
+			return err
+		}
+		next := -1
+		if err == nil {
+			digit := c >= '0' && c <= '9'
+			switch {
+			case state == start && c == '-':
+				next = minus
+			case (state == start || state == minus) && c == '0':
+				next = zero
+			case (state == start || state == minus) && digit, state == integer && digit:
+				next = integer
+			case (state == zero || state == integer) && c == '.':
+				next = dot
+			case (state == dot || state == fraction) && digit:
+				next = fraction
+			case (state == zero || state == integer || state == fraction) && (c == 'e' || c == 'E'):
+				next = e
+			case state == e && (c == '+' || c == '-'):
+				next = sign
+			case (state == e || state == sign || state == exponent) && digit:
+				next = exponent
+			}
+		}
+		if next < 0 {
+			// c is not part of the number: it ends here, if it may.
+			if state == zero || state == integer || state == fraction || state == exponent {
+				return nil
+			}
+			if err == io.EOF {
+				return io.ErrUnexpectedEOF
+			}
+			return d.err(errJSON)
+		}
+		d.next()
+		state = next
+	}
+}
+
+// strBody reads the rest of a string whose opening quote is consumed,
+// into the buffer; ok is false when it did not fit.
+func (d *jsonDecoder) strBody() (s []byte, ok bool, err error) {
+	b := d.buf[:0]
+	ok = true
+	add := func(r rune) {
+		if ok && len(b)+utf8.RuneLen(r) <= len(d.buf) {
+			b = utf8.AppendRune(b, r)
+		} else {
+			ok = false
+		}
+	}
+	for {
+		c, err := d.next()
+		if err != nil {
+			return nil, false, err
+		}
 		switch {
 		case c == '"':
-			p.i++
-			return string(out), nil
+			return b, ok, nil
 		case c < 0x20:
-			return "", errJSON
+			return nil, false, d.err(errJSON)
 		case c != '\\':
-			out = append(out, c)
-			p.i++
+			if ok && len(b) < len(d.buf) {
+				b = append(b, c)
+			} else {
+				ok = false
+			}
 			continue
 		}
-		if p.i+1 >= len(p.b) {
-			return "", errJSON
+		c, err = d.next()
+		if err != nil {
+			return nil, false, err
 		}
-		e := p.b[p.i+1]
-		p.i += 2
-		switch e {
+		switch c {
 		case '"', '\\', '/':
-			out = append(out, e)
+			add(rune(c))
 		case 'b':
-			out = append(out, '\b')
+			add('\b')
 		case 'f':
-			out = append(out, '\f')
+			add('\f')
 		case 'n':
-			out = append(out, '\n')
+			add('\n')
 		case 'r':
-			out = append(out, '\r')
+			add('\r')
 		case 't':
-			out = append(out, '\t')
+			add('\t')
 		case 'u':
-			r, ok := p.hex4()
-			if !ok {
-				return "", errJSON
+			r, err := d.hex4()
+			if err != nil {
+				return nil, false, err
 			}
 			if utf16.IsSurrogate(r) {
-				if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
-					p.i += 2
-					r2, ok := p.hex4()
-					if !ok {
-						return "", errJSON
+				// A pair is two escapes in a row; anything else leaves
+				// the replacement character, as encoding/json does.
+				if c, err := d.look(); err == nil && c == '\\' {
+					d.next()
+					if c, err := d.next(); err != nil {
+						return nil, false, err
+					} else if c != 'u' {
+						return nil, false, d.err(errJSON)
 					}
-					r = utf16.DecodeRune(r, r2)
+					r2, err := d.hex4()
+					if err != nil {
+						return nil, false, err
+					}
+					if r = utf16.DecodeRune(r, r2); r == utf8.RuneError && !utf16.IsSurrogate(r2) {
+						add(utf8.RuneError)
+						r = r2
+					}
 				} else {
 					r = utf8.RuneError
 				}
 			}
-			out = utf8.AppendRune(out, r)
+			add(r)
 		default:
-			return "", errJSON
+			return nil, false, d.err(errJSON)
 		}
 	}
-	return "", errJSON
 }
 
-func (p *jsonParser) hex4() (rune, bool) {
-	if len(p.b)-p.i < 4 {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(p.b[p.i:p.i+4]), 16, 32)
-	if err != nil {
-		return 0, false
-	}
-	p.i += 4
-	return rune(v), true
-}
-
-// jsonPath walks objects by key; nil when a step is missing or not an
-// object.
-func jsonPath(v any, keys ...string) any {
-	for _, k := range keys {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
+func (d *jsonDecoder) hex4() (rune, error) {
+	var r rune
+	for range 4 {
+		c, err := d.next()
+		if err != nil {
+			return 0, err
 		}
-		v = m[k]
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, d.err(errJSON)
+		}
+		r = r<<4 | rune(c)
 	}
-	return v
+	return r, nil
 }
