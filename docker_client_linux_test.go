@@ -19,15 +19,15 @@ import (
 )
 
 // fakeEngine serves each connection to its socket with serve, given the
-// request's path; the connection is closed when serve returns. The paths
-// asked for arrive on requests.
+// request's path and a channel closed when the test ends; the connection is
+// closed when serve returns. The paths asked for arrive on requests.
 type fakeEngine struct {
 	sock     string
 	requests chan string
 	done     chan struct{} // closed when the test ends
 }
 
-func startFakeEngine(t *testing.T, serve func(path string, c net.Conn)) *fakeEngine {
+func startFakeEngine(t *testing.T, serve func(path string, c net.Conn, done <-chan struct{})) *fakeEngine {
 	t.Helper()
 	e := &fakeEngine{sock: filepath.Join(t.TempDir(), "engine.sock"), requests: make(chan string, 1000), done: make(chan struct{})}
 	ln, err := net.Listen("unix", e.sock)
@@ -84,7 +84,7 @@ func startFakeEngine(t *testing.T, serve func(path string, c net.Conn)) *fakeEng
 				case e.requests <- f[1]:
 				default:
 				}
-				serve(f[1], c)
+				serve(f[1], c, e.done)
 			}()
 		}
 	}()
@@ -133,7 +133,7 @@ func fakeEvent(action string) string {
 }
 
 func TestDockerClientDeadline(t *testing.T) {
-	e := startFakeEngine(t, func(path string, c net.Conn) { io.Copy(io.Discard, c) }) // never answers
+	e := startFakeEngine(t, func(path string, c net.Conn, _ <-chan struct{}) { io.Copy(io.Discard, c) }) // never answers
 	defer func(old time.Duration) { dockerTimeout = old }(dockerTimeout)
 	dockerTimeout = 300 * time.Millisecond
 	r := bufio.NewReaderSize(nil, httpMaxLine)
@@ -183,7 +183,7 @@ func TestDockerClientAnswers(t *testing.T) {
 		{"gzip", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", `network ndpr6: transfer coding "gzip" is not supported`},
 		{"too long", "HTTP/1.1 200 OK\r\nContent-Length: 20000000\r\n\r\n{\"Id\":\"x\",\"a\":\"" + strings.Repeat("a", dockerMaxListing) + `"}`, "network ndpr6: answer longer than 16777216 bytes"},
 	} {
-		e := startFakeEngine(t, func(path string, conn net.Conn) { conn.Write([]byte(c.answer)) })
+		e := startFakeEngine(t, func(path string, conn net.Conn, _ <-chan struct{}) { conn.Write([]byte(c.answer)) })
 		_, addrs, _, ok, err := dockerNetwork(context.Background(), e.sock, "ndpr6", bufio.NewReaderSize(nil, httpMaxLine), maxLearned)
 		switch {
 		case c.want == "no network":

@@ -10,11 +10,15 @@ package main
 import (
 	"bytes"
 	"debug/elf"
+	"io"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -265,4 +269,213 @@ func TestContainerImage(t *testing.T) {
 		logs, _ := e.docker("logs", "ndpr")
 		t.Errorf("router cannot reach the container through the daemon in its image:\n%s", logs)
 	}
+}
+
+// vmHWM reads the daemon's peak resident memory, in kB.
+func (d *daemonProc) vmHWM() int {
+	d.t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(d.cmd.Process.Pid) + "/status")
+	if err != nil {
+		d.t.Fatalf("reading the daemon's status: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return kb
+		}
+	}
+	d.t.Fatalf("no VmHWM in the daemon's status:\n%s", b)
+	return 0
+}
+
+// answered reports whether an NS for a from the router gets an NA within
+// d, trying every half second.
+func (w *wire) answered(a netip.Addr, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		w.drain()
+		w.send(appendNS(nil, w.mac, multicastMAC(solicitedNode(a)), routerLL, solicitedNode(a), a, [6]byte{}))
+		if len(w.nas(a, 500*time.Millisecond, 1)) > 0 {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// TestDockerHungEngine: with an engine that accepts and never answers, the
+// daemon still stops at once on SIGTERM, and removes its gateway pin.
+func TestDockerHungEngine(t *testing.T) {
+	e := startFakeEngine(t, func(path string, c net.Conn, _ <-chan struct{}) { io.Copy(io.Discard, c) })
+	n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
+	n.daemonEnv = []string{"DOCKER_HOST=unix://" + e.sock}
+	d := n.startDaemon("-i", "eth0", "-N", dockerNetName, "-n", dockerRange)
+	n.requirePinned()
+	if !e.wait(t, "/events", 5*time.Second) {
+		t.Fatalf("the daemon did not ask for the engine's events:\n%s", d.logText())
+	}
+	time.Sleep(300 * time.Millisecond) // blocked on the answer's head
+	start := time.Now()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the daemon still runs 5 s after SIGTERM:\n%s", d.logText())
+	}
+	took := time.Since(start)
+	t.Logf("SIGTERM to exit: %v", took)
+	if took > time.Second {
+		t.Errorf("the daemon took %v to exit after SIGTERM, want at most 1 s", took)
+	}
+	if d.err != nil {
+		t.Errorf("daemon exit after SIGTERM: %v, want status 0\n%s", d.err, d.logText())
+	}
+	if e := n.gatewayEntry(); strings.Contains(e, "NOARP") {
+		t.Errorf("the gateway's pin is left behind: %q", e)
+	}
+}
+
+// TestDockerChunked: an engine (or a proxy in front of it) that answers in
+// chunks, as HTTP/1.1 allows, with sizes in hex.
+func TestDockerChunked(t *testing.T) {
+	var mu sync.Mutex
+	listed := []netip.Addr{dockerC1}
+	events := make(chan string, 10)
+	e := startFakeEngine(t, func(path string, c net.Conn, done <-chan struct{}) {
+		if strings.HasPrefix(path, "/events") {
+			c.Write([]byte(chunkedHead))
+			for {
+				select {
+				case ev := <-events: // one event over two chunks
+					c.Write([]byte(chunk(ev[:40]) + chunk(ev[40:])))
+				case <-done:
+					return
+				}
+			}
+		}
+		mu.Lock()
+		l := fakeListing(listed...)
+		mu.Unlock()
+		c.Write([]byte(chunkedHead + chunk(l[:len(l)/2]) + chunk(l[len(l)/2:]) + "0\r\n\r\n"))
+	})
+	n := newTestNet(t, true)
+	n.daemonEnv = []string{"DOCKER_HOST=unix://" + e.sock}
+	d := n.startDaemon("-i", "eth0", "-N", dockerNetName, "-n", dockerRange)
+	w := n.openWire("rt", "rt0")
+	if !w.answered(dockerC1, 5*time.Second) {
+		t.Fatalf("a container listed in chunks is not answered:\n%s", d.logText())
+	}
+	mu.Lock()
+	listed = []netip.Addr{dockerC2}
+	mu.Unlock()
+	events <- fakeEvent("disconnect")
+	if !w.answered(dockerC2, 5*time.Second) {
+		t.Fatalf("after a chunked event, the new listing is not answered:\n%s", d.logText())
+	}
+	if w.answered(dockerC1, 0) {
+		t.Errorf("a container gone from the listing is still answered:\n%s", d.logText())
+	}
+	if log := d.stop(); strings.Contains(log, "warn:") {
+		t.Errorf("the daemon warned:\n%s", log)
+	}
+}
+
+// TestDockerHostileBody: a listing of 4 MiB made to cost a tree-building
+// decoder the most memory costs the daemon none, however often it comes,
+// and the log says what was wrong with it.
+func TestDockerHostileBody(t *testing.T) {
+	hostile := `{"Id":"x","Containers":{},"Junk":[` + strings.Repeat("1,", 2<<20) + "1}"
+	var mu sync.Mutex
+	bad := 0 // listings left to answer with the hostile body
+	events := make(chan string, 10)
+	e := startFakeEngine(t, func(path string, c net.Conn, done <-chan struct{}) {
+		if strings.HasPrefix(path, "/events") {
+			c.Write([]byte("HTTP/1.0 200 OK\r\n\r\n"))
+			for {
+				select {
+				case ev := <-events:
+					c.Write([]byte(ev))
+				case <-done:
+					return
+				}
+			}
+		}
+		mu.Lock()
+		body := fakeListing(dockerC1)
+		if bad > 0 {
+			body, bad = hostile, bad-1
+		}
+		mu.Unlock()
+		c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body))
+	})
+	n := newTestNet(t, true)
+	n.daemonEnv = []string{"DOCKER_HOST=unix://" + e.sock}
+	d := n.startDaemon("-i", "eth0", "-N", dockerNetName, "-n", dockerRange)
+	w := n.openWire("rt", "rt0")
+	if !w.answered(dockerC1, 5*time.Second) {
+		t.Fatalf("the container is not answered:\n%s", d.logText())
+	}
+	before := d.vmHWM()
+	mu.Lock()
+	bad = 3 // the listing after the event, and the two after reconnecting
+	mu.Unlock()
+	events <- fakeEvent("connect")
+	want := "warn: docker: network ndpr6: malformed JSON at byte " + strconv.Itoa(len(hostile)) + "; keeping the known addresses, reconnecting"
+	if !d.waitLog(want, 1, 5*time.Second) {
+		t.Fatalf("the log does not say %q:\n%s", want, d.logText())
+	}
+	if !d.waitLog("docker: connected to", 1, 15*time.Second) {
+		t.Fatalf("the daemon did not connect again after the hostile listings:\n%s", d.logText())
+	}
+	after := d.vmHWM()
+	t.Logf("VmHWM %d kB before the hostile listings, %d kB after three of them", before, after)
+	if after-before > 256 {
+		t.Errorf("VmHWM grew from %d kB to %d kB with three hostile listings, want at most 256 kB more", before, after)
+	}
+	if os.Getenv("NDPR_TEST_RACE") == "" && after > 3<<10 {
+		t.Errorf("VmHWM %d kB after the hostile listings, over the budget of 3 MB", after)
+	}
+	if !w.answered(dockerC1, 5*time.Second) {
+		t.Errorf("the container is not answered after the hostile listings:\n%s", d.logText())
+	}
+	d.stop()
+}
+
+// TestDockerClosedMidBody: an engine that closes the connection in the
+// middle of a listing; the log says so, and the daemon reconnects.
+func TestDockerClosedMidBody(t *testing.T) {
+	var mu sync.Mutex
+	cut := 1
+	e := startFakeEngine(t, func(path string, c net.Conn, done <-chan struct{}) {
+		if strings.HasPrefix(path, "/events") {
+			c.Write([]byte("HTTP/1.0 200 OK\r\n\r\n"))
+			<-done
+			return
+		}
+		body := fakeListing(dockerC1)
+		mu.Lock()
+		defer mu.Unlock()
+		if cut > 0 {
+			cut--
+			c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body[:len(body)/2]))
+			return
+		}
+		c.Write([]byte("HTTP/1.0 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body))
+	})
+	n := newTestNet(t, true)
+	n.daemonEnv = []string{"DOCKER_HOST=unix://" + e.sock}
+	d := n.startDaemon("-i", "eth0", "-N", dockerNetName, "-n", dockerRange)
+	want := "warn: docker: network ndpr6: the engine closed the connection mid-answer; keeping the known addresses, reconnecting"
+	if !d.waitLog(want, 1, 5*time.Second) {
+		t.Fatalf("the log does not say %q:\n%s", want, d.logText())
+	}
+	if !d.waitLog("docker: connected to "+e.sock+" again", 1, 5*time.Second) {
+		t.Fatalf("the daemon did not reconnect:\n%s", d.logText())
+	}
+	w := n.openWire("rt", "rt0")
+	if !w.answered(dockerC1, 5*time.Second) {
+		t.Errorf("after reconnecting, the container is not answered:\n%s", d.logText())
+	}
+	d.stop()
 }
