@@ -479,3 +479,145 @@ func TestDockerClosedMidBody(t *testing.T) {
 	}
 	d.stop()
 }
+
+// podman is Podman's Docker-compatible service running in the test
+// network's VPS, with its own storage, runtime directories, CNI
+// configuration and event log.
+type podman struct {
+	n    *testNet
+	dir  string
+	sock string
+	cmd  *exec.Cmd
+	log  bytes.Buffer
+}
+
+func (n *testNet) startPodman() *podman {
+	n.t.Helper()
+	for _, tool := range []string{"podman", "nsenter", "iptables"} {
+		needTool(n.t, tool)
+	}
+	dir, err := os.MkdirTemp("", "ndpr-podman")
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	p := &podman{n: n, dir: dir, sock: filepath.Join(dir, "podman.sock")}
+	conf := "[network]\nnetwork_backend = \"cni\"\nnetwork_config_dir = \"" + dir + "/cni\"\n" +
+		"[engine]\nevents_logger = \"file\"\nevents_logfile_path = \"" + dir + "/events.log\"\n"
+	if err := os.MkdirAll(filepath.Join(dir, "cni"), 0o755); err != nil {
+		n.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "containers.conf"), []byte(conf), 0o644); err != nil {
+		n.t.Fatal(err)
+	}
+	n.t.Cleanup(func() {
+		p.podman("rm", "-f", "-a", "-t", "0")
+		if p.cmd != nil {
+			p.cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { p.cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				p.cmd.Process.Kill()
+				<-done
+			}
+		}
+		exec.Command("sh", "-c", "umount -R "+dir+"/root/* "+dir+"/run/* 2>/dev/null; rm -rf "+dir).Run()
+	})
+	p.cmd = p.command("system", "service", "--time=0", "unix://"+p.sock)
+	p.cmd.Stdout, p.cmd.Stderr = &p.log, &p.log
+	if err := p.cmd.Start(); err != nil {
+		n.t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if c, err := net.Dial("unix", p.sock); err == nil {
+			c.Close()
+			return p
+		}
+		if time.Now().After(deadline) {
+			n.t.Fatalf("podman system service did not start:\n%s", p.log.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// command is podman with this instance's storage, in the VPS.
+func (p *podman) command(args ...string) *exec.Cmd {
+	cmd := exec.Command("nsenter", append([]string{"--net=/run/netns/" + p.n.ns("vps"), "podman",
+		"--root", filepath.Join(p.dir, "root"), "--runroot", filepath.Join(p.dir, "run"), "--tmpdir", filepath.Join(p.dir, "tmp"),
+		"--cgroup-manager", "cgroupfs"}, args...)...)
+	cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+filepath.Join(p.dir, "containers.conf"))
+	return cmd
+}
+
+func (p *podman) podman(args ...string) (string, error) {
+	out, err := p.command(args...).CombinedOutput()
+	return string(out), err
+}
+
+func (p *podman) must(args ...string) string {
+	p.n.t.Helper()
+	out, err := p.podman(args...)
+	if err != nil {
+		p.n.t.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// runContainer starts a container of the busybox image on the network. The
+// limits are given because Podman otherwise raises them beyond this
+// machine's hard limits, which a container cannot do.
+func (p *podman) runContainer(name string, addr netip.Addr) {
+	p.n.t.Helper()
+	p.must("run", "-d", "--name", name, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
+		"--network", dockerNetName, "--ip6", addr.String(), "bb:local", "/bin/sleep", "3600")
+}
+
+// TestPodman: -N through Podman's Docker-compatible service, which frames,
+// names and announces things its own way: containers connected before the
+// daemon started and after are answered, and a removed one no longer is.
+func TestPodman(t *testing.T) {
+	n := newTestNetWith(t, netOpts{hypervisor: hvAnnounce})
+	p := n.startPodman()
+	root := filepath.Join(p.dir, "image")
+	os.MkdirAll(filepath.Join(root, "bin"), 0o755)
+	if out, err := exec.Command("cp", "/bin/busybox", filepath.Join(root, "bin", "busybox")).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	os.Symlink("busybox", filepath.Join(root, "bin", "sleep"))
+	if out, err := exec.Command("tar", "-C", root, "-cf", filepath.Join(p.dir, "image.tar"), ".").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	p.must("import", filepath.Join(p.dir, "image.tar"), "bb:local")
+	// Podman refuses a range inside the prefix of an address of the host,
+	// as the /112 is inside the uplink's /64: the uplink's address is a
+	// /128, and its /64 an on-link route.
+	n.in("vps", "ip", "-6", "addr", "del", vpsAddr.String()+"/64", "dev", "eth0")
+	n.in("vps", "ip", "-6", "addr", "add", vpsAddr.String()+"/128", "dev", "eth0")
+	n.in("vps", "ip", "-6", "route", "add", vpsPrefix.String(), "dev", "eth0")
+	n.in("vps", "ip", "-6", "route", "replace", "default", "via", routerLL.String(), "dev", "eth0")
+	p.must("network", "create", "--ipv6", "--subnet", dockerRange, "--subnet", "172.31.0.0/24", dockerNetName)
+	p.runContainer("c1", dockerC1)
+
+	n.daemonEnv = []string{"DOCKER_HOST=unix://" + p.sock}
+	d := n.startDaemon("-i", "eth0", "-N", dockerNetName, "-n", dockerRange)
+	if !n.reachable(dockerC1, 8*time.Second) {
+		t.Fatalf("router cannot reach a container started before the daemon\n%s", d.logText())
+	}
+	p.runContainer("c2", dockerC2)
+	if !n.reachable(dockerC2, 8*time.Second) {
+		t.Fatalf("router cannot reach a container started after the daemon\n%s", d.logText())
+	}
+	p.must("rm", "-f", "-t", "0", "c2")
+	w := n.openWire("rt", "rt0")
+	deadline := time.Now().Add(5 * time.Second)
+	for w.answered(dockerC2, 0) {
+		if time.Now().After(deadline) {
+			t.Fatalf("a removed container's address is still answered\n%s", d.logText())
+		}
+	}
+	if log := d.stop(); strings.Contains(log, "warn: docker") {
+		t.Errorf("the daemon warned about the engine:\n%s", log)
+	}
+}

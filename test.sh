@@ -2,8 +2,8 @@
 # Runs every test: the unit tests, and the integration tests that build
 # network namespaces with the kernel as every peer. As root; on Debian and
 # Ubuntu it installs what the tests run (iproute2, nftables, ping, and the
-# real peers: dockerd, BusyBox, shellcheck, systemd-analyze, and qemu-user
-# for the router builds) when missing.
+# real peers: dockerd, Podman, BusyBox, shellcheck, systemd-analyze, and
+# qemu-user for the router builds) when missing.
 # Fails when a test fails or is skipped.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,7 +14,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 need iproute2:ip nftables:nft iputils-ping:ping procps:sysctl util-linux:setpriv util-linux:nsenter \
-	shellcheck:shellcheck busybox-static:need_static_busybox docker.io:dockerd systemd:systemd-analyze mawk:awk \
+	shellcheck:shellcheck busybox-static:need_static_busybox docker.io:dockerd podman:podman systemd:systemd-analyze mawk:awk \
 	qemu-user-static:qemu-mips-static
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
