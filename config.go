@@ -35,6 +35,7 @@ type config struct {
 	from         []netip.Prefix
 	announce     []netip.Addr
 	pinGateway   bool
+	user         string // -user: whom to run as, with just the two capabilities
 	keepalive    time.Duration
 
 	metrics string // -metrics: the Prometheus textfile, rewritten every 15 s and on SIGUSR1
@@ -232,6 +233,7 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 	fs.boolVar(&cfg.pinGateway, "pin-gateway", true, "pin the kernel's neighbour entry for the default gateway, and unpin it on exit")
 	fs.durationVar(&cfg.keepalive, "keepalive", 0, "solicit the gateway every `interval` from our addresses, following a MAC change (0: off)")
 	fs.stringVar(&cfg.metrics, "metrics", "", "write the counters for Prometheus (node_exporter's textfile collector) to `file` every 15s and on SIGUSR1")
+	fs.stringVar(&cfg.user, "user", "", "run as this `user` (a name in /etc/passwd, or UID[:GID]) holding only CAP_NET_RAW and CAP_NET_ADMIN; started as root, the daemon keeps only those two whatever this says")
 	fs.stringVar(&o.file, "c", "", "read options from `file`, one per line (\"n 2001:db8::/112\"), # comments; SIGHUP re-reads it")
 	fs.boolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.boolVar(&o.checkOnly, "check-config", false, "check the command line and configuration file, and exit (status 0: good)")

@@ -34,6 +34,9 @@ func main() {
 	}
 	setLogLevel(cfg.level)
 	d := newDaemon(cfg)
+	if err := dropPrivileges(cfg); err != nil {
+		fatal(2, err)
+	}
 	lean()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
