@@ -252,7 +252,7 @@ func TestContainerImage(t *testing.T) {
 		t.Errorf("the image's -version says %q", out)
 	}
 	e.must("run", "-d", "--name", "ndpr", "--network", "host", "--cap-drop", "ALL", "--cap-add", "NET_RAW", "--cap-add", "NET_ADMIN",
-		"ndpresponder:test", "-i", "eth0", "-n", rangeArg)
+		"--cap-add", "SETUID", "--cap-add", "SETGID", "--cap-add", "SETPCAP", "ndpresponder:test", "-i", "eth0", "-n", rangeArg)
 	defer e.docker("rm", "-f", "ndpr")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -268,6 +268,34 @@ func TestContainerImage(t *testing.T) {
 	if !n.ping(container) {
 		logs, _ := e.docker("logs", "ndpr")
 		t.Errorf("router cannot reach the container through the daemon in its image:\n%s", logs)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(e.must("inspect", "-f", "{{.State.Pid}}", "ndpr")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the daemon in its image: %s", requireLeastPrivilege(t, pid, 65534))
+
+	// Run with the two capabilities alone, as -user 0 it stays root with
+	// them; with -user as the image has it, it says what it lacks.
+	e.must("run", "-d", "--name", "ndpr-root", "--network", "host", "--cap-drop", "ALL", "--cap-add", "NET_RAW", "--cap-add", "NET_ADMIN",
+		"ndpresponder:test", "-i", "eth0", "-n", rangeArg, "-pin-gateway=false", "-user", "0")
+	defer e.docker("rm", "-f", "ndpr-root")
+	deadline = time.Now().Add(10 * time.Second)
+	for logs, _ := e.docker("logs", "ndpr-root"); !strings.Contains(logs, "answering on eth0"); logs, _ = e.docker("logs", "ndpr-root") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon in the container with -user 0 is not answering:\n%s", logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	pid, err = strconv.Atoi(strings.TrimSpace(e.must("inspect", "-f", "{{.State.Pid}}", "ndpr-root")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the daemon in its image, -user 0: %s", requireLeastPrivilege(t, pid, 0))
+	out, err := e.docker("run", "--rm", "--network", "host", "--cap-drop", "ALL", "--cap-add", "NET_RAW", "--cap-add", "NET_ADMIN",
+		"ndpresponder:test", "-i", "eth0", "-n", rangeArg)
+	if err == nil || !strings.Contains(out, "needs CAP_SETUID and CAP_SETGID") {
+		t.Errorf("the image without SETUID and SETGID: %v, %q; want an error naming them", err, out)
 	}
 }
 

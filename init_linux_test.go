@@ -119,11 +119,14 @@ func shellOf(script string) string {
 }
 
 // TestSysVScript starts the daemon with the BusyBox/SysV script in the VPS,
-// kills it to see it restarted, reloads a changed file, and stops it.
+// sees it run as nobody with the two capabilities alone, kills it to see it
+// restarted, reloads a changed file, and stops it.
 func TestSysVScript(t *testing.T) {
 	n := newTestNet(t, true)
 	dir := t.TempDir()
+	// The daemon runs as nobody: it must reach its file for a reload.
 	os.Chmod(dir, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755)
 	conf, log := filepath.Join(dir, "ndpresponder.conf"), filepath.Join(dir, "ndpresponder.log")
 	os.WriteFile(conf, []byte("i eth0\nn 2001:db8:1:2:ffff::/112\npin-gateway false\n"), 0o644)
 	script := func(action string) string {
@@ -162,6 +165,7 @@ func TestSysVScript(t *testing.T) {
 	script("start")
 	waitFor("responder: answering on eth0", 1)
 	first := pidOf("ndpresponder.pid")
+	t.Logf("the daemon started by the script: %s", requireLeastPrivilege(t, first, 65534))
 	syscall.Kill(first, syscall.SIGKILL)
 	waitFor("responder: answering on eth0", 2)
 	if second := pidOf("ndpresponder.pid"); second == first || !alive(second) {
