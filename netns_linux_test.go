@@ -54,8 +54,13 @@ var (
 	testBinaryErr  error
 )
 
+// NDPR_TEST_DAEMON names a binary to test instead, such as build.sh's
+// stripped one, for measurements.
 func daemonBinary(t *testing.T) string {
 	t.Helper()
+	if p := os.Getenv("NDPR_TEST_DAEMON"); p != "" {
+		return p
+	}
 	testBinaryOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "ndpresponder-test")
 		if err != nil {
