@@ -118,4 +118,3 @@ func TestPrivilegesEngineGroup(t *testing.T) {
 	}
 	d.stop()
 }
-
