@@ -290,8 +290,8 @@ check_ipk() { # check_ipk OPENWRTARCH GOARCH [SETTING...]
 	sed "s/option enabled '0'/option enabled '1'/" "$d/etc/config/ndpresponder" >"$u/enabled"
 	run_init "$d" "$u/enabled" "$conf" "$u/calls"
 	got=$(tr '\n' ' ' <"$u/calls")
-	[ "$got" = "instance wan6 command /usr/sbin/ndpresponder -c $conf/wan6.conf " ] || fail "$ipk: enabled, the init script starts: $got"
-	"$host" -c "$conf/wan6.conf" -check-config >/dev/null || fail "$ipk: the daemon refuses the translated configuration: $(cat "$conf/wan6.conf")"
+	[ "$got" = "instance wan6 command /usr/sbin/ndpresponder -c $conf/wan6.conf -user nobody " ] || fail "$ipk: enabled, the init script starts: $got"
+	"$host" -c "$conf/wan6.conf" -user nobody -check-config >/dev/null || fail "$ipk: the daemon refuses the translated configuration: $(cat "$conf/wan6.conf")"
 	echo "$(stat -c %s "$ipk") bytes; read as opkg does; init script and translation checked"
 }
 
