@@ -337,7 +337,9 @@ func (w *wire) answered(a netip.Addr, d time.Duration) bool {
 func TestDockerHungEngine(t *testing.T) {
 	e := startFakeEngine(t, func(path string, c net.Conn, _ <-chan struct{}) { io.Copy(io.Discard, c) })
 	n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
-	n.daemonEnv = []string{"DOCKER_HOST=unix://" + e.sock}
+	// Under the race detector (NDPR_TEST_RACE), the runtime sleeps a second
+	// before exiting unless told not to.
+	n.daemonEnv = []string{"DOCKER_HOST=unix://" + e.sock, "GORACE=atexit_sleep_ms=0"}
 	d := n.startDaemon("-i", "eth0", "-N", dockerNetName, "-n", dockerRange)
 	n.requirePinned()
 	if !e.wait(t, "/events", 5*time.Second) {
@@ -458,8 +460,13 @@ func TestDockerHostileBody(t *testing.T) {
 	}
 	after := d.vmHWM()
 	t.Logf("VmHWM %d kB before the hostile listings, %d kB after three of them", before, after)
-	if after-before > 256 {
-		t.Errorf("VmHWM grew from %d kB to %d kB with three hostile listings, want at most 256 kB more", before, after)
+	// The race detector's shadow memory grows with any work: allow it 1 MB.
+	growth := 256
+	if os.Getenv("NDPR_TEST_RACE") != "" {
+		growth = 1 << 10
+	}
+	if after-before > growth {
+		t.Errorf("VmHWM grew from %d kB to %d kB with three hostile listings, want at most %d kB more", before, after, growth)
 	}
 	// The budget is the stripped binary's: run with NDPR_TEST_DAEMON set
 	// to build.sh's to check it.

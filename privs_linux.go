@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,10 +14,14 @@ import (
 // dropPrivileges leaves the daemon with CAP_NET_RAW and CAP_NET_ADMIN alone
 // (of those it holds), no_new_privs, and with -user that user's ids.
 // Capabilities and ids belong to each thread, and the Go runtime has
-// several: the change is made on one locked thread, which then re-executes
-// the daemon, so that every thread of the new image starts from it. The
-// new image finds nothing left to do. It returns only when there was
-// nothing to do, or with an error; then the daemon must not go on.
+// several: each change is made on every thread at once where the runtime
+// can (a static build), on one locked thread otherwise (cgo), and that
+// thread then re-executes the daemon, so that every thread of the new
+// image starts from it. The new image finds nothing left to do. It returns
+// when there was nothing to do, after the change where re-executing failed
+// but every thread has changed (a binary run by qemu-user, which the
+// kernel cannot execute), or with an error; then the daemon must not go
+// on.
 func dropPrivileges(cfg *config) error {
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
@@ -58,36 +63,65 @@ func dropPrivileges(cfg *config) error {
 	if err != nil {
 		return errf("dropping privileges: %w", err)
 	}
-	// The thread is never unlocked: until the exec, its credentials are
-	// not the other threads'.
+	// The thread is never unlocked: where the change is made on it alone,
+	// its credentials are not the other threads' until the exec.
 	runtime.LockOSThread()
-	if err := applyPlan(plan); err != nil {
+	a := threads{all: true}
+	if err := a.apply(plan); err != nil {
 		return errf("dropping privileges: %w", err)
 	}
-	return errf("dropping privileges: re-executing %s: %w", exe, syscall.Exec(exe, os.Args, env))
+	err = syscall.Exec(exe, os.Args, env)
+	if a.all {
+		warnf("privileges: re-executing %s: %v; going on with them dropped on every thread", exe, err)
+		return nil
+	}
+	return errf("dropping privileges: re-executing %s: %w", exe, err)
 }
 
-// applyPlan changes the calling thread's credentials.
-func applyPlan(p privPlan) error {
+// threads makes syscalls that change a thread's credentials: on every
+// thread of the runtime while all is true, which it stays unless the
+// runtime cannot (with cgo), and on the calling thread otherwise.
+type threads struct{ all bool }
+
+func (t *threads) sys(name string, trap, a1, a2, a3 uintptr) error {
+	if t.all {
+		_, _, e := syscall.AllThreadsSyscall(trap, a1, a2, a3)
+		if e != syscall.ENOTSUP {
+			if e != 0 {
+				return os.NewSyscallError(name, e)
+			}
+			return nil
+		}
+		t.all = false
+	}
+	if _, _, e := unix.RawSyscall(trap, a1, a2, a3); e != 0 {
+		return os.NewSyscallError(name, e)
+	}
+	return nil
+}
+
+// apply changes the credentials as p says.
+func (t *threads) apply(p privPlan) error {
 	for bit := range 64 {
 		if p.dropBounding&(1<<bit) != 0 {
-			if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(bit), 0, 0, 0); err != nil {
-				return os.NewSyscallError("prctl PR_CAPBSET_DROP", err)
+			if err := t.sys("prctl PR_CAPBSET_DROP", unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(bit), 0); err != nil {
+				return err
 			}
 		}
 	}
 	if p.setIDs {
-		// Keep the permitted set through the change of uid.
-		if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
-			return os.NewSyscallError("prctl PR_SET_KEEPCAPS", err)
+		// Keep the permitted set through the change of uid. The ids change
+		// on every thread (package syscall sees to it, with or without cgo).
+		if err := t.sys("prctl PR_SET_KEEPCAPS", unix.SYS_PRCTL, unix.PR_SET_KEEPCAPS, 1, 0); err != nil {
+			return err
 		}
-		if err := unix.Setgroups(p.groups); err != nil {
+		if err := syscall.Setgroups(p.groups); err != nil {
 			return os.NewSyscallError("setgroups", err)
 		}
-		if err := unix.Setresgid(p.gid, p.gid, p.gid); err != nil {
+		if err := syscall.Setresgid(p.gid, p.gid, p.gid); err != nil {
 			return os.NewSyscallError("setresgid", err)
 		}
-		if err := unix.Setresuid(p.uid, p.uid, p.uid); err != nil {
+		if err := syscall.Setresuid(p.uid, p.uid, p.uid); err != nil {
 			return os.NewSyscallError("setresuid", err)
 		}
 	}
@@ -96,24 +130,24 @@ func applyPlan(p privPlan) error {
 	data[0].Effective = uint32(p.caps)
 	data[0].Permitted = uint32(p.caps)
 	data[0].Inheritable = uint32(p.caps)
-	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return os.NewSyscallError("capset", err)
+	err := t.sys("capset", unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0)
+	runtime.KeepAlive(&hdr)
+	runtime.KeepAlive(&data)
+	if err != nil {
+		return err
 	}
 	// Ambient capabilities survive execve for a process that is not root.
-	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
-		return os.NewSyscallError("prctl PR_CAP_AMBIENT_CLEAR_ALL (Linux 4.3 or later)", err)
+	if err := t.sys("prctl PR_CAP_AMBIENT_CLEAR_ALL (Linux 4.3 or later)", unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0); err != nil {
+		return err
 	}
 	for bit := range 64 {
 		if p.caps&(1<<bit) != 0 {
-			if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(bit), 0, 0); err != nil {
-				return os.NewSyscallError("prctl PR_CAP_AMBIENT_RAISE", err)
+			if err := t.sys("prctl PR_CAP_AMBIENT_RAISE", unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(bit)); err != nil {
+				return err
 			}
 		}
 	}
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return os.NewSyscallError("prctl PR_SET_NO_NEW_PRIVS", err)
-	}
-	return nil
+	return t.sys("prctl PR_SET_NO_NEW_PRIVS", unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0)
 }
 
 // engineGroup is the group through which -N reaches the engine's socket,

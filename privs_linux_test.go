@@ -10,6 +10,7 @@ package main
 import (
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -115,6 +116,42 @@ func TestPrivilegesEngineGroup(t *testing.T) {
 	w := n.openWire("rt", "rt0")
 	if !w.answered(dockerC1, 5*time.Second) {
 		t.Errorf("the daemon as nobody does not answer for the engine's container:\n%s", d.logText())
+	}
+	d.stop()
+}
+
+// TestPrivilegesWithoutExec: where the daemon cannot re-execute itself (here
+// a binary that only root may run, with -user nobody; for real, a binary run
+// by qemu-user), every thread has changed all the same. Under the race
+// detector, with cgo, the change is made on one thread only, and the daemon
+// refuses to go on.
+func TestPrivilegesWithoutExec(t *testing.T) {
+	n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
+	bin := filepath.Join(t.TempDir(), "ndpresponder")
+	b, err := os.ReadFile(daemonBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, b, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"netns", "exec", n.ns("vps"), bin, "-i", "eth0", "-n", rangeArg, "-user", "nobody"}
+	if os.Getenv("NDPR_TEST_RACE") != "" {
+		out, err := exec.Command("ip", args...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "dropping privileges: re-executing") {
+			t.Errorf("with cgo, a daemon that cannot re-execute itself: %v, %q; want it to refuse", err, out)
+		}
+		return
+	}
+	d := &daemonProc{t: t, done: make(chan struct{})}
+	d.cmd = exec.Command("ip", args...)
+	d.start(n, "responder: answering on")
+	if !strings.Contains(d.logText(), "going on with them dropped on every thread") {
+		t.Errorf("the daemon does not say it could not re-execute itself:\n%s", d.logText())
+	}
+	t.Logf("%s", requireLeastPrivilege(t, d.cmd.Process.Pid, 65534))
+	if !n.ping(container) {
+		t.Errorf("router cannot reach the container\n%s", d.logText())
 	}
 	d.stop()
 }
