@@ -59,7 +59,17 @@ func parseCreds(status string) (creds, error) {
 			}
 			seen++
 		case "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb":
-			p := map[string]*uint64{"CapInh": &c.inh, "CapPrm": &c.prm, "CapEff": &c.eff, "CapBnd": &c.bnd, "CapAmb": &c.amb}[key]
+			p := &c.inh
+			switch key {
+			case "CapPrm":
+				p = &c.prm
+			case "CapEff":
+				p = &c.eff
+			case "CapBnd":
+				p = &c.bnd
+			case "CapAmb":
+				p = &c.amb
+			}
 			if len(f) != 1 {
 				return c, errf("/proc/self/status: bad %s line %q", key, line)
 			}
@@ -102,22 +112,31 @@ func lookupUser(spec string, passwd func() (io.ReadCloser, error)) (user, error)
 		return u, errf("-user %s: %w", spec, err)
 	}
 	defer r.Close()
-	sc := bufio.NewScanner(io.LimitReader(r, maxPasswd))
-	for sc.Scan() {
-		f := strings.Split(sc.Text(), ":")
-		if len(f) < 4 || f[0] != spec {
+	br := bufio.NewReaderSize(io.LimitReader(r, maxPasswd), 4096)
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			for errors.Is(err, bufio.ErrBufferFull) { // no user of ours: skip it
+				_, err = br.ReadSlice('\n')
+			}
 			continue
 		}
-		uid, err1 := strconv.ParseUint(f[2], 10, 31)
-		gid, err2 := strconv.ParseUint(f[3], 10, 31)
-		if err1 != nil || err2 != nil {
-			return u, errf("-user %s: bad line in /etc/passwd", spec)
+		f := strings.Split(strings.TrimRight(string(line), "\n"), ":")
+		if len(f) >= 4 && f[0] == spec {
+			uid, err1 := strconv.ParseUint(f[2], 10, 31)
+			gid, err2 := strconv.ParseUint(f[3], 10, 31)
+			if err1 != nil || err2 != nil {
+				return u, errf("-user %s: bad line in /etc/passwd", spec)
+			}
+			u.uid, u.gid = int(uid), int(gid)
+			return u, nil
 		}
-		u.uid, u.gid = int(uid), int(gid)
-		return u, nil
-	}
-	if err := sc.Err(); err != nil {
-		return u, errf("-user %s: reading /etc/passwd: %w", spec, err)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return u, errf("-user %s: reading /etc/passwd: %w", spec, err)
+		}
 	}
 	return u, errf("-user %s: no such user in /etc/passwd (give UID:GID to do without it)", spec)
 }

@@ -65,6 +65,10 @@ func TestLookupUser(t *testing.T) {
 			t.Errorf("lookupUser(%q) = %+v, no error", spec, got)
 		}
 	}
+	// A line longer than the reader's buffer is skipped, not fatal.
+	if got, err := lookupUser("nobody", open("long:x:1:1:"+strings.Repeat("y", 10000)+"\n"+passwd)); got.uid != 65534 || err != nil {
+		t.Errorf("lookupUser(nobody after a long line) = %+v, %v", got, err)
+	}
 	// Only the first MiB of the file is read.
 	long := strings.Repeat("x:x:1:1:"+strings.Repeat("y", 100)+":/:/bin/false\n", maxPasswd/100) + "late:x:5:5::/:/bin/false\n"
 	if got, err := lookupUser("late", open(long)); err == nil {
