@@ -22,6 +22,7 @@ type counters struct {
 	learnHeldBack    atomic.Uint64             // neighbour entries not learned: a cap was reached
 	announceDeferred atomic.Uint64             // announcements held back by -announce-rate
 	docker           atomic.Uint64             // live addresses of the Docker networks' containers
+	dockerNotGlobal  atomic.Uint64             // container addresses refused: not global unicast
 	gateway          atomic.Pointer[string]
 
 	// The gateway's state for -metrics, as the gateway keeper last saw it.
@@ -62,6 +63,9 @@ func (c *counters) String() string {
 	}
 	if n := c.announceDeferred.Load(); n != 0 {
 		b.WriteString(sprintf(" announce-deferred=%d", n))
+	}
+	if n := c.dockerNotGlobal.Load(); n != 0 {
+		b.WriteString(sprintf(" docker-not-global=%d", n))
 	}
 	if n := netlinkCut.Load(); n != 0 {
 		b.WriteString(sprintf(" netlink-cut=%d", n))

@@ -199,3 +199,43 @@ func TestDockerClientAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestDockerNotGlobal: what the engine reports is a claim too. Addresses
+// that are not global unicast (link-local, multicast, loopback) are not
+// made live, and are counted; the global one is.
+func TestDockerNotGlobal(t *testing.T) {
+	global := netip.MustParseAddr("2001:db8:1:2:646f:636b:6573:c1")
+	listing := fakeListing(global, netip.MustParseAddr("fe80::c2"), netip.MustParseAddr("ff02::1"), netip.MustParseAddr("::1"))
+	e := startFakeEngine(t, func(path string, c net.Conn, done <-chan struct{}) {
+		if strings.HasPrefix(path, "/events") {
+			c.Write([]byte("HTTP/1.0 200 OK\r\n\r\n"))
+			<-done // an event stream with nothing to say
+			return
+		}
+		c.Write([]byte("HTTP/1.0 200 OK\r\n\r\n" + listing))
+	})
+	cfg, err := parseArgs([]string{"-i", "eth0", "-N", "ndpr6"}, func(k string) string {
+		if k == "DOCKER_HOST" {
+			return "unix://" + e.sock
+		}
+		return ""
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDaemon(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.watchDocker(ctx) }()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(5 * time.Second); d.r.live.Load() == nil && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	l := d.r.live.Load()
+	if l == nil || !l.has(global) || len(l.m) != 1 {
+		t.Fatalf("live after the listing = %v, want only %v", l, global)
+	}
+	if n := d.c.dockerNotGlobal.Load(); n != 3 {
+		t.Errorf("docker-not-global = %d, want 3", n)
+	}
+}

@@ -167,6 +167,14 @@ func (d *daemon) dockerSession(ctx context.Context, sock string, events, listing
 				ids[id] = true
 			}
 			for _, a := range addrs {
+				// What the engine says is a claim too: only a global
+				// unicast address may be answered and announced.
+				if !globalUnicast(a) {
+					if d.c.dockerNotGlobal.Add(1) == 1 {
+						warnf("docker: container address %v on network %s is not global unicast; not answering such addresses (counted as docker-not-global)", a, name)
+					}
+					continue
+				}
 				if len(cfg.ranges) > 0 && !contains(cfg.ranges, a) {
 					continue // -n bounds what is answered, and so announced
 				}

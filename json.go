@@ -324,6 +324,23 @@ func (d *jsonDecoder) number() error {
 
 // strBody reads the rest of a string whose opening quote is consumed,
 // into the buffer; ok is false when it did not fit.
+// validUTF8 returns b with each byte that is not part of a UTF-8 sequence
+// replaced by U+FFFD, as encoding/json does; ok is false if that no longer
+// fits the string buffer.
+func (d *jsonDecoder) validUTF8(b []byte) ([]byte, bool) {
+	var out [jsonMaxString]byte
+	o := out[:0]
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if len(o)+utf8.RuneLen(r) > len(out) {
+			return nil, false
+		}
+		o = utf8.AppendRune(o, r)
+		b = b[n:]
+	}
+	return d.buf[:copy(d.buf[:], o)], true
+}
+
 func (d *jsonDecoder) strBody() (s []byte, ok bool, err error) {
 	b := d.buf[:0]
 	ok = true
@@ -341,6 +358,9 @@ func (d *jsonDecoder) strBody() (s []byte, ok bool, err error) {
 		}
 		switch {
 		case c == '"':
+			if ok && !utf8.Valid(b) {
+				b, ok = d.validUTF8(b)
+			}
 			return b, ok, nil
 		case c < 0x20:
 			return nil, false, d.err(errJSON)

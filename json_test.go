@@ -83,6 +83,15 @@ func FuzzParseJSON(f *testing.F) {
 		if (err == nil) != json.Valid(b) && !errors.Is(err, errJSONDepth) {
 			t.Fatalf("decode(%q) = %v, but encoding/json says valid: %v", b, err, json.Valid(b))
 		}
+		// A string decodes to what encoding/json makes of it.
+		if s := bytes.TrimSpace(b); err == nil && len(s) > 0 && s[0] == '"' {
+			var want string
+			if json.Unmarshal(b, &want) == nil {
+				if got, ok, err := newJSONDecoder(bytes.NewReader(b)).str(); ok && (err != nil || string(got) != want) {
+					t.Fatalf("str(%q) = %q, %v; encoding/json gives %q", b, got, err, want)
+				}
+			}
+		}
 		parseDockerNetwork(bytes.NewReader(b), 4)
 		parseDockerEvent(newJSONDecoder(bytes.NewReader(b)))
 		r := bufio.NewReaderSize(bytes.NewReader(b), 16)
