@@ -1,6 +1,13 @@
 package main
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,5 +61,74 @@ func TestLogLimiter(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLogPrefixes reads every log call of the daemon: each line starts
+// with one subsystem's name and a colon, and no error the daemon makes
+// starts with one, so that a line never says "docker: docker: ...".
+func TestLogPrefixes(t *testing.T) {
+	fset := token.NewFileSet()
+	names, _ := filepath.Glob("*.go")
+	prefix := regexp.MustCompile(`^([a-z]+): `)
+	type call struct {
+		fn, format string
+		pos        token.Position
+	}
+	var calls []call
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			c, ok := n.(*ast.CallExpr)
+			if !ok || len(c.Args) == 0 {
+				return true
+			}
+			var fn string
+			switch f := c.Fun.(type) {
+			case *ast.Ident:
+				fn = f.Name
+			case *ast.SelectorExpr:
+				if x, ok := f.X.(*ast.Ident); ok && x.Name == "errors" && f.Sel.Name == "New" {
+					fn = "errors.New"
+				}
+			}
+			if lit, ok := c.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING && fn != "" {
+				s, _ := strconv.Unquote(lit.Value)
+				calls = append(calls, call{fn, s, fset.Position(c.Pos())})
+			}
+			return true
+		})
+	}
+	subsystems := map[string]bool{}
+	for _, c := range calls {
+		switch c.fn {
+		case "debugf", "infof", "warnf", "errorf":
+			m := prefix.FindStringSubmatch(c.format)
+			if m == nil {
+				t.Errorf("%v: %s(%q) does not start with a subsystem's name", c.pos, c.fn, c.format)
+				continue
+			}
+			subsystems[m[1]] = true
+			if strings.HasPrefix(c.format[len(m[0]):], m[0]) {
+				t.Errorf("%v: %s(%q) says its subsystem twice", c.pos, c.fn, c.format)
+			}
+		}
+	}
+	if len(subsystems) < 5 {
+		t.Fatalf("found only the subsystems %v", subsystems)
+	}
+	for _, c := range calls {
+		if c.fn != "errf" && c.fn != "errors.New" {
+			continue
+		}
+		if m := prefix.FindStringSubmatch(c.format); m != nil && subsystems[m[1]] {
+			t.Errorf("%v: %s(%q) starts with the subsystem %q, which the log line adds", c.pos, c.fn, c.format, m[1])
+		}
 	}
 }

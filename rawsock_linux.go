@@ -156,7 +156,7 @@ func (s *packetSocket) setGroups(ifindex int, groups []mac, all bool) error {
 	})
 	if errors.Is(err, unix.ENOPROTOOPT) && len(s.groups) == 0 && !s.all {
 		s.noGroups = true
-		warnf("packet socket: joining multicast groups: %v; going on without them: solicitations arrive only if the interface passes their groups anyway (as a veth or bridge does)",
+		warnf("responder: joining multicast groups: %v; going on without them: solicitations arrive only if the interface passes their groups anyway (as a veth or bridge does)",
 			os.NewSyscallError("setsockopt", err))
 		return cerr
 	}
