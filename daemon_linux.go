@@ -314,6 +314,9 @@ func (d *daemon) reload() *config {
 		warnf("reload: %v; keeping the running configuration", err)
 		return nil
 	}
+	if old := d.cfg.Load(); cfg.user != old.user {
+		warnf("reload: -user %q takes effect at the next start; still running as %q", cfg.user, old.user)
+	}
 	setLogLevel(cfg.level)
 	d.r.configure(cfg)
 	d.cfg.Store(cfg)

@@ -5,6 +5,7 @@ package main
 // What an operator sees and controls: counters on SIGUSR1, the -from guard.
 
 import (
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -196,4 +197,73 @@ func TestReload(t *testing.T) {
 	if counter(log, "ignored.out-of-range") < 1 || counter(log, "answered") < 2 {
 		t.Errorf("counters were reset by a reload:\n%s", log)
 	}
+}
+
+// TestReloadWatchers: a SIGHUP that adds -learn or -N starts its watcher
+// at once, and one that takes it away stops it: the answers follow each
+// time. An address with no container behind it tells which is running.
+func TestReloadWatchers(t *testing.T) {
+	n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
+	nobody := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:99")
+	e := startFakeEngine(t, func(path string, c net.Conn, done <-chan struct{}) {
+		if strings.HasPrefix(path, "/events") {
+			c.Write([]byte("HTTP/1.0 200 OK\r\n\r\n"))
+			<-done
+			return
+		}
+		c.Write([]byte("HTTP/1.0 200 OK\r\n\r\n" + fakeListing(container)))
+	})
+	n.daemonEnv = []string{"DOCKER_HOST=unix://" + e.sock}
+	file := t.TempDir() + "/ndpresponder.conf"
+	write := func(text string) {
+		if err := os.WriteFile(file, []byte("i eth0\nn "+rangeArg+"\n"+text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("")
+	d := n.startDaemon("-c", file)
+	n.requirePinned()
+	n.ping(container) // the container has spoken, so the bridge's table knows it
+	w := n.openWire("rt", "rt0")
+	answered := func(target netip.Addr) bool {
+		w.drain()
+		g := solicitedNode(target)
+		w.send(appendNS(nil, w.mac, multicastMAC(g), routerLL, g, target, [6]byte{}))
+		return len(w.nas(target, 700*time.Millisecond, 1)) == 1
+	}
+	reloads := 0
+	for _, step := range []struct {
+		name, file  string
+		nobodyToo   bool // a static range answers every address
+		containerOK bool
+	}{
+		{"static", "", true, true},
+		{"-learn added", "learn br0\n", false, true},
+		{"-learn taken away", "", true, true},
+		{"-N added", "N ndpr6\n", false, true},
+		{"-N and -learn", "N ndpr6\nlearn br0\n", false, true},
+		{"both taken away", "", true, true},
+	} {
+		if step.name != "static" {
+			write(step.file)
+			reloads++
+			d.cmd.Process.Signal(syscall.SIGHUP)
+			if !d.waitLog("reload: answering for", reloads, 3*time.Second) {
+				t.Fatalf("%s: the daemon did not reload:\n%s", step.name, d.logText())
+			}
+		}
+		// The watcher's first listing is published within a moment.
+		deadline := time.Now().Add(3 * time.Second)
+		got := answered(container)
+		for !got && step.containerOK && time.Now().Before(deadline) {
+			got = answered(container)
+		}
+		if got != step.containerOK {
+			t.Errorf("%s: the container's address answered %v, want %v\n%s", step.name, got, step.containerOK, d.logText())
+		}
+		if got := answered(nobody); got != step.nobodyToo {
+			t.Errorf("%s: an address with no container answered %v, want %v", step.name, got, step.nobodyToo)
+		}
+	}
+	d.stop()
 }
