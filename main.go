@@ -23,6 +23,11 @@ func main() {
 		fatal(2, err)
 	}
 	if cfg.checkOnly {
+		if cfg.user != "" {
+			if _, err := lookupUser(cfg.user, openPasswd); err != nil {
+				fatal(2, err)
+			}
+		}
 		os.Stdout.WriteString("ndpresponder: configuration ok\n")
 		os.Exit(0)
 	}

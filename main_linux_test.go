@@ -28,6 +28,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"-i", "eth0", "-n", rangeArg, "-source", "elsewhere"}, "-source"},
 		{[]string{"-i", "eth0", "-n", rangeArg, "-log", "loud"}, "log level"},
 		{[]string{"-i", "eth0", "-n", rangeArg, "-bogus"}, "bogus"},
+		{[]string{"-i", "eth0", "-n", rangeArg, "-user", "no-such-user-here", "-check-config"}, "no such user"},
 	} {
 		out, err := n.tryIn("vps", append([]string{bin}, c.args...)...)
 		code := -1

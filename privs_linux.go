@@ -38,7 +38,7 @@ func dropPrivileges(cfg *config) error {
 	c.noNewPrivs = nnp == 1
 	var u *user
 	if cfg.user != "" {
-		found, err := lookupUser(cfg.user, func() (io.ReadCloser, error) { return os.Open("/etc/passwd") })
+		found, err := lookupUser(cfg.user, openPasswd)
 		if err != nil {
 			return err
 		}
@@ -169,3 +169,6 @@ func engineGroup(cfg *config) int {
 	}
 	return int(st.Gid)
 }
+
+// openPasswd opens the system's user database for lookupUser.
+func openPasswd() (io.ReadCloser, error) { return os.Open("/etc/passwd") }
