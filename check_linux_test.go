@@ -16,9 +16,14 @@ import (
 // (so that its solicitations arrive), and returns the output and status.
 func (n *testNet) runCheckIn(args ...string) (string, int) {
 	n.t.Helper()
-	pinger := exec.Command("ip", "netns", "exec", n.ns("rt"), "ping", "-n", "-c", "4", "-i", "0.5", container.String())
+	// Pings for longer than the check takes on a loaded machine, so that
+	// the router keeps soliciting while it listens; stopped when it ends.
+	pinger := exec.Command("ip", "netns", "exec", n.ns("rt"), "ping", "-n", "-c", "40", "-i", "0.5", container.String())
 	pinger.Start()
-	defer pinger.Wait()
+	defer func() {
+		pinger.Process.Kill()
+		pinger.Wait()
+	}()
 	cmd := exec.Command("ip", append([]string{"netns", "exec", n.ns("vps"), daemonBinary(n.t), "-check", "-check-listen", "2s"}, args...)...)
 	out, err := cmd.CombinedOutput()
 	code := 0
