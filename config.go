@@ -32,6 +32,8 @@ type config struct {
 	rateTarget   int64    // NAs per second for one target; 0: unlimited
 	announceRate int64    // addresses announced per second
 	maxPerMAC    int64    // addresses learned behind one MAC
+	auto         bool     // -auto: addresses the kernel routes elsewhere than the uplink are alive
+	table        int64    // the routing table -auto reads (main: 254)
 	from         []netip.Prefix
 	announce     []netip.Addr
 	pinGateway   bool
@@ -226,6 +228,8 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 		})
 	}
 	cfg.dockerHost = getenv("DOCKER_HOST")
+	fs.boolVar(&cfg.auto, "auto", false, "answer the addresses of the -n ranges that the kernel routes by another interface than the uplink (tun, WireGuard, routed NICs)")
+	fs.int64Var(&cfg.table, "table", rtTableMain, "the routing `table` -auto follows")
 	fs.int64Var(&cfg.announceRate, "announce-rate", 20, "announce at most `N` addresses per second; more wait their turn")
 	fs.int64Var(&cfg.maxPerMAC, "max-per-mac", 16, "learn at most `N` addresses behind one MAC with -learn")
 	fs.funcVar("from", "answer only solicitations from this IPv6 `prefix` (the gateway's, say), repeatable", o.from.Set)
@@ -354,6 +358,12 @@ func (o *options) finish() (*config, error) {
 	cfg.from = o.from
 	if len(cfg.learn) > 0 && len(ranges) == 0 {
 		return nil, errors.New("-learn needs -n: the ranges bound what may be learned")
+	}
+	if cfg.auto && len(ranges) == 0 {
+		return nil, errors.New("-auto needs -n: the ranges bound what may be answered")
+	}
+	if cfg.table < 1 || cfg.table > 1<<32-1 {
+		return nil, errf("-table %d: want a routing table from 1 to %d", cfg.table, int64(1<<32-1))
 	}
 	if len(cfg.docker) > 0 {
 		if _, err := dockerSocket(cfg.dockerHost); err != nil {

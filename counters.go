@@ -21,8 +21,10 @@ type counters struct {
 	learned          atomic.Uint64             // live addresses learned from the bridges
 	learnHeldBack    atomic.Uint64             // neighbour entries not learned: a cap was reached
 	announceDeferred atomic.Uint64             // announcements held back by -announce-rate
+	probed           atomic.Uint64             // targets the kernel was asked to resolve on a -learn bridge
 	docker           atomic.Uint64             // live addresses of the Docker networks' containers
 	dockerNotGlobal  atomic.Uint64             // container addresses refused: not global unicast
+	auto             atomic.Uint64             // live host routes of -auto
 	gateway          atomic.Pointer[string]
 
 	// The gateway's state for -metrics, as the gateway keeper last saw it.
@@ -66,6 +68,9 @@ func (c *counters) String() string {
 	}
 	if n := c.dockerNotGlobal.Load(); n != 0 {
 		b.WriteString(sprintf(" docker-not-global=%d", n))
+	}
+	if n := c.probed.Load(); n != 0 {
+		b.WriteString(sprintf(" probed=%d", n))
 	}
 	if n := netlinkCut.Load(); n != 0 {
 		b.WriteString(sprintf(" netlink-cut=%d", n))

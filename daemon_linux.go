@@ -26,6 +26,11 @@ type daemon struct {
 	r    *responder
 	c    counters
 	live *livePublisher
+	sock atomic.Pointer[packetSocket] // the uplink's of the moment, for answers sent outside the packet loop
+	late struct {                     // answerLate's scratch
+		ns neighborSolicitation
+		na [naFrameLen]byte
+	}
 
 	watchers [numLiveSources]*watcher
 }
@@ -33,7 +38,7 @@ type daemon struct {
 // newDaemon makes the daemon for a checked configuration. The uplink need
 // not exist yet: run waits for it.
 func newDaemon(cfg *config) *daemon {
-	d := &daemon{r: &responder{}}
+	d := &daemon{r: &responder{probes: make(chan probeRequest, probeQueueLen)}}
 	d.live = newLivePublisher(d.r)
 	d.r.configure(cfg)
 	d.cfg.Store(cfg)
@@ -237,13 +242,14 @@ func (d *daemon) startUplink(ctx context.Context, nl *rtnlConn) (*incarnation, e
 		sock.Close()
 		return nil, err
 	}
+	d.sock.Store(sock)
 	ctx, cancel := context.WithCancel(ctx)
 	inc := &incarnation{name: cfg.iface, ifindex: l.Index, mac: u.MAC, sock: sock, cancel: cancel,
 		uplinks: newMailbox[*uplink](), configs: newMailbox[*config](), done: make(chan error, 1)}
 	nas, claims := make(chan neighborAdvertisement, 16), newMailbox[mac]()
 	tk := &toKeeper{view: &atomic.Pointer[gatewayView]{}, nas: nas, claims: claims, log: logLimiter{perSecond: 1, burst: 5}}
 	keeper := newGatewayKeeper(l.Index, cfg, u, nl, sock, &d.c, tk.view)
-	in := keeperInputs{nas: nas, claims: claims.c, uplinks: inc.uplinks.c, configs: inc.configs.c, live: d.live.follow()}
+	in := keeperInputs{nas: nas, claims: claims.c, uplinks: inc.uplinks.c, configs: inc.configs.c, live: d.live.follow(followKeeper)}
 	inc.wg.Add(2)
 	go func() {
 		defer inc.wg.Done()

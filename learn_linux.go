@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"os"
 	"sync"
 	"time"
@@ -13,7 +14,9 @@ import (
 // learn follows the kernel's neighbour tables of cfg's -learn bridges
 // until ctx ends: a dump at start and after a lost event or a link change,
 // then RTM_NEWNEIGH and RTM_DELNEIGH events. Each change of the live
-// addresses is published.
+// addresses is published. Meanwhile it probes the bridges for the targets
+// the packet loop hands over (probe.go), and answers a probed target's
+// solicitation as soon as its entry comes alive.
 func (d *daemon) learn(ctx context.Context, cfg *config) {
 	ev, err := openRtnlEvents(unix.RTMGRP_NEIGH | unix.RTMGRP_LINK)
 	if err != nil {
@@ -38,6 +41,8 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 		warned  [2]bool
 		last    time.Time
 		pending bool
+		probed  pendingProbes
+		woke    []netip.Addr // probed targets that came alive
 	)
 	publish := func() {
 		last = time.Now()
@@ -85,8 +90,24 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 	mu.Lock()
 	resync()
 	mu.Unlock()
+	probing := make(chan struct{})
+	go func() {
+		defer close(probing)
+		d.probeBridges(ctx, nl, func(ifindex int, req *probeRequest) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			if !bridges[ifindex] {
+				return false
+			}
+			probed.add(req, time.Now())
+			return true
+		})
+	}()
+	defer func() { <-probing }()
+	var ns [maxProbeFrame]byte
 	for {
 		changed, again := false, false
+		woke = woke[:0]
 		overrun, err := ev.next(func(m nlMsg) {
 			switch m.Type {
 			case rtmNewNeigh, rtmDelNeigh:
@@ -96,6 +117,9 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 						again = true // the last dump failed: dump again
 					} else {
 						changed = l.apply(e, m.Type == rtmDelNeigh, bridges) || changed
+						if _, live := l.addrs[e.Addr]; live && probed.has(e.Addr) {
+							woke = append(woke, e.Addr)
+						}
 					}
 					mu.Unlock()
 				}
@@ -113,6 +137,17 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 		case overrun || again:
 			mu.Lock()
 			resync()
+			mu.Unlock()
+		case len(woke) > 0:
+			// A probed target is alive: publish at once, and answer the
+			// solicitation that asked for it.
+			mu.Lock()
+			publish()
+			for _, a := range woke {
+				if n, ok := probed.take(a, time.Now(), &ns); ok {
+					d.answerLate(ns[:n])
+				}
+			}
 			mu.Unlock()
 		case changed:
 			// A storm of neighbour entries must not make a snapshot
@@ -132,4 +167,49 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 			mu.Unlock()
 		}
 	}
+}
+
+// probeBridges asks the kernel to resolve each target the packet loop
+// hands over, on the interface its route leaves by, if take says that is
+// a -learn bridge (and keeps the request), until ctx ends.
+func (d *daemon) probeBridges(ctx context.Context, nl *rtnlConn, take func(ifindex int, req *probeRequest) bool) {
+	for {
+		var req probeRequest
+		select {
+		case <-ctx.Done():
+			return
+		case req = <-d.r.probes:
+		}
+		r, err := nl.routeTo(req.target)
+		if err != nil || r.Type != rtnUnicast || !take(r.OIF, &req) {
+			debugf("probe: %v does not leave by a -learn bridge; not probed", req.target)
+			continue
+		}
+		_, err = nl.request(func(b []byte, seq uint32) []byte { return appendNeighProbe(b, seq, r.OIF, req.target) })
+		if err != nil {
+			warnf("probe: asking the kernel to resolve %v: %v", req.target, err)
+			continue
+		}
+		d.c.probed.Add(1)
+		debugf("probe: resolving %v on the bridge", req.target)
+	}
+}
+
+// answerLate sends the NA for a solicitation kept while its target was
+// probed, through the uplink's packet socket of the moment.
+func (d *daemon) answerLate(frame []byte) {
+	s := d.sock.Load()
+	if s == nil {
+		return
+	}
+	if why := d.r.answerLate(frame, &d.late.ns, &d.late.na); why != reasonNone {
+		debugf("probe: %v came alive; its solicitation is not answered: %v", d.late.ns.Target, why)
+		return
+	}
+	if err := s.write(d.late.na[:]); err != nil {
+		d.c.sendErrors.Add(1)
+		return
+	}
+	d.c.answered.Add(1)
+	debugf("probe: %v came alive; answered %v", d.late.ns.Target, d.late.ns.Src)
 }

@@ -1,9 +1,10 @@
 package main
 
-// The live addresses: what -learn and -N say is alive behind the VPS. Each
-// source hands its whole set to one publisher, which owns the union and
-// hands snapshots on: to the responder, which answers for them, and to the
-// gateway keeper, which announces the new ones.
+// The live addresses: what -learn, -N and -auto say is alive behind the
+// VPS. Each source hands its whole set to one publisher, which owns the
+// union and hands snapshots on: to the responder, which answers for them,
+// to the gateway keeper, which announces the new ones, and to the MLD
+// memberships, which join their solicited-node groups.
 
 import (
 	"net/netip"
@@ -14,16 +15,37 @@ import (
 const (
 	liveLearn = iota
 	liveDocker
+	liveAuto
 	numLiveSources
 )
 
 // liveAddrs is a snapshot of the addresses known alive behind the VPS;
 // it is never changed once published.
-type liveAddrs struct{ m map[netip.Addr]struct{} }
+type liveAddrs struct {
+	m map[netip.Addr]struct{}
+	// routes are -auto's routes other than live host routes, the most
+	// specific first: the first that holds an address says whether it is
+	// live, unless m names it.
+	routes []liveRoute
+}
+
+// liveRoute is a route -auto follows: the addresses it holds are live
+// when it leaves by another interface than the uplink.
+type liveRoute struct {
+	dst  netip.Prefix
+	live bool
+}
 
 func (l *liveAddrs) has(a netip.Addr) bool {
-	_, ok := l.m[a]
-	return ok
+	if _, ok := l.m[a]; ok {
+		return true
+	}
+	for i := range l.routes {
+		if l.routes[i].dst.Contains(a) {
+			return l.routes[i].live
+		}
+	}
+	return false
 }
 
 // mailbox hands the latest of a series of values from any number of
@@ -46,44 +68,66 @@ func (m *mailbox[T]) put(v T) {
 	m.c <- v
 }
 
+// Who follows the live addresses besides the responder.
+const (
+	followKeeper = iota // the gateway keeper, which announces
+	followMLD           // the MLD memberships
+	numFollowers
+)
+
 // livePublisher owns the live addresses.
 type livePublisher struct {
 	mu      sync.Mutex
 	sources [numLiveSources]map[netip.Addr]struct{}
+	routes  []liveRoute // -auto's
 	cur     *liveAddrs
-	r       *responder           // answers for the current snapshot
-	out     *mailbox[*liveAddrs] // to the gateway keeper of the moment
+	r       *responder                         // answers for the current snapshot
+	out     [numFollowers]*mailbox[*liveAddrs] // to the followers of the moment
 }
 
 func newLivePublisher(r *responder) *livePublisher {
-	return &livePublisher{r: r, out: newMailbox[*liveAddrs]()}
+	p := &livePublisher{r: r}
+	for i := range p.out {
+		p.out[i] = newMailbox[*liveAddrs]()
+	}
+	return p
 }
 
 // set replaces what one source says is alive (nil: nothing, as when the
 // source stops) and publishes the union.
 func (p *livePublisher) set(source int, addrs map[netip.Addr]struct{}) {
+	p.setRoutes(source, addrs, nil)
+}
+
+// setRoutes is set with -auto's routes, which only liveAuto has.
+func (p *livePublisher) setRoutes(source int, addrs map[netip.Addr]struct{}, routes []liveRoute) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sources[source] = addrs
+	if source == liveAuto {
+		p.routes = routes
+	}
 	all := make(map[netip.Addr]struct{})
 	for _, s := range p.sources {
 		for a := range s {
 			all[a] = struct{}{}
 		}
 	}
-	p.cur = &liveAddrs{m: all}
+	p.cur = &liveAddrs{m: all, routes: p.routes}
 	p.r.live.Store(p.cur)
-	p.out.put(p.cur)
+	for _, o := range p.out {
+		o.put(p.cur)
+	}
 }
 
-// follow returns the channel the keeper reads snapshots from, with the
-// current one waiting in it, so that a keeper started later begins from
+// follow returns the channel a follower reads snapshots from, with the
+// current one waiting in it, so that a follower started later begins from
 // what is alive now.
-func (p *livePublisher) follow() <-chan *liveAddrs {
+func (p *livePublisher) follow(f int) <-chan *liveAddrs {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cur != nil {
-		p.out.put(p.cur)
+		p.out[f].put(p.cur)
 	}
-	return p.out.c
+	return p.out[f].c
 }

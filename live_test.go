@@ -22,7 +22,7 @@ func TestLivePublisher(t *testing.T) {
 	a, b, c := "2001:db8::a", "2001:db8::b", "2001:db8::c"
 	p.set(liveLearn, addrSet(a, b))
 	p.set(liveDocker, addrSet(b, c))
-	ch := p.follow()
+	ch := p.follow(followKeeper)
 	got := <-ch
 	for _, s := range []string{a, b, c} {
 		if !got.has(netip.MustParseAddr(s)) || !r.live.Load().has(netip.MustParseAddr(s)) {
@@ -42,7 +42,7 @@ func TestLivePublisher(t *testing.T) {
 	if r.live.Load() != got {
 		t.Errorf("the responder and the keeper were given different snapshots")
 	}
-	if again := <-p.follow(); again != got {
+	if again := <-p.follow(followKeeper); again != got {
 		t.Errorf("follow() again gave %v, want the current snapshot", again.m)
 	}
 }

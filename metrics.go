@@ -54,9 +54,10 @@ func appendMetrics(b []byte, c *counters) []byte {
 	}
 
 	const live = "ndpresponder_live_addresses"
-	b = appendFamily(b, live, "gauge", "Addresses answered for because they are alive, by where that is known from (-learn, -N).")
+	b = appendFamily(b, live, "gauge", "Addresses answered for because they are alive, by where that is known from (-learn, -N, -auto).")
 	b = appendSample(b, live, "source", "learn", "", "", c.learned.Load())
 	b = appendSample(b, live, "source", "docker", "", "", c.docker.Load())
+	b = appendSample(b, live, "source", "auto", "", "", c.auto.Load())
 
 	for _, m := range [...]struct {
 		name, typ, help string
@@ -67,6 +68,7 @@ func appendMetrics(b []byte, c *counters) []byte {
 		{"ndpresponder_solicitations_sent_total", "counter", "Neighbor Solicitations sent to the gateway, from our addresses.", c.nsSent.Load()},
 		{"ndpresponder_announcements_sent_total", "counter", "DAD-style Neighbor Solicitations sent to announce an address.", c.announced.Load()},
 		{"ndpresponder_send_errors_total", "counter", "Frames the packet socket refused to send.", c.sendErrors.Load()},
+		{"ndpresponder_probes_sent_total", "counter", "Targets the kernel was asked to resolve on a -learn bridge (silent containers).", c.probed.Load()},
 		{"ndpresponder_gateway_known", "gauge", "1 once the default gateway has answered our solicitation with its MAC.", bool01(c.gwKnown.Load())},
 		{"ndpresponder_gateway_pinned", "gauge", "1 while the kernel's neighbour entry for the gateway is pinned, by us or PERMANENT by the administrator.", bool01(c.gwPinned.Load())},
 	} {

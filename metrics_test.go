@@ -24,6 +24,8 @@ func goldenCounters() *counters {
 	c.announced.Store(55)
 	c.learned.Store(6)
 	c.docker.Store(7)
+	c.auto.Store(8)
+	c.probed.Store(9)
 	for r := reasonNone + 1; r < numReasons; r++ {
 		c.ignored[r].Store(uint64(r))
 	}

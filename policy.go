@@ -34,7 +34,8 @@ type answerPolicy struct {
 	flags      uint8      // NA flags
 	rate       int64      // NAs per second in all; 0: unlimited
 	rateTarget int64      // NAs per second for one target; 0: unlimited
-	liveOnly   bool       // answer only live addresses (-learn), inside the ranges
+	liveOnly   bool       // answer only live addresses (-learn, -N, -auto), inside the ranges
+	probe      bool       // probe the -learn bridges for targets not live
 }
 
 // responder decides and builds answers. Only the packet loop calls answer;
@@ -45,13 +46,15 @@ type responder struct {
 	live   atomic.Pointer[liveAddrs] // nil until something is learned
 	budget naBudget
 	ns     neighborSolicitation // scratch, reused for every frame
+	gate   probeGate
+	probes chan probeRequest // to the -learn watcher; nil: no probing
 }
 
 // configure applies the answering part of cfg.
 func (r *responder) configure(cfg *config) {
 	p := &answerPolicy{ranges: cfg.ranges, from: cfg.from, source: cfg.source, fixed: cfg.fixed,
 		flags: naFlagSolicited | naFlagOverride, rate: cfg.rate, rateTarget: cfg.rateTarget,
-		liveOnly: len(cfg.learn) > 0 || len(cfg.docker) > 0}
+		liveOnly: len(cfg.learn) > 0 || len(cfg.docker) > 0 || cfg.auto, probe: len(cfg.learn) > 0}
 	if cfg.router {
 		p.flags |= naFlagRouter
 	}
@@ -76,12 +79,24 @@ func allowed(from []netip.Prefix, src netip.Addr) bool {
 // to be answered it writes the NA into na and returns reasonNone; otherwise
 // it returns why not, and r.ns holds what was parsed (if anything).
 func (r *responder) answer(frame []byte, na *[naFrameLen]byte, now int64) reason {
+	return r.decide(frame, &r.ns, na, now, false)
+}
+
+// answerLate answers a solicitation kept while its target was probed, now
+// that the target is alive, as answer would have; ns is the caller's
+// scratch. Only the -learn watcher calls it: it spends no NA budget (the
+// probe budget bounds these answers) and starts no probe.
+func (r *responder) answerLate(frame []byte, ns *neighborSolicitation, na *[naFrameLen]byte) reason {
+	return r.decide(frame, ns, na, 0, true)
+}
+
+// decide is answer, with the scratch ns; late: see answerLate.
+func (r *responder) decide(frame []byte, ns *neighborSolicitation, na *[naFrameLen]byte, now int64, late bool) reason {
 	u, p := r.link.Load(), r.pol.Load()
 	if len(frame) >= ethHdrLen && mac(frame[ethOffSrc:]) == u.MAC {
 		// Our own frame, such as an announcement, looped back by a bridge.
 		return reasonOwnFrame
 	}
-	ns := &r.ns
 	*ns = neighborSolicitation{}
 	if err := parseNS(frame, ns); err != nil {
 		return err.(reason)
@@ -117,6 +132,11 @@ func (r *responder) answer(frame []byte, na *[naFrameLen]byte, now int64) reason
 	}
 	if p.liveOnly {
 		if l := r.live.Load(); l == nil || !l.has(ns.Target) {
+			// A solicitation we would answer if the target were
+			// alive makes the bridges find out whether it is.
+			if !late && p.probe && allowed(p.from, ns.Src) && !u.owns(ns.Target) && ns.Target != u.Gateway && r.offerProbe(frame, ns.Target, now) {
+				return reasonProbing
+			}
 			return reasonNotLive
 		}
 	}
@@ -139,9 +159,27 @@ func (r *responder) answer(frame []byte, na *[naFrameLen]byte, now int64) reason
 	if !src.IsValid() {
 		return reasonNoSource
 	}
-	if !r.budget.allow(ns.Target, now, p.rate, p.rateTarget) {
+	if !late && !r.budget.allow(ns.Target, now, p.rate, p.rateTarget) {
 		return reasonRateLimited
 	}
 	buildNA(na, u.MAC, to, src, ns.Src, ns.Target, p.flags, u.MAC)
 	return reasonNone
+}
+
+// offerProbe hands the -learn watcher a request to resolve target, with
+// the solicitation, if the probe budget allows one; it never blocks.
+func (r *responder) offerProbe(frame []byte, target netip.Addr, now int64) bool {
+	if r.probes == nil || !r.gate.admit(target, now) {
+		return false
+	}
+	req := probeRequest{target: target}
+	if len(frame) <= maxProbeFrame {
+		req.n = copy(req.ns[:], frame)
+	}
+	select {
+	case r.probes <- req:
+		return true
+	default:
+		return false
+	}
 }

@@ -76,11 +76,7 @@ type naBudget struct {
 // global one, rate a second; 0 is unlimited.
 func (b *naBudget) allow(target netip.Addr, now, rate, perTarget int64) bool {
 	if perTarget > 0 {
-		a := target.As16()
-		h := uint64(14695981039346656037) // FNV-1a
-		for _, v := range a {
-			h = (h ^ uint64(v)) * 1099511628211
-		}
+		h := addrHash(target)
 		s := &b.targets[h%targetSlots]
 		if s.key != h {
 			*s = targetBucket{key: h}
@@ -90,4 +86,14 @@ func (b *naBudget) allow(target netip.Addr, now, rate, perTarget int64) bool {
 		}
 	}
 	return rate <= 0 || b.global.take(now, rate, rate)
+}
+
+// addrHash is the FNV-1a hash of an address, which keys the fixed tables
+// of the budgets.
+func addrHash(a netip.Addr) uint64 {
+	h := uint64(14695981039346656037)
+	for _, v := range a.As16() {
+		h = (h ^ uint64(v)) * 1099511628211
+	}
+	return h
 }

@@ -34,6 +34,7 @@ const (
 	reasonSourceNotAllowed
 	reasonRateLimited
 	reasonNotLive
+	reasonProbing // not live; the -learn bridges are asked
 	// An NA for the gateway, not taken as its answer (gatewayView.check,
 	// gatewayKeeper.onNA); the reasons before these are a solicitation's.
 	reasonNAWrongSource
@@ -74,6 +75,7 @@ var reasonNames = [numReasons]string{
 	reasonSourceNotAllowed:   "source-not-allowed",
 	reasonRateLimited:        "rate-limited",
 	reasonNotLive:            "not-live",
+	reasonProbing:            "probing",
 	reasonNAWrongSource:      "na-wrong-source",
 	reasonNABadMAC:           "na-bad-mac",
 	reasonNAUnsolicited:      "na-unsolicited",
