@@ -364,6 +364,13 @@ func (d *daemon) applyWatchers(ctx context.Context, old, cfg *config) {
 			},
 			run: func(ctx context.Context, _ *config) { d.watchDocker(ctx) },
 		},
+		liveAuto: {
+			wanted: func(c *config) bool { return c.auto },
+			same: func(a, b *config) bool {
+				return a.iface == b.iface && a.table == b.table && slices.Equal(a.ranges, b.ranges)
+			},
+			run: d.auto,
+		},
 	}
 	for source, s := range specs {
 		had := d.watchers[source] != nil

@@ -34,18 +34,15 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 	defer nl.Close()
 
 	var (
-		mu      sync.Mutex // l, once the publishing timer runs
+		mu      sync.Mutex // l, bridges, probed: the throttle's timer and the prober share them
 		l       *learner
 		bridges map[int]bool
 		counted uint64 // of this learner's held-back entries
 		warned  [2]bool
-		last    time.Time
-		pending bool
 		probed  pendingProbes
 		woke    []netip.Addr // probed targets that came alive
 	)
 	publish := func() {
-		last = time.Now()
 		d.setLive(liveLearn, l.snapshot().m)
 		d.c.learned.Store(uint64(len(l.addrs)))
 		if held := l.dropped + l.overMAC; held > counted {
@@ -87,13 +84,20 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 		}
 		publish()
 	}
+	th := &throttle{mu: &mu, publish: publish}
+	defer func() {
+		mu.Lock()
+		th.stop()
+		mu.Unlock()
+	}()
 	mu.Lock()
 	resync()
 	mu.Unlock()
 	probing := make(chan struct{})
+	pctx, pcancel := context.WithCancel(ctx)
 	go func() {
 		defer close(probing)
-		d.probeBridges(ctx, nl, func(ifindex int, req *probeRequest) bool {
+		d.probeBridges(pctx, nl, func(ifindex int, req *probeRequest) bool {
 			mu.Lock()
 			defer mu.Unlock()
 			if !bridges[ifindex] {
@@ -103,7 +107,10 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 			return true
 		})
 	}()
-	defer func() { <-probing }()
+	defer func() {
+		pcancel()
+		<-probing
+	}()
 	var ns [maxProbeFrame]byte
 	for {
 		changed, again := false, false
@@ -142,7 +149,7 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 			// A probed target is alive: publish at once, and answer the
 			// solicitation that asked for it.
 			mu.Lock()
-			publish()
+			th.kick(true)
 			for _, a := range woke {
 				if n, ok := probed.take(a, time.Now(), &ns); ok {
 					d.answerLate(ns[:n])
@@ -150,20 +157,8 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 			}
 			mu.Unlock()
 		case changed:
-			// A storm of neighbour entries must not make a snapshot
-			// of the live set for each one: at most one in publishEvery.
 			mu.Lock()
-			if wait := publishEvery - time.Since(last); wait <= 0 {
-				publish()
-			} else if !pending {
-				pending = true
-				time.AfterFunc(wait, func() {
-					mu.Lock()
-					defer mu.Unlock()
-					pending = false
-					publish()
-				})
-			}
+			th.kick(false)
 			mu.Unlock()
 		}
 	}

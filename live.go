@@ -9,6 +9,7 @@ package main
 import (
 	"net/netip"
 	"sync"
+	"time"
 )
 
 // Where live addresses come from.
@@ -131,3 +132,41 @@ func (p *livePublisher) follow(f int) <-chan *liveAddrs {
 	}
 	return p.out[f].c
 }
+
+// throttle spaces a source's snapshots: publish runs at most once in
+// publishEvery, so that a storm of events does not make a snapshot of the
+// live set for each one; a kick that comes sooner is put off to the end of
+// the interval, where one run stands for all. A kick with now runs at
+// once: a change that must not wait. Callers hold mu, which the put-off
+// run takes too; after stop, nothing more runs, so that a watcher that
+// ended publishes nothing after the daemon took its addresses away.
+type throttle struct {
+	mu      *sync.Mutex
+	publish func()
+	last    time.Time
+	pending bool
+	stopped bool
+}
+
+func (t *throttle) kick(now bool) {
+	wait := publishEvery - time.Since(t.last)
+	switch {
+	case now || wait <= 0:
+		t.last = time.Now()
+		t.publish()
+	case !t.pending:
+		t.pending = true
+		time.AfterFunc(wait, func() {
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			t.pending = false
+			if !t.stopped {
+				t.last = time.Now()
+				t.publish()
+			}
+		})
+	}
+}
+
+// stop ends the throttle; the caller holds mu.
+func (t *throttle) stop() { t.stopped = true }

@@ -62,3 +62,25 @@ func TestMailbox(t *testing.T) {
 	default:
 	}
 }
+
+// TestLivePublisherRoutes: -auto's routes come with its addresses, stay
+// when another source changes, and go when -auto stops.
+func TestLivePublisherRoutes(t *testing.T) {
+	r := &responder{}
+	p := newLivePublisher(r)
+	routed := netip.MustParsePrefix("2001:db8::100/120")
+	p.setRoutes(liveAuto, addrSet("2001:db8::c"), []liveRoute{{routed, true}})
+	p.set(liveLearn, addrSet("2001:db8::a"))
+	for _, s := range []string{"2001:db8::a", "2001:db8::c", "2001:db8::1ff"} {
+		if !r.live.Load().has(netip.MustParseAddr(s)) {
+			t.Errorf("%s is not live", s)
+		}
+	}
+	p.set(liveAuto, nil)
+	if l := r.live.Load(); l.has(netip.MustParseAddr("2001:db8::1ff")) || l.has(netip.MustParseAddr("2001:db8::c")) {
+		t.Errorf("-auto's addresses outlived it")
+	}
+	if got := <-p.follow(followMLD); got != r.live.Load() {
+		t.Errorf("the MLD follower was not handed the current snapshot")
+	}
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// auto follows the kernel's IPv6 routes of cfg's table until ctx ends: a
+// dump at start and after lost events, then RTM_NEWROUTE and RTM_DELROUTE
+// events, and the uplink's ifindex from link events. Each change of what
+// the routes make live is published; a route that goes stops being
+// answered at once, a new one within publishEvery.
+func (d *daemon) auto(ctx context.Context, cfg *config) {
+	ev, err := openRtnlEvents(unix.RTMGRP_IPV6_ROUTE | unix.RTMGRP_LINK)
+	if err != nil {
+		errorf("auto: %v", err)
+		return
+	}
+	defer ev.Close()
+	stop := context.AfterFunc(ctx, func() { ev.Close() })
+	defer stop()
+	nl, err := openRtnl()
+	if err != nil {
+		errorf("auto: %v", err)
+		return
+	}
+	defer nl.Close()
+
+	var (
+		mu     sync.Mutex // t and uplink: the throttle's timer reads them
+		t      *autoRoutes
+		uplink int
+		warned [2]bool
+	)
+	publish := func() {
+		hosts, routes, over := t.snapshot(uplink)
+		d.live.setRoutes(liveAuto, hosts, routes)
+		d.c.auto.Store(uint64(len(hosts)))
+		// Said once.
+		if t.dropped > 0 && !warned[0] {
+			warnf("auto: more than %d routes in the ranges; the rest are not followed", maxAutoRoutes)
+			warned[0] = true
+		}
+		if over > 0 && !warned[1] {
+			warnf("auto: more than %d routes in the ranges other than host routes; the least specific are not followed", maxAutoPrefixes)
+			warned[1] = true
+		}
+	}
+	resync := func() {
+		links, err := nl.links()
+		if err != nil {
+			warnf("auto: %v", err)
+			return
+		}
+		uplink = 0
+		for _, l := range links {
+			if l.Name == cfg.iface {
+				uplink = l.Index
+			}
+		}
+		routes, err := nl.routes()
+		if err != nil {
+			warnf("auto: %v", err)
+			return
+		}
+		t = newAutoRoutes(cfg.ranges, uint32(cfg.table))
+		for _, r := range routes {
+			t.apply(r, false)
+		}
+		publish()
+	}
+	th := &throttle{mu: &mu, publish: publish}
+	defer func() {
+		mu.Lock()
+		th.stop()
+		mu.Unlock()
+	}()
+	mu.Lock()
+	resync()
+	mu.Unlock()
+	for {
+		changed, gone, again := false, false, false
+		overrun, err := ev.next(func(m nlMsg) {
+			mu.Lock()
+			defer mu.Unlock()
+			if t == nil {
+				again = true // the last dump failed: dump again
+				return
+			}
+			switch m.Type {
+			case rtmNewRoute, rtmDelRoute:
+				// A route of another family is refused by parseRoute.
+				if r, err := parseRoute(m.Data); err == nil && t.apply(r, m.Type == rtmDelRoute) {
+					changed = true
+					gone = gone || m.Type == rtmDelRoute
+				}
+			case rtmNewLink:
+				if l, err := parseLink(m.Data); err == nil && l.Name == cfg.iface && l.Index != uplink {
+					uplink, changed = l.Index, true
+				}
+			case rtmDelLink:
+				if l, err := parseLink(m.Data); err == nil {
+					if l.Index == uplink {
+						uplink, changed = 0, true
+					}
+					if t.dropLink(l.Index) {
+						changed, gone = true, true
+					}
+				}
+			}
+		})
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, os.ErrClosed) {
+				errorf("auto: following routes: %v", err)
+			}
+			return
+		}
+		mu.Lock()
+		switch {
+		case overrun || again:
+			resync()
+		case changed:
+			th.kick(gone)
+		}
+		mu.Unlock()
+	}
+}
