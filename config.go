@@ -49,6 +49,10 @@ type config struct {
 	checkListen time.Duration // how long -check listens for solicitations
 }
 
+// liveOnly says whether only live addresses are answered (inside the
+// ranges), rather than the ranges whole.
+func (c *config) liveOnly() bool { return len(c.learn) > 0 || len(c.docker) > 0 || c.auto }
+
 // checkIfaceName refuses what cannot be a Linux interface name
 // (dev_valid_name: empty, longer than 15 bytes, ".", "..", or holding a
 // slash, a colon or white space) and, though the kernel allows them,

@@ -31,6 +31,7 @@ type daemon struct {
 		ns neighborSolicitation
 		na [naFrameLen]byte
 	}
+	mldOverSaid atomic.Bool // said that more groups are wanted than joined
 
 	watchers [numLiveSources]*watcher
 }
@@ -213,6 +214,7 @@ type incarnation struct {
 	sock    *packetSocket
 	uplinks *mailbox[*uplink] // to the keeper
 	configs *mailbox[*config] // to the keeper
+	mldCfgs *mailbox[*config] // to the MLD memberships
 	cancel  context.CancelFunc
 	done    chan error // the packet loop's end; buffered
 	wg      sync.WaitGroup
@@ -245,15 +247,19 @@ func (d *daemon) startUplink(ctx context.Context, nl *rtnlConn) (*incarnation, e
 	d.sock.Store(sock)
 	ctx, cancel := context.WithCancel(ctx)
 	inc := &incarnation{name: cfg.iface, ifindex: l.Index, mac: u.MAC, sock: sock, cancel: cancel,
-		uplinks: newMailbox[*uplink](), configs: newMailbox[*config](), done: make(chan error, 1)}
+		uplinks: newMailbox[*uplink](), configs: newMailbox[*config](), mldCfgs: newMailbox[*config](), done: make(chan error, 1)}
 	nas, claims := make(chan neighborAdvertisement, 16), newMailbox[mac]()
 	tk := &toKeeper{view: &atomic.Pointer[gatewayView]{}, nas: nas, claims: claims, log: logLimiter{perSecond: 1, burst: 5}}
 	keeper := newGatewayKeeper(l.Index, cfg, u, nl, sock, &d.c, tk.view)
 	in := keeperInputs{nas: nas, claims: claims.c, uplinks: inc.uplinks.c, configs: inc.configs.c, live: d.live.follow(followKeeper)}
-	inc.wg.Add(2)
+	inc.wg.Add(3)
 	go func() {
 		defer inc.wg.Done()
 		keeper.run(ctx, in)
+	}()
+	go func() {
+		defer inc.wg.Done()
+		d.joinGroups(ctx, l.Index, cfg, inc.mldCfgs.c)
 	}()
 	go func() {
 		defer inc.wg.Done()
@@ -282,6 +288,7 @@ func (inc *incarnation) reconfigure(cfg *config) {
 		warnf("reload: %v", err)
 	}
 	inc.configs.put(cfg)
+	inc.mldCfgs.put(cfg)
 }
 
 // followUplink re-reads the uplink after an rtnetlink event and hands the

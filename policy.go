@@ -54,7 +54,7 @@ type responder struct {
 func (r *responder) configure(cfg *config) {
 	p := &answerPolicy{ranges: cfg.ranges, from: cfg.from, source: cfg.source, fixed: cfg.fixed,
 		flags: naFlagSolicited | naFlagOverride, rate: cfg.rate, rateTarget: cfg.rateTarget,
-		liveOnly: len(cfg.learn) > 0 || len(cfg.docker) > 0 || cfg.auto, probe: len(cfg.learn) > 0}
+		liveOnly: cfg.liveOnly(), probe: len(cfg.learn) > 0}
 	if cfg.router {
 		p.flags |= naFlagRouter
 	}

@@ -1,0 +1,163 @@
+package main
+
+// MLD: a switch or a hypervisor's bridge that snoops MLD (RFC 4541)
+// delivers a multicast group only to the ports that reported it, and the
+// router's solicitation for an address goes to the address's
+// solicited-node group. The packet socket's link-layer memberships send no
+// report; so for each address answered one by one (-a, the live addresses
+// of -learn, -N and -auto, and the addresses of static ranges small enough)
+// the daemon joins its solicited-node group through an IPv6 socket on the
+// uplink, the kernel reports it and answers the queries, as it does for the
+// groups of proxy_ndp's entries; and it leaves the group when the address
+// goes. Plain Go: which groups, held through which socket; mld_linux.go
+// joins and leaves.
+
+import (
+	"errors"
+	"net/netip"
+	"slices"
+)
+
+const (
+	// maxMLDGroups bounds the groups joined: the kernel keeps an entry
+	// for each, and answers every query with a record for each (a static
+	// /112 would be 65,536 groups). Past it, a switch that snoops MLD
+	// does not deliver the solicitations for the rest.
+	maxMLDGroups = 1024
+	// mldGroupsPerSocket groups are joined through one socket: a
+	// socket's memberships count against net.core.optmem_max, 20 kB
+	// (about 360 memberships) on kernels before 6.8.
+	mldGroupsPerSocket = 256
+)
+
+// mldGroups returns the solicited-node groups to join, most wanted first
+// (those of -a, of the live addresses, of the ranges answered whole), at
+// most maxMLDGroups, and how many more are wanted. The ranges answered
+// whole (cfg's without a source of live addresses, and -auto's live
+// prefixes inside them) count only if all of their groups fit.
+func mldGroups(cfg *config, live *liveAddrs) (groups []netip.Addr, over int) {
+	seen := map[netip.Addr]bool{}
+	add := func(a netip.Addr) {
+		if g := solicitedNode(a); !seen[g] {
+			seen[g] = true
+			groups = append(groups, g)
+		}
+	}
+	for _, a := range cfg.announce {
+		add(a)
+	}
+	var whole []netip.Prefix
+	if !cfg.liveOnly() {
+		whole = cfg.ranges
+	}
+	if live != nil {
+		addrs := make([]netip.Addr, 0, len(live.m))
+		for a := range live.m {
+			addrs = append(addrs, a)
+		}
+		slices.SortFunc(addrs, netip.Addr.Compare)
+		for _, a := range addrs {
+			add(a)
+		}
+		for _, r := range live.routes {
+			if r.live {
+				whole = append(whole, within(r.dst, cfg.ranges)...)
+			}
+		}
+	}
+	if len(groups) > maxMLDGroups {
+		return groups[:maxMLDGroups], len(groups) - maxMLDGroups
+	}
+	n := 0
+	for _, p := range whole {
+		n += groupsIn(p)
+	}
+	if len(groups)+n > maxMLDGroups {
+		return groups, n // some of them may be among the groups already
+	}
+	for _, p := range whole {
+		for a := p.Masked().Addr(); a.IsValid() && p.Contains(a); a = a.Next() {
+			add(a)
+		}
+	}
+	return groups, 0
+}
+
+// groupsIn is how many solicited-node groups the addresses of p have; a
+// group keeps an address's low 24 bits.
+func groupsIn(p netip.Prefix) int {
+	return 1 << min(128-p.Bits(), 24)
+}
+
+// within returns the part of p inside the ranges: p itself where a range
+// holds it, the ranges p holds.
+func within(p netip.Prefix, ranges []netip.Prefix) []netip.Prefix {
+	var out []netip.Prefix
+	for _, r := range ranges {
+		switch {
+		case r.Bits() <= p.Bits() && r.Contains(p.Addr()):
+			return []netip.Prefix{p}
+		case p.Bits() < r.Bits() && p.Contains(r.Addr()):
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// groupJoiner joins and leaves groups on the uplink, through the socket
+// numbered sock (a new number opens a new socket).
+type groupJoiner interface {
+	join(sock int, g netip.Addr) error
+	leave(sock int, g netip.Addr) error
+}
+
+// mldMembers are the groups held, each through one of the sockets.
+type mldMembers struct {
+	out   groupJoiner
+	held  map[netip.Addr]int // group: socket
+	count []int              // groups held through each socket
+}
+
+func newMLDMembers(out groupJoiner) *mldMembers {
+	return &mldMembers{out: out, held: map[netip.Addr]int{}}
+}
+
+// update leaves the groups held and not wanted, then joins those wanted
+// and not held, each through a socket with room; it says what failed.
+func (m *mldMembers) update(want []netip.Addr) error {
+	wanted := make(map[netip.Addr]bool, len(want))
+	for _, g := range want {
+		wanted[g] = true
+	}
+	var errs []error
+	for g, s := range m.held {
+		if wanted[g] {
+			continue
+		}
+		if err := m.out.leave(s, g); err != nil {
+			errs = append(errs, errf("leaving %v: %w", g, err))
+		}
+		delete(m.held, g)
+		m.count[s]--
+	}
+	for _, g := range want {
+		if _, ok := m.held[g]; ok {
+			continue
+		}
+		s := slices.IndexFunc(m.count, func(n int) bool { return n < mldGroupsPerSocket })
+		if s < 0 {
+			s = len(m.count)
+			m.count = append(m.count, 0)
+		}
+		if err := m.out.join(s, g); err != nil {
+			errs = append(errs, errf("joining %v: %w", g, err))
+			continue
+		}
+		m.held[g] = s
+		m.count[s]++
+	}
+	if len(errs) > 3 {
+		errs = append(errs[:3], errf("and %d more", len(errs)-3))
+	}
+	return errors.Join(errs...)
+}
