@@ -7,6 +7,7 @@ package main
 import (
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -26,6 +27,51 @@ type checkFacts struct {
 	GatewayNAMAC mac
 	Heard        []heardNS // solicitations for the ranges seen while listening
 	ListenFor    string
+
+	Auto         bool      // -auto is given
+	AcceptRA     int       // net.ipv6.conf.IFACE.accept_ra; -1: unknown
+	GatewayProto uint8     // who made the default route: rtprotRA for router advertisements
+	ForwardDrop  []string  // firewall chains that drop forwarded IPv6 by default
+	Live         int       // addresses answered one by one: -a, those alive on the -learn bridges, -auto's host routes
+	GCThresh3    int       // net.ipv6.neigh.default.gc_thresh3; 0: not visible here
+	MLDOver      int       // solicited-node groups wanted past maxMLDGroups
+	L3Routes     []l3Route // routes in the ranges by interfaces without a MAC
+}
+
+// l3Route is a route in a range that leaves by an interface without a
+// MAC: tun, WireGuard, PPP.
+type l3Route struct {
+	Range netip.Prefix
+	Dst   netip.Prefix
+	Iface string
+}
+
+// rtprotRA marks a route learned from router advertisements (RTPROT_RA).
+const rtprotRA = 9
+
+// Interface types without a MAC (ARPHRD_*, linux/if_arp.h): WireGuard
+// and tun devices are NONE, PPP links PPP.
+const (
+	arphrdPPP  = 512
+	arphrdNone = 0xfffe
+)
+
+// routeProtocol is who made a route, from an RTM_NEWROUTE message
+// (struct rtmsg's protocol), which route does not keep.
+func routeProtocol(data []byte) (uint8, bool) {
+	if len(data) < rtmsgLen {
+		return 0, false
+	}
+	return data[5], true
+}
+
+// linkType is an interface's index and ARPHRD type, from an RTM_NEWLINK
+// message (struct ifinfomsg), which link does not keep.
+func linkType(data []byte) (index int, typ uint16, ok bool) {
+	if len(data) < ifinfomsgLen {
+		return 0, 0, false
+	}
+	return int(int32(ne.Uint32(data[4:]))), ne.Uint16(data[2:]), true
 }
 
 // rangeRoute is where traffic to a range leaves by.
@@ -71,10 +117,50 @@ func checkFindings(f *checkFacts) []finding {
 		case "":
 			add(false, "range %v: no route for %v; route the range to the containers' bridge (ip -6 route add %v dev BRIDGE)", r.Range, r.Sample, r.Range)
 		case f.Iface:
+			if f.Auto {
+				add(true, "range %v: %v leaves by the uplink %s; -auto answers the addresses routed elsewhere", r.Range, r.Sample, f.Iface)
+				continue
+			}
 			add(false, "range %v: %v leaves by the uplink %s, so answered traffic would go back out; route the range to the containers' bridge", r.Range, r.Sample, f.Iface)
 		default:
 			add(true, "range %v leaves by %s", r.Range, r.Iface)
 		}
+	}
+	l3 := map[netip.Prefix][]string{}
+	for _, r := range f.L3Routes {
+		if !slices.Contains(l3[r.Range], r.Iface) {
+			l3[r.Range] = append(l3[r.Range], r.Iface)
+		}
+	}
+	for _, r := range f.Routes {
+		if ifs := l3[r.Range]; len(ifs) > 0 {
+			if f.Auto {
+				add(true, "range %v: routes by %s (interfaces without a MAC: tun, WireGuard) are answered with -auto", r.Range, strings.Join(ifs, ", "))
+			} else {
+				add(false, "range %v: routes leave by %s, interfaces without a MAC (tun, WireGuard) and without neighbours to learn from: add -auto to answer their clients", r.Range, strings.Join(ifs, ", "))
+			}
+		}
+	}
+	if f.Forwarding && f.AcceptRA >= 0 && f.AcceptRA != 2 {
+		switch {
+		case f.Gateway.IsValid() && f.GatewayProto != rtprotRA:
+			add(true, "accept_ra on %s is %d, but the default route is not from router advertisements", f.Iface, f.AcceptRA)
+		case f.AcceptRA == 1 || f.Gateway.IsValid():
+			add(false, "forwarding is on and accept_ra on %s is %d: the kernel ignores router advertisements, and a default route learned from them expires: sysctl -w net.ipv6.conf.%s.accept_ra=2", f.Iface, f.AcceptRA, f.Iface)
+		}
+	}
+	for _, c := range f.ForwardDrop {
+		add(false, "%s drops forwarded IPv6 unless a rule accepts it (Docker sets such a policy): accept the ranges' traffic both ways (ip6tables -I FORWARD -d RANGE -j ACCEPT, and -s RANGE; with Docker, in its DOCKER-USER chain)", c)
+	}
+	switch {
+	case f.GCThresh3 > 0 && f.Live > f.GCThresh3:
+		add(false, "%d live addresses, more than the neighbour cache holds (net.ipv6.neigh.default.gc_thresh3 = %d): raise gc_thresh3 (and gc_thresh2) above it", f.Live, f.GCThresh3)
+	case f.GCThresh3 > 0 && f.Live > 0:
+		add(true, "%d live addresses; the neighbour cache holds %d (gc_thresh3)", f.Live, f.GCThresh3)
+	}
+	if f.MLDOver > 0 {
+		// Only a problem where solicitations do not arrive.
+		add(len(f.Heard) > 0, "%d solicited-node groups are more than the daemon joins one by one (%d): where a switch or hypervisor snoops MLD, the router's solicitations for those addresses will not arrive; -learn, -N or -auto join each live address's group", f.MLDOver, maxMLDGroups)
 	}
 	switch {
 	case !f.Gateway.IsValid():

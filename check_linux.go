@@ -3,7 +3,10 @@ package main
 import (
 	"errors"
 	"io"
+	"net/netip"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -13,10 +16,23 @@ func sysctlOn(path string) bool {
 	return err == nil && strings.TrimSpace(string(b)) == "1"
 }
 
+// sysctlInt reads a number from a sysctl file, or def.
+func sysctlInt(path string, def int) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return def
+	}
+	return n
+}
+
 // runCheck gathers the facts of -check, prints the findings, and says
 // whether nothing is wrong.
 func runCheck(cfg *config, w io.Writer) bool {
-	f := &checkFacts{Iface: cfg.iface, ListenFor: cfg.checkListen.String()}
+	f := &checkFacts{Iface: cfg.iface, ListenFor: cfg.checkListen.String(), Auto: cfg.auto, AcceptRA: -1}
 	fail := func(err error) bool {
 		io.WriteString(w, sprintf("PROBLEM %v\n", err))
 		return false
@@ -36,6 +52,10 @@ func runCheck(cfg *config, w io.Writer) bool {
 	}
 	f.Forwarding = sysctlOn("/proc/sys/net/ipv6/conf/all/forwarding")
 	f.ProxyNDP = sysctlOn("/proc/sys/net/ipv6/conf/all/proxy_ndp") || sysctlOn("/proc/sys/net/ipv6/conf/"+cfg.iface+"/proxy_ndp")
+	f.AcceptRA = sysctlInt("/proc/sys/net/ipv6/conf/"+cfg.iface+"/accept_ra", -1)
+	// Not in a network namespace other than the first: the host's holds.
+	f.GCThresh3 = sysctlInt("/proc/sys/net/ipv6/neigh/default/gc_thresh3", 0)
+	f.ForwardDrop = forwardDrops()
 
 	links, err := nl.links()
 	if err != nil {
@@ -52,9 +72,56 @@ func runCheck(cfg *config, w io.Writer) bool {
 		}
 		f.Routes = append(f.Routes, rr)
 	}
-	if routes, err := nl.routes(); err == nil {
+	live := &liveAddrs{m: map[netip.Addr]struct{}{}}
+	if msgs, err := nl.request(appendRouteDump); err == nil {
+		var routes []route
+		types := linkTypes(nl)
+		for _, m := range msgs {
+			r, err := parseRoute(m.Data)
+			if m.Type != rtmNewRoute || err != nil {
+				continue
+			}
+			routes = append(routes, r)
+			if t := types[r.OIF]; (t == arphrdNone || t == arphrdPPP) && r.Table == uint32(cfg.table) && r.Dst.Bits() > 0 {
+				for _, p := range cfg.ranges {
+					if p.Overlaps(r.Dst) {
+						f.L3Routes = append(f.L3Routes, l3Route{Range: p, Dst: r.Dst, Iface: names[r.OIF]})
+					}
+				}
+			}
+		}
 		f.Gateway, _ = defaultGateway(routes, l.Index)
+		for _, m := range msgs {
+			// The protocol of the default route chosen.
+			if r, err := parseRoute(m.Data); err == nil && m.Type == rtmNewRoute && r.Dst.Bits() == 0 && r.Table == rtTableMain && r.OIF == l.Index && r.Gateway == f.Gateway {
+				f.GatewayProto, _ = routeProtocol(m.Data)
+			}
+		}
+		if cfg.auto {
+			t := newAutoRoutes(cfg.ranges, uint32(cfg.table))
+			for _, r := range routes {
+				t.apply(r, false)
+			}
+			live.m, live.routes, _ = t.snapshot(l.Index)
+		}
 	}
+	if len(cfg.learn) > 0 {
+		if entries, err := nl.neighs(); err == nil {
+			bridges := map[int]bool{}
+			for _, lk := range links {
+				bridges[lk.Index] = slices.Contains(cfg.learn, lk.Name)
+			}
+			ln := newLearner(cfg.ranges, int(cfg.maxPerMAC))
+			for _, e := range entries {
+				ln.apply(e, false, bridges)
+			}
+			for a := range ln.addrs {
+				live.m[a] = struct{}{}
+			}
+		}
+	}
+	f.Live = len(cfg.announce) + len(live.m)
+	_, f.MLDOver = mldGroups(cfg, live)
 	if f.Gateway.IsValid() {
 		if e, ok, err := nl.neigh(l.Index, f.Gateway); err == nil && ok {
 			f.GatewayState, f.GatewayMAC = nudString(e.State), e.MAC
@@ -101,4 +168,19 @@ func runCheck(cfg *config, w io.Writer) bool {
 		}
 	}
 	return printFindings(w, checkFindings(f))
+}
+
+// linkTypes reads each interface's ARPHRD type.
+func linkTypes(nl *rtnlConn) map[int]uint16 {
+	types := map[int]uint16{}
+	msgs, err := nl.request(func(b []byte, seq uint32) []byte { return appendDump(b, rtmGetLink, seq, ifinfomsgLen, 0) })
+	if err != nil {
+		return types
+	}
+	for _, m := range msgs {
+		if i, t, ok := linkType(m.Data); ok && m.Type == rtmNewLink {
+			types[i] = t
+		}
+	}
+	return types
 }

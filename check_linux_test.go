@@ -57,6 +57,20 @@ func TestCheck(t *testing.T) {
 			n.in("hv", "nft", "add", "chain", "bridge", "mute", "forwarding", "{ type filter hook forward priority -10; }")
 			n.in("hv", "nft", "add", "rule", "bridge", "mute", "forwarding", "iifname", "hv-rt", "drop")
 		}, "did not answer an NS"},
+		{"a client routed by a tun device", func(n *testNet) {
+			n.addTun("vps", "wg0")
+			n.in("vps", "ip", "-6", "route", "add", "2001:db8:1:2:646f:636b:6572:77/128", "dev", "wg0")
+		}, "routes leave by wg0"},
+		{"forward policy drop, nftables", func(n *testNet) {
+			n.in("vps", "nft", "add", "table", "ip6", "filter")
+			n.in("vps", "nft", "add", "chain", "ip6", "filter", "FORWARD", "{ type filter hook forward priority 0; policy drop; }")
+		}, "nftables chain ip6 filter FORWARD drops"},
+		{"forward policy drop, ip6tables-legacy", func(n *testNet) {
+			n.in("vps", "ip6tables-legacy", "-P", "FORWARD", "DROP")
+		}, "ip6tables filter FORWARD drops"},
+		{"default route from router advertisements, accept_ra 1", func(n *testNet) {
+			n.in("vps", "ip", "-6", "route", "replace", "default", "via", routerLL.String(), "dev", "eth0", "proto", "ra")
+		}, "accept_ra on eth0 is 1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

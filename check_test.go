@@ -44,6 +44,24 @@ func TestCheckFindings(t *testing.T) {
 		{"no global", func(f *checkFacts) { f.SolicitFrom = netip.Addr{} }, "no usable global address"},
 		{"gateway silent", func(f *checkFacts) { f.GatewayNA = false }, "did not answer"},
 		{"nothing heard", func(f *checkFacts) { f.Heard = nil }, "no solicitation"},
+		{"routes by tun", func(f *checkFacts) {
+			f.L3Routes = []l3Route{{Range: r, Dst: netip.MustParsePrefix("2001:db8:1:2::c/128"), Iface: "wg0"}}
+		}, "add -auto"},
+		{"routes by tun with -auto", func(f *checkFacts) {
+			f.Auto = true
+			f.L3Routes = []l3Route{{Range: r, Dst: netip.MustParsePrefix("2001:db8:1:2::c/128"), Iface: "wg0"}}
+			f.Routes[0].Iface = "eth0" // the rest of the range: by the uplink
+		}, ""},
+		{"accept_ra 1, default route from RAs", func(f *checkFacts) { f.AcceptRA, f.GatewayProto = 1, rtprotRA }, "accept_ra on eth0 is 1"},
+		{"accept_ra 1, static default route", func(f *checkFacts) { f.AcceptRA, f.GatewayProto = 1, 4 }, ""},
+		{"accept_ra 2", func(f *checkFacts) { f.AcceptRA, f.GatewayProto = 2, rtprotRA }, ""},
+		{"accept_ra unknown", func(f *checkFacts) { f.AcceptRA, f.GatewayProto = -1, rtprotRA }, ""},
+		{"forward policy drop", func(f *checkFacts) { f.ForwardDrop = []string{"nftables chain ip6 filter FORWARD"} }, "ip6 filter FORWARD drops forwarded IPv6"},
+		{"neighbour cache too small", func(f *checkFacts) { f.Live, f.GCThresh3 = 1500, 1024 }, "gc_thresh3 = 1024"},
+		{"neighbour cache big enough", func(f *checkFacts) { f.Live, f.GCThresh3 = 1000, 1024 }, ""},
+		{"neighbour cache not visible", func(f *checkFacts) { f.Live, f.GCThresh3 = 5000, 0 }, ""},
+		{"too many groups, solicitations arrive", func(f *checkFacts) { f.MLDOver = 65536 }, ""},
+		{"too many groups, nothing heard", func(f *checkFacts) { f.MLDOver, f.Heard = 65536, nil }, "snoops MLD"},
 	} {
 		f := healthy()
 		c.fault(f)
@@ -62,4 +80,29 @@ func problemLine(out, want string) bool {
 		}
 	}
 	return false
+}
+
+// TestRouteProtocolLinkType reads what route and link do not keep, from
+// the kernel's messages in rtnl_test.go.
+func TestRouteProtocolLinkType(t *testing.T) {
+	msgs, err := parseNetlink(goldenRouteDefault.host(t))
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("parseNetlink = %v, %v", msgs, err)
+	}
+	if p, ok := routeProtocol(msgs[0].Data); !ok || p != rtprotRA {
+		t.Errorf("routeProtocol(the default route) = %d, %v; want %d (RTPROT_RA)", p, ok, rtprotRA)
+	}
+	msgs, err = parseNetlink(goldenLinkQemu.host(t))
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("parseNetlink = %v, %v", msgs, err)
+	}
+	if i, typ, ok := linkType(msgs[0].Data); !ok || i != 2 || typ != 1 {
+		t.Errorf("linkType(eth0) = %d, %d, %v; want 2, 1 (ARPHRD_ETHER)", i, typ, ok)
+	}
+	if _, ok := routeProtocol(make([]byte, rtmsgLen-1)); ok {
+		t.Errorf("routeProtocol of a short message: ok")
+	}
+	if _, _, ok := linkType(make([]byte, ifinfomsgLen-1)); ok {
+		t.Errorf("linkType of a short message: ok")
+	}
 }
