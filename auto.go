@@ -8,10 +8,7 @@ package main
 // from, and often no MAC; the route is all there is. Plain Go, fed the
 // routes of one table; auto_linux.go follows them on rtnetlink.
 
-import (
-	"net/netip"
-	"slices"
-)
+import "net/netip"
 
 // rtmDelRoute is RTM_DELROUTE (linux/rtnetlink.h).
 const rtmDelRoute = 25
@@ -34,14 +31,15 @@ type autoKey struct {
 
 // autoRoutes holds the routes of one table that overlap the ranges.
 type autoRoutes struct {
-	ranges  []netip.Prefix
-	table   uint32
-	routes  map[autoKey]uint8 // the route's type
-	dropped uint64            // routes not kept: maxAutoRoutes was reached
+	ranges   []netip.Prefix
+	table    uint32
+	routes   map[autoKey]bool // whether the route leaves by an interface (a unicast route with one)
+	prefixes int              // routes other than host routes
+	dropped  uint64           // routes not kept: a cap was reached
 }
 
 func newAutoRoutes(ranges []netip.Prefix, table uint32) *autoRoutes {
-	return &autoRoutes{ranges: ranges, table: table, routes: map[autoKey]uint8{}}
+	return &autoRoutes{ranges: ranges, table: table, routes: map[autoKey]bool{}}
 }
 
 // apply takes one route, from a dump or an event (deleted for
@@ -51,20 +49,34 @@ func (t *autoRoutes) apply(r route, deleted bool) bool {
 		return false
 	}
 	k := autoKey{r.Dst.Masked(), r.Priority, r.OIF}
-	typ, had := t.routes[k]
+	leaves := r.Type == rtnUnicast && r.OIF != 0
+	was, had := t.routes[k]
+	host := k.dst.IsSingleIP()
 	switch {
 	case deleted:
-		delete(t.routes, k)
+		if had {
+			t.forget(k)
+		}
 		return had
 	case had:
-		t.routes[k] = r.Type
-		return typ != r.Type
-	case len(t.routes) >= maxAutoRoutes:
+		t.routes[k] = leaves
+		return was != leaves
+	case len(t.routes) >= maxAutoRoutes || !host && t.prefixes >= maxAutoPrefixes:
 		t.dropped++
 		return false
 	}
-	t.routes[k] = r.Type
+	t.routes[k] = leaves
+	if !host {
+		t.prefixes++
+	}
 	return true
+}
+
+func (t *autoRoutes) forget(k autoKey) {
+	delete(t.routes, k)
+	if !k.dst.IsSingleIP() {
+		t.prefixes--
+	}
 }
 
 // dropLink forgets the routes by an interface that is gone, and says
@@ -73,7 +85,7 @@ func (t *autoRoutes) dropLink(ifindex int) bool {
 	n := len(t.routes)
 	for k := range t.routes {
 		if k.oif == ifindex {
-			delete(t.routes, k)
+			t.forget(k)
 		}
 	}
 	return len(t.routes) != n
@@ -95,46 +107,55 @@ func overlaps(ranges []netip.Prefix, p netip.Prefix) bool {
 // leaves by no interface (blackhole, unreachable, several next hops) makes
 // nothing live. Only the routes that decide are kept: one that makes
 // nothing live matters only inside a wider one that does.
-func (t *autoRoutes) snapshot(uplink int) (hosts map[netip.Addr]struct{}, routes []liveRoute, over int) {
+func (t *autoRoutes) snapshot(uplink int) (hosts map[netip.Addr]struct{}, routes []liveRoute) {
 	type best struct {
 		priority uint32
 		live     bool
 	}
 	dsts := map[netip.Prefix]best{}
-	for k, typ := range t.routes {
-		if b, ok := dsts[k.dst]; ok && b.priority <= k.priority {
-			continue
+	for k, leaves := range t.routes {
+		if b, ok := dsts[k.dst]; !ok || k.priority < b.priority {
+			dsts[k.dst] = best{k.priority, leaves && k.oif != uplink}
 		}
-		dsts[k.dst] = best{k.priority, typ == rtnUnicast && k.oif != 0 && k.oif != uplink}
 	}
 	hosts = map[netip.Addr]struct{}{}
+	var blocked []liveRoute // host routes that make nothing live
 	for dst, b := range dsts {
 		switch {
 		case b.live && dst.IsSingleIP():
 			hosts[dst.Addr()] = struct{}{}
+		case dst.IsSingleIP():
+			blocked = append(blocked, liveRoute{dst, false})
 		default:
+			// In order, the most specific first; there are at most
+			// maxAutoPrefixes of them.
+			i := len(routes)
 			routes = append(routes, liveRoute{dst, b.live})
+			for ; i > 0 && moreSpecific(dst, routes[i-1].dst); i-- {
+				routes[i], routes[i-1] = routes[i-1], routes[i]
+			}
 		}
 	}
-	slices.SortFunc(routes, func(a, b liveRoute) int {
-		if a.dst.Bits() != b.dst.Bits() {
-			return b.dst.Bits() - a.dst.Bits()
+	keep := blocked[:0]
+	for _, r := range blocked {
+		if coveredLive(routes, r.dst) {
+			keep = append(keep, r)
 		}
-		return a.dst.Addr().Compare(b.dst.Addr())
-	})
-	keep := routes[:0]
+	}
 	for i, r := range routes {
-		if !r.live && !coveredLive(routes[i+1:], r.dst) {
-			continue
+		if r.live || coveredLive(routes[i+1:], r.dst) {
+			keep = append(keep, r)
 		}
-		keep = append(keep, r)
 	}
-	routes = keep
-	if len(routes) > maxAutoPrefixes {
-		over = len(routes) - maxAutoPrefixes
-		routes = routes[:maxAutoPrefixes:maxAutoPrefixes]
+	return hosts, keep
+}
+
+// moreSpecific orders prefixes: the longer first, then by address.
+func moreSpecific(a, b netip.Prefix) bool {
+	if a.Bits() != b.Bits() {
+		return a.Bits() > b.Bits()
 	}
-	return hosts, routes, over
+	return a.Addr().Less(b.Addr())
 }
 
 // coveredLive says whether one of wider, the less specific routes, holds

@@ -34,20 +34,15 @@ func (d *daemon) auto(ctx context.Context, cfg *config) {
 		mu     sync.Mutex // t and uplink: the throttle's timer reads them
 		t      *autoRoutes
 		uplink int
-		warned [2]bool
+		warned bool // that routes were dropped
 	)
 	publish := func() {
-		hosts, routes, over := t.snapshot(uplink)
+		hosts, routes := t.snapshot(uplink)
 		d.live.setRoutes(liveAuto, hosts, routes)
 		d.c.auto.Store(uint64(len(hosts)))
-		// Said once.
-		if t.dropped > 0 && !warned[0] {
-			warnf("auto: more than %d routes in the ranges; the rest are not followed", maxAutoRoutes)
-			warned[0] = true
-		}
-		if over > 0 && !warned[1] {
-			warnf("auto: more than %d routes in the ranges other than host routes; the least specific are not followed", maxAutoPrefixes)
-			warned[1] = true
+		if t.dropped > 0 && !warned {
+			warnf("auto: more than %d routes in the ranges, or %d other than host routes; the rest are not followed", maxAutoRoutes, maxAutoPrefixes)
+			warned = true
 		}
 	}
 	resync := func() {

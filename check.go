@@ -42,7 +42,6 @@ type checkFacts struct {
 // MAC: tun, WireGuard, PPP.
 type l3Route struct {
 	Range netip.Prefix
-	Dst   netip.Prefix
 	Iface string
 }
 
@@ -126,41 +125,34 @@ func checkFindings(f *checkFacts) []finding {
 			add(true, "range %v leaves by %s", r.Range, r.Iface)
 		}
 	}
-	l3 := map[netip.Prefix][]string{}
-	for _, r := range f.L3Routes {
-		if !slices.Contains(l3[r.Range], r.Iface) {
-			l3[r.Range] = append(l3[r.Range], r.Iface)
-		}
-	}
 	for _, r := range f.Routes {
-		if ifs := l3[r.Range]; len(ifs) > 0 {
-			if f.Auto {
-				add(true, "range %v: routes by %s (interfaces without a MAC: tun, WireGuard) are answered with -auto", r.Range, strings.Join(ifs, ", "))
-			} else {
-				add(false, "range %v: routes leave by %s, interfaces without a MAC (tun, WireGuard) and without neighbours to learn from: add -auto to answer their clients", r.Range, strings.Join(ifs, ", "))
+		var ifs []string
+		for _, l := range f.L3Routes {
+			if l.Range == r.Range && !slices.Contains(ifs, l.Iface) {
+				ifs = append(ifs, l.Iface)
 			}
 		}
-	}
-	if f.Forwarding && f.AcceptRA >= 0 && f.AcceptRA != 2 {
-		switch {
-		case f.Gateway.IsValid() && f.GatewayProto != rtprotRA:
-			add(true, "accept_ra on %s is %d, but the default route is not from router advertisements", f.Iface, f.AcceptRA)
-		case f.AcceptRA == 1 || f.Gateway.IsValid():
-			add(false, "forwarding is on and accept_ra on %s is %d: the kernel ignores router advertisements, and a default route learned from them expires: sysctl -w net.ipv6.conf.%s.accept_ra=2", f.Iface, f.AcceptRA, f.Iface)
+		if len(ifs) > 0 {
+			do := "add -auto to answer their clients"
+			if f.Auto {
+				do = "-auto answers their clients"
+			}
+			add(f.Auto, "range %v: routes leave by %s, without a MAC or neighbours to learn (tun, WireGuard): %s", r.Range, strings.Join(ifs, ", "), do)
 		}
 	}
-	for _, c := range f.ForwardDrop {
-		add(false, "%s drops forwarded IPv6 unless a rule accepts it (Docker sets such a policy): accept the ranges' traffic both ways (ip6tables -I FORWARD -d RANGE -j ACCEPT, and -s RANGE; with Docker, in its DOCKER-USER chain)", c)
+	// A static default route needs no router advertisements.
+	if f.Forwarding && f.AcceptRA == 1 && (!f.Gateway.IsValid() || f.GatewayProto == rtprotRA) {
+		add(false, "forwarding is on and accept_ra on %s is 1, so router advertisements are ignored and their default route expires: sysctl -w net.ipv6.conf.%s.accept_ra=2", f.Iface, f.Iface)
 	}
-	switch {
-	case f.GCThresh3 > 0 && f.Live > f.GCThresh3:
-		add(false, "%d live addresses, more than the neighbour cache holds (net.ipv6.neigh.default.gc_thresh3 = %d): raise gc_thresh3 (and gc_thresh2) above it", f.Live, f.GCThresh3)
-	case f.GCThresh3 > 0 && f.Live > 0:
-		add(true, "%d live addresses; the neighbour cache holds %d (gc_thresh3)", f.Live, f.GCThresh3)
+	for _, c := range f.ForwardDrop {
+		add(false, "%s drops forwarded IPv6 by default (Docker sets this): accept the ranges both ways (ip6tables -I FORWARD -d RANGE -j ACCEPT, and -s RANGE; with Docker, in DOCKER-USER)", c)
+	}
+	if f.GCThresh3 > 0 && f.Live > f.GCThresh3 {
+		add(false, "%d live addresses, more than the neighbour cache holds (net.ipv6.neigh.default.gc_thresh3 = %d): raise it", f.Live, f.GCThresh3)
 	}
 	if f.MLDOver > 0 {
-		// Only a problem where solicitations do not arrive.
-		add(len(f.Heard) > 0, "%d solicited-node groups are more than the daemon joins one by one (%d): where a switch or hypervisor snoops MLD, the router's solicitations for those addresses will not arrive; -learn, -N or -auto join each live address's group", f.MLDOver, maxMLDGroups)
+		// A problem only where solicitations do not arrive.
+		add(len(f.Heard) > 0, "%d solicited-node groups are past the %d joined one by one: a switch that snoops MLD will not deliver their solicitations; -learn, -N or -auto join each live address's", f.MLDOver, maxMLDGroups)
 	}
 	switch {
 	case !f.Gateway.IsValid():

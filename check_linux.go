@@ -85,7 +85,7 @@ func runCheck(cfg *config, w io.Writer) bool {
 			if t := types[r.OIF]; (t == arphrdNone || t == arphrdPPP) && r.Table == uint32(cfg.table) && r.Dst.Bits() > 0 {
 				for _, p := range cfg.ranges {
 					if p.Overlaps(r.Dst) {
-						f.L3Routes = append(f.L3Routes, l3Route{Range: p, Dst: r.Dst, Iface: names[r.OIF]})
+						f.L3Routes = append(f.L3Routes, l3Route{Range: p, Iface: names[r.OIF]})
 					}
 				}
 			}
@@ -102,7 +102,7 @@ func runCheck(cfg *config, w io.Writer) bool {
 			for _, r := range routes {
 				t.apply(r, false)
 			}
-			live.m, live.routes, _ = t.snapshot(l.Index)
+			live.m, live.routes = t.snapshot(l.Index)
 		}
 	}
 	if len(cfg.learn) > 0 {

@@ -45,14 +45,15 @@ func TestCheckFindings(t *testing.T) {
 		{"gateway silent", func(f *checkFacts) { f.GatewayNA = false }, "did not answer"},
 		{"nothing heard", func(f *checkFacts) { f.Heard = nil }, "no solicitation"},
 		{"routes by tun", func(f *checkFacts) {
-			f.L3Routes = []l3Route{{Range: r, Dst: netip.MustParsePrefix("2001:db8:1:2::c/128"), Iface: "wg0"}}
+			f.L3Routes = []l3Route{{Range: r, Iface: "wg0"}}
 		}, "add -auto"},
 		{"routes by tun with -auto", func(f *checkFacts) {
 			f.Auto = true
-			f.L3Routes = []l3Route{{Range: r, Dst: netip.MustParsePrefix("2001:db8:1:2::c/128"), Iface: "wg0"}}
+			f.L3Routes = []l3Route{{Range: r, Iface: "wg0"}}
 			f.Routes[0].Iface = "eth0" // the rest of the range: by the uplink
 		}, ""},
 		{"accept_ra 1, default route from RAs", func(f *checkFacts) { f.AcceptRA, f.GatewayProto = 1, rtprotRA }, "accept_ra on eth0 is 1"},
+		{"accept_ra 1, no default route", func(f *checkFacts) { f.AcceptRA, f.Gateway = 1, netip.Addr{} }, "accept_ra on eth0 is 1"},
 		{"accept_ra 1, static default route", func(f *checkFacts) { f.AcceptRA, f.GatewayProto = 1, 4 }, ""},
 		{"accept_ra 2", func(f *checkFacts) { f.AcceptRA, f.GatewayProto = 2, rtprotRA }, ""},
 		{"accept_ra unknown", func(f *checkFacts) { f.AcceptRA, f.GatewayProto = -1, rtprotRA }, ""},

@@ -84,12 +84,13 @@ func (c nftChain) dropsForward() bool {
 	return (c.Family == nfprotoIPv6 || c.Family == nfprotoInet) && c.Hook == nfInetFwd && c.HasPolicy && c.Policy == nfDrop
 }
 
-func (c nftChain) String() string {
-	family := "ip6"
+// name is how nft(8) names the chain.
+func (c nftChain) name() string {
+	family := "ip6 "
 	if c.Family == nfprotoInet {
-		family = "inet"
+		family = "inet "
 	}
-	return "nftables chain " + family + " " + c.Table + " " + c.Name
+	return "nftables chain " + family + c.Table + " " + c.Name
 }
 
 // ip6tables-legacy: struct ip6t_getinfo, and in the entries struct

@@ -27,7 +27,7 @@ func forwardDrops() []string {
 			chains, _ := dump(c, "nftables chains", nfnlSubsysNftables<<8|nftMsgNewChain, appendNftChainDump, parseNftChain)
 			for _, ch := range chains {
 				if ch.dropsForward() {
-					out = append(out, ch.String())
+					out = append(out, ch.name())
 				}
 			}
 		}

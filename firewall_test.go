@@ -82,7 +82,7 @@ func TestParseNftChainGolden(t *testing.T) {
 	if err != nil || c != want {
 		t.Errorf("parseNftChain = %+v, %v; want %+v", c, err, want)
 	}
-	if !c.dropsForward() || c.String() != "nftables chain ip6 filter FORWARD" {
+	if !c.dropsForward() || c.name() != "nftables chain ip6 filter FORWARD" {
 		t.Errorf("%v: dropsForward = %v, want true", c, c.dropsForward())
 	}
 }

@@ -13,7 +13,6 @@ package main
 // joins and leaves.
 
 import (
-	"errors"
 	"net/netip"
 	"slices"
 )
@@ -123,41 +122,40 @@ func newMLDMembers(out groupJoiner) *mldMembers {
 }
 
 // update leaves the groups held and not wanted, then joins those wanted
-// and not held, each through a socket with room; it says what failed.
-func (m *mldMembers) update(want []netip.Addr) error {
-	wanted := make(map[netip.Addr]bool, len(want))
-	for _, g := range want {
-		wanted[g] = true
+// and not held, each through a socket with room; it says how many failed,
+// and the first error.
+func (m *mldMembers) update(want []netip.Addr) (failed int, err error) {
+	note := func(e error) {
+		if failed++; err == nil {
+			err = e
+		}
 	}
-	var errs []error
 	for g, s := range m.held {
-		if wanted[g] {
-			continue
+		if !slices.Contains(want, g) {
+			if e := m.out.leave(s, g); e != nil {
+				note(e)
+			}
+			delete(m.held, g)
+			m.count[s]--
 		}
-		if err := m.out.leave(s, g); err != nil {
-			errs = append(errs, errf("leaving %v: %w", g, err))
-		}
-		delete(m.held, g)
-		m.count[s]--
 	}
 	for _, g := range want {
 		if _, ok := m.held[g]; ok {
 			continue
 		}
-		s := slices.IndexFunc(m.count, func(n int) bool { return n < mldGroupsPerSocket })
-		if s < 0 {
-			s = len(m.count)
+		s := 0
+		for s < len(m.count) && m.count[s] >= mldGroupsPerSocket {
+			s++
+		}
+		if s == len(m.count) {
 			m.count = append(m.count, 0)
 		}
-		if err := m.out.join(s, g); err != nil {
-			errs = append(errs, errf("joining %v: %w", g, err))
+		if e := m.out.join(s, g); e != nil {
+			note(e)
 			continue
 		}
 		m.held[g] = s
 		m.count[s]++
 	}
-	if len(errs) > 3 {
-		errs = append(errs[:3], errf("and %d more", len(errs)-3))
-	}
-	return errors.Join(errs...)
+	return failed, err
 }

@@ -53,8 +53,8 @@ func (d *daemon) joinGroups(ctx context.Context, ifindex int, cfg *config, confi
 	l := d.r.live.Load()
 	for {
 		groups, over := mldGroups(cfg, l)
-		if err := m.update(groups); err != nil {
-			warnf("mld: %v", err)
+		if n, err := m.update(groups); err != nil {
+			warnf("mld: %d groups not joined or left on %s: %v", n, d.cfg.Load().iface, err)
 		}
 		if over > 0 && d.mldOverSaid.CompareAndSwap(false, true) {
 			warnf("mld: %d solicited-node groups are not joined (the most joined one by one is %d): where a switch or hypervisor snoops MLD, the router's solicitations for their addresses will not arrive; -learn, -N and -auto join each live address's group", over, maxMLDGroups)

@@ -108,26 +108,26 @@ func TestMLDMembers(t *testing.T) {
 		}
 		return g
 	}
-	if err := m.update(want(0, 300)); err != nil || f.total() != 300 || len(f.socks[0]) != mldGroupsPerSocket || len(f.socks[1]) != 300-mldGroupsPerSocket {
+	if _, err := m.update(want(0, 300)); err != nil || f.total() != 300 || len(f.socks[0]) != mldGroupsPerSocket || len(f.socks[1]) != 300-mldGroupsPerSocket {
 		t.Fatalf("after 300 groups: %v; sockets hold %d and %d", err, len(f.socks[0]), len(f.socks[1]))
 	}
 	// The first 100 go, 100 new come: they fill the room left.
-	if err := m.update(want(100, 400)); err != nil || f.total() != 300 || len(f.socks) != 2 {
+	if _, err := m.update(want(100, 400)); err != nil || f.total() != 300 || len(f.socks) != 2 {
 		t.Fatalf("after moving 100 groups: %v; %d held on %d sockets", err, f.total(), len(f.socks))
 	}
 	if f.socks[0][solicitedNode(inRange(0))] {
 		t.Errorf("a group no longer wanted is still held")
 	}
 	f.fail = solicitedNode(inRange(500))
-	err := m.update(append(want(100, 400), f.fail))
-	if err == nil {
+	n, err := m.update(append(want(100, 400), f.fail))
+	if err == nil || n != 1 {
 		t.Errorf("a failed join was not reported")
 	}
 	f.fail = netip.Addr{}
-	if err := m.update(append(want(100, 400), solicitedNode(inRange(500)))); err != nil || !f.socks[1][solicitedNode(inRange(500))] && !f.socks[0][solicitedNode(inRange(500))] {
+	if _, err := m.update(append(want(100, 400), solicitedNode(inRange(500)))); err != nil || !f.socks[1][solicitedNode(inRange(500))] && !f.socks[0][solicitedNode(inRange(500))] {
 		t.Errorf("a failed join was not tried again: %v", err)
 	}
-	if err := m.update(nil); err != nil || f.total() != 0 {
+	if _, err := m.update(nil); err != nil || f.total() != 0 {
 		t.Errorf("after nothing is wanted: %v, %d groups held", err, f.total())
 	}
 }

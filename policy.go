@@ -132,9 +132,7 @@ func (r *responder) decide(frame []byte, ns *neighborSolicitation, na *[naFrameL
 	}
 	if p.liveOnly {
 		if l := r.live.Load(); l == nil || !l.has(ns.Target) {
-			// A solicitation we would answer if the target were
-			// alive makes the bridges find out whether it is.
-			if !late && p.probe && allowed(p.from, ns.Src) && !u.owns(ns.Target) && ns.Target != u.Gateway && r.offerProbe(frame, ns.Target, now) {
+			if !late && p.probe && r.offerProbe(frame, ns, p, u, now) {
 				return reasonProbing
 			}
 			return reasonNotLive
@@ -166,10 +164,12 @@ func (r *responder) decide(frame []byte, ns *neighborSolicitation, na *[naFrameL
 	return reasonNone
 }
 
-// offerProbe hands the -learn watcher a request to resolve target, with
-// the solicitation, if the probe budget allows one; it never blocks.
-func (r *responder) offerProbe(frame []byte, target netip.Addr, now int64) bool {
-	if r.probes == nil || !r.gate.admit(target, now) {
+// offerProbe hands the -learn watcher a request to resolve a target that
+// is not live, with its solicitation, if the solicitation would be answered
+// were the target alive and the probe budget allows; it never blocks.
+func (r *responder) offerProbe(frame []byte, ns *neighborSolicitation, p *answerPolicy, u *uplink, now int64) bool {
+	target := ns.Target
+	if r.probes == nil || !allowed(p.from, ns.Src) || u.owns(target) || target == u.Gateway || !r.gate.admit(target, now) {
 		return false
 	}
 	req := probeRequest{target: target}
