@@ -135,6 +135,7 @@ func TestAutoRouted(t *testing.T) {
 	if w.answered(vpnClient, time.Second) {
 		t.Errorf("answered again after the route was deleted")
 	}
+	d.checkHWM()
 	log := d.stop()
 	if counter(log, "ignored.not-live") < 2 {
 		t.Errorf("the solicitations for addresses without a route were not counted as not-live:\n%s", log)

@@ -168,6 +168,7 @@ func TestMLDSnooping(t *testing.T) {
 	if !n.reachable(container, 5*time.Second) {
 		t.Errorf("the router cannot reach the container again by its multicast solicitation\n%s", d.logText())
 	}
+	d.checkHWM()
 	// When the daemon stops, it leaves the rest.
 	d.stop()
 	if !n.waitGroup(container, false, 3*time.Second) {

@@ -18,6 +18,17 @@ import (
 	"time"
 )
 
+// checkHWM logs the daemon's peak resident memory, and fails the test if
+// it is over the budget of 3 MB (not under the race detector).
+func (d *daemonProc) checkHWM() {
+	d.t.Helper()
+	hwm := d.vmHWM()
+	d.t.Logf("the daemon's VmHWM: %d kB", hwm)
+	if os.Getenv("NDPR_TEST_RACE") == "" && hwm > 3<<10 {
+		d.t.Errorf("VmHWM %d kB, over the budget of 3 MB", hwm)
+	}
+}
+
 // requireSilent fails the test if the VPS has a neighbour entry for a on
 // br0: the container has shown itself.
 func (n *testNet) requireSilent(a netip.Addr) {
@@ -68,6 +79,7 @@ func TestSilentContainers(t *testing.T) {
 	if e := n.in("vps", "ip", "-6", "neigh", "show", nobody.String(), "dev", "br0", "nud", "all"); !strings.Contains(e, "FAILED") && !strings.Contains(e, "INCOMPLETE") {
 		t.Errorf("the VPS's entry for %v is %q, want the kernel's probe of it (INCOMPLETE or FAILED)", nobody, e)
 	}
+	d.checkHWM()
 	log := d.stop()
 	if got := counter(log, "probed"); got < 3 {
 		t.Errorf("probed=%d, want one for each of the two containers and the empty address at least\n%s", got, log)
@@ -172,6 +184,7 @@ func TestSilentScan(t *testing.T) {
 	if seen.frames > 3*len(seen.targets) {
 		t.Errorf("%d NS on the bridge for %d targets, want at most 3 each (mcast_solicit)", seen.frames, len(seen.targets))
 	}
+	d.checkHWM()
 	log := d.stop()
 	if got := counter(log, "probed"); got != len(seen.targets) {
 		t.Errorf("probed=%d, but %d targets were probed on the bridge\n%s", got, len(seen.targets), log)
