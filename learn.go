@@ -4,6 +4,7 @@ package main
 // table on a bridge shows them. Plain Go; learn_linux.go feeds it.
 
 import (
+	"bytes"
 	"net/netip"
 	"time"
 )
@@ -80,6 +81,32 @@ func (l *learner) apply(e neighEntry, deleted bool, bridges map[int]bool) bool {
 		return true
 	}
 	return false
+}
+
+// dropLink forgets the addresses learned on a bridge that is gone, and
+// says whether there were any.
+func (l *learner) dropLink(ifindex int) bool {
+	n := len(l.addrs)
+	for a, was := range l.addrs {
+		if was.ifindex == ifindex {
+			l.forget(a, was)
+		}
+	}
+	return len(l.addrs) != n
+}
+
+// linkName reads an RTM_NEWLINK or RTM_DELLINK message's interface index
+// and name, without copying the name.
+func linkName(data []byte) (index int, name []byte, ok bool) {
+	if len(data) < ifinfomsgLen {
+		return 0, nil, false
+	}
+	parseAttrs(data[ifinfomsgLen:], func(typ uint16, v []byte) {
+		if typ == iflaIfname {
+			name, _, _ = bytes.Cut(v, []byte{0})
+		}
+	})
+	return int(int32(ne.Uint32(data[4:]))), name, name != nil
 }
 
 func (l *learner) forget(a netip.Addr, was learned) {

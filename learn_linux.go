@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,11 +13,12 @@ import (
 )
 
 // learn follows the kernel's neighbour tables of cfg's -learn bridges
-// until ctx ends: a dump at start and after a lost event or a link change,
-// then RTM_NEWNEIGH and RTM_DELNEIGH events. Each change of the live
-// addresses is published. Meanwhile it probes the bridges for the targets
-// the packet loop hands over (probe.go), and answers a probed target's
-// solicitation as soon as its entry comes alive.
+// until ctx ends: a dump at start, after lost events and when a bridge
+// appears, then RTM_NEWNEIGH and RTM_DELNEIGH events, and RTM_DELLINK for
+// a bridge that goes. Each change of the live addresses is published.
+// Meanwhile it probes the bridges for the targets the packet loop hands
+// over (probe.go), and answers a probed target's solicitation as soon as
+// its entry comes alive.
 func (d *daemon) learn(ctx context.Context, cfg *config) {
 	ev, err := openRtnlEvents(unix.RTMGRP_NEIGH | unix.RTMGRP_LINK)
 	if err != nil {
@@ -93,18 +95,23 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 	mu.Lock()
 	resync()
 	mu.Unlock()
+	prober, err := openNeighProber()
+	if err != nil {
+		errorf("learn: %v", err)
+		return
+	}
+	defer prober.Close()
 	probing := make(chan struct{})
 	pctx, pcancel := context.WithCancel(ctx)
 	go func() {
 		defer close(probing)
-		d.probeBridges(pctx, nl, func(ifindex int, req *probeRequest) bool {
+		d.probeBridges(pctx, prober, func(req *probeRequest, probe func(ifindex int)) {
 			mu.Lock()
 			defer mu.Unlock()
-			if !bridges[ifindex] {
-				return false
-			}
 			probed.add(req, time.Now())
-			return true
+			for b := range bridges {
+				probe(b)
+			}
 		})
 	}()
 	defer func() {
@@ -131,7 +138,25 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 					mu.Unlock()
 				}
 			case rtmNewLink, rtmDelLink:
-				again = true
+				// A bridge that appears (or is renamed to a -learn
+				// name) may hold entries already: dump. One that goes
+				// takes its addresses along.
+				index, name, ok := linkName(m.Data)
+				if !ok {
+					break
+				}
+				mu.Lock()
+				learned := slices.ContainsFunc(cfg.learn, func(s string) bool { return s == string(name) })
+				switch {
+				case m.Type == rtmNewLink && learned && !bridges[index]:
+					again = true
+				case bridges[index] && (m.Type == rtmDelLink || !learned):
+					delete(bridges, index)
+					if l != nil && l.dropLink(index) {
+						changed = true
+					}
+				}
+				mu.Unlock()
 			}
 		})
 		if err != nil {
@@ -165,28 +190,41 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 }
 
 // probeBridges asks the kernel to resolve each target the packet loop
-// hands over, on the interface its route leaves by, if take says that is
-// a -learn bridge (and keeps the request), until ctx ends.
-func (d *daemon) probeBridges(ctx context.Context, nl *rtnlConn, take func(ifindex int, req *probeRequest) bool) {
+// hands over on each -learn bridge (keep keeps the request and calls its
+// probe for each), until ctx ends. It allocates nothing: a scan goes on
+// for as long as it likes.
+func (d *daemon) probeBridges(ctx context.Context, p *neighProber, keep func(req *probeRequest, probe func(ifindex int))) {
+	var (
+		req    probeRequest
+		failed = logLimiter{perSecond: 1, burst: 1}
+	)
+	probe := func(ifindex int) {
+		if err := p.probe(ifindex, req.target); err != nil {
+			d.probeFailed(&failed, err)
+			return
+		}
+		d.c.probed.Add(1)
+	}
 	for {
-		var req probeRequest
 		select {
 		case <-ctx.Done():
 			return
 		case req = <-d.r.probes:
 		}
-		r, err := nl.routeTo(req.target)
-		if err != nil || r.Type != rtnUnicast || !take(r.OIF, &req) {
-			debugf("probe: %v does not leave by a -learn bridge; not probed", req.target)
-			continue
+		keep(&req, probe)
+		if err := p.refused(); err != nil {
+			d.probeFailed(&failed, err)
 		}
-		_, err = nl.request(func(b []byte, seq uint32) []byte { return appendNeighProbe(b, seq, r.OIF, req.target) })
-		if err != nil {
-			warnf("probe: asking the kernel to resolve %v: %v", req.target, err)
-			continue
+		if logEnabled(levelDebug) {
+			debugf("probe: resolving %v on the -learn bridges", req.target)
 		}
-		d.c.probed.Add(1)
-		debugf("probe: resolving %v on the bridge", req.target)
+	}
+}
+
+// probeFailed says, rate-limited, that the kernel refused a probe.
+func (d *daemon) probeFailed(l *logLimiter, err error) {
+	if ok, _ := l.allow(time.Now()); ok {
+		warnf("probe: asking the kernel to resolve a target: %v", err)
 	}
 }
 
@@ -198,7 +236,9 @@ func (d *daemon) answerLate(frame []byte) {
 		return
 	}
 	if why := d.r.answerLate(frame, &d.late.ns, &d.late.na); why != reasonNone {
-		debugf("probe: %v came alive; its solicitation is not answered: %v", d.late.ns.Target, why)
+		if logEnabled(levelDebug) {
+			debugf("probe: %v came alive; its solicitation is not answered: %v", d.late.ns.Target, why)
+		}
 		return
 	}
 	if err := s.write(d.late.na[:]); err != nil {
@@ -206,5 +246,7 @@ func (d *daemon) answerLate(frame []byte) {
 		return
 	}
 	d.c.answered.Add(1)
-	debugf("probe: %v came alive; answered %v", d.late.ns.Target, d.late.ns.Src)
+	if logEnabled(levelDebug) {
+		debugf("probe: %v came alive; answered %v", d.late.ns.Target, d.late.ns.Src)
+	}
 }

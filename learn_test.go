@@ -90,3 +90,38 @@ func TestLearnerPerMAC(t *testing.T) {
 		t.Errorf("an address that moved to a MAC with enough is still live")
 	}
 }
+
+// TestLearnerDropLink: a bridge that goes takes its addresses along, and
+// only its own.
+func TestLearnerDropLink(t *testing.T) {
+	l := newLearner([]netip.Prefix{netip.MustParsePrefix("2001:db8::/64")}, 16)
+	br := map[int]bool{5: true, 6: true}
+	a, b := netip.MustParseAddr("2001:db8::a"), netip.MustParseAddr("2001:db8::b")
+	l.apply(neighEntry{Ifindex: 5, State: nudReachable, Addr: a, MAC: routerNew, HasMAC: true}, false, br)
+	l.apply(neighEntry{Ifindex: 6, State: nudReachable, Addr: b, MAC: routerMAC, HasMAC: true}, false, br)
+	if !l.dropLink(5) || l.snapshot().has(a) || !l.snapshot().has(b) || len(l.macs) != 1 {
+		t.Errorf("after bridge 5 went: %v live, %d MACs; want only %v", l.addrs, len(l.macs), b)
+	}
+	if l.dropLink(5) {
+		t.Errorf("dropLink of a bridge with nothing learned says it changed something")
+	}
+}
+
+// TestLinkName reads the index and name of the kernel's link message in
+// rtnl_cut_test.go, without a copy.
+func TestLinkName(t *testing.T) {
+	msgs, err := parseNetlink(goldenLinkQemu.host(t))
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("parseNetlink = %v, %v", msgs, err)
+	}
+	i, name, ok := linkName(msgs[0].Data)
+	if !ok || i != 2 || string(name) != "eth0" {
+		t.Errorf("linkName = %d, %q, %v; want 2, eth0", i, name, ok)
+	}
+	if n := testing.AllocsPerRun(100, func() { linkName(msgs[0].Data) }); n != 0 {
+		t.Errorf("linkName: %v allocations per run, want 0", n)
+	}
+	if _, _, ok := linkName(msgs[0].Data[:ifinfomsgLen]); ok {
+		t.Errorf("linkName of a message without a name: ok")
+	}
+}

@@ -155,10 +155,11 @@ const ndmOffFlags = 10
 // solicited-node group from the interface's link-local address, then
 // more, retrans_time apart); an entry that is alive stays as it is. The
 // state is left 0: an entry created PERMANENT, as ip(8)'s "use" asks,
-// would be exempt from garbage collection.
+// would be exempt from garbage collection. No NLM_F_ACK: the kernel
+// answers only a refusal.
 func appendNeighProbe(b []byte, seq uint32, ifindex int, addr netip.Addr) []byte {
 	start := len(b)
-	b = appendNeigh(b, rtmNewNeigh, nlmFRequest|nlmFAck|nlmFCreate, seq, ifindex, addr, 0, mac{})
+	b = appendNeigh(b, rtmNewNeigh, nlmFRequest|nlmFCreate, seq, ifindex, addr, 0, mac{})
 	b[start+nlmsgHdrLen+ndmOffFlags] = ntfUse
 	return b
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // checkHWM logs the daemon's peak resident memory, and fails the test if
@@ -191,5 +193,44 @@ func TestSilentScan(t *testing.T) {
 	}
 	if got := counter(log, "ignored.probing") + counter(log, "ignored.not-live"); got < count*9/10 {
 		t.Errorf("ignored.probing + ignored.not-live = %d, want most of the %d solicitations", got, count)
+	}
+}
+
+// TestNeighProber: the kernel takes the probe (an entry for the target,
+// resolving or failed) and refuses one for an interface that does not
+// exist; a probe allocates nothing.
+func TestNeighProber(t *testing.T) {
+	n := newTestNet(t, false)
+	nobody := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:77")
+	inNetns(t, n.ns("vps"), func() error {
+		br0, err := net.InterfaceByName("br0")
+		if err != nil {
+			return err
+		}
+		p, err := openNeighProber()
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		if err := p.probe(br0.Index, nobody); err != nil {
+			return err
+		}
+		if allocs := testing.AllocsPerRun(100, func() { p.probe(br0.Index, nobody) }); allocs != 0 {
+			t.Errorf("probe: %v allocations per run, want 0", allocs)
+		}
+		if err := p.refused(); err != nil {
+			t.Errorf("the kernel refused probes on br0: %v", err)
+		}
+		if err := p.probe(1<<30, nobody); err != nil {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+		if err := p.refused(); !errors.Is(err, unix.ENODEV) {
+			t.Errorf("a probe on no interface: refused() = %v, want ENODEV", err)
+		}
+		return nil
+	})
+	if e := n.in("vps", "ip", "-6", "neigh", "show", nobody.String(), "dev", "br0", "nud", "all"); !strings.Contains(e, "INCOMPLETE") && !strings.Contains(e, "FAILED") {
+		t.Errorf("after the probe, the entry for %v is %q, want the kernel resolving it", nobody, e)
 	}
 }

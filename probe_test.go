@@ -10,11 +10,11 @@ import (
 // goldenNeighProbe: appendNeighProbe(nil, 5, 7, container), as "ip -6 neigh
 // replace 2001:db8:1:2:646f:636b:6572:c1 dev br0 use" sends it, but with
 // state 0 where ip(8) puts NUD_PERMANENT (which would exempt a new entry
-// from garbage collection) and without NLM_F_REPLACE.
+// from garbage collection), and without NLM_F_REPLACE or NLM_F_ACK.
 var goldenNeighProbe = nlGolden{le: `
 	30000000          // nlmsghdr: len 48
 	1c00              //   type RTM_NEWNEIGH (28)
-	0504              //   flags NLM_F_REQUEST|NLM_F_ACK|NLM_F_CREATE (0x405)
+	0104              //   flags NLM_F_REQUEST|NLM_F_CREATE (0x401)
 	05000000          //   seq 5
 	00000000          //   pid 0
 	0a 00 0000        // ndmsg: family AF_INET6, pad1, pad2
@@ -26,7 +26,7 @@ var goldenNeighProbe = nlGolden{le: `
 `, be: `
 	00000030          // nlmsghdr: len 48
 	001c              //   type RTM_NEWNEIGH (28)
-	0405              //   flags NLM_F_REQUEST|NLM_F_ACK|NLM_F_CREATE (0x405)
+	0401              //   flags NLM_F_REQUEST|NLM_F_CREATE (0x401)
 	00000005          //   seq 5
 	00000000          //   pid 0
 	0a 00 0000        // ndmsg: family AF_INET6, pad1, pad2
