@@ -23,7 +23,7 @@ function emit(name, value) {
 	else if (name == "pin_gateway") name = "pin-gateway"
 	else if (name == "rate_target") name = "rate-target"
 	else if (name == "allow_wide") name = "allow-wide"
-	if (name == "pin-gateway" || name == "router" || name == "allow-wide") {
+	if (name == "pin-gateway" || name == "router" || name == "allow-wide" || name == "auto") {
 		value = (value == "1" || value == "true" || value == "yes" || value == "on") ? "true" : "false"
 	}
 	out[++nout] = name " " value
