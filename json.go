@@ -351,10 +351,15 @@ func (d *jsonDecoder) strBody() (s []byte, ok bool, err error) {
 			ok = false
 		}
 	}
+	var high rune // a surrogate escape waiting for its pair
 	for {
 		c, err := d.next()
 		if err != nil {
 			return nil, false, err
+		}
+		if high != 0 && c != '\\' {
+			add(utf8.RuneError)
+			high = 0
 		}
 		switch {
 		case c == '"':
@@ -376,6 +381,10 @@ func (d *jsonDecoder) strBody() (s []byte, ok bool, err error) {
 		if err != nil {
 			return nil, false, err
 		}
+		if high != 0 && c != 'u' {
+			add(utf8.RuneError)
+			high = 0
+		}
 		switch c {
 		case '"', '\\', '/':
 			add(rune(c))
@@ -394,27 +403,21 @@ func (d *jsonDecoder) strBody() (s []byte, ok bool, err error) {
 			if err != nil {
 				return nil, false, err
 			}
-			if utf16.IsSurrogate(r) {
-				// A pair is two escapes in a row; anything else leaves
-				// the replacement character, as encoding/json does.
-				if c, err := d.look(); err == nil && c == '\\' {
-					d.next()
-					if c, err := d.next(); err != nil {
-						return nil, false, err
-					} else if c != 'u' {
-						return nil, false, d.err(errJSON)
-					}
-					r2, err := d.hex4()
-					if err != nil {
-						return nil, false, err
-					}
-					if r = utf16.DecodeRune(r, r2); r == utf8.RuneError && !utf16.IsSurrogate(r2) {
-						add(utf8.RuneError)
-						r = r2
-					}
-				} else {
-					r = utf8.RuneError
+			// A surrogate pair is two escapes in a row. A surrogate that
+			// does not pair leaves the replacement character, and the
+			// escape after it counts on its own, as in encoding/json.
+			if high != 0 {
+				pair := utf16.DecodeRune(high, r)
+				high = 0
+				if pair != utf8.RuneError {
+					add(pair)
+					continue
 				}
+				add(utf8.RuneError)
+			}
+			if utf16.IsSurrogate(r) {
+				high = r
+				continue
 			}
 			add(r)
 		default:

@@ -44,8 +44,18 @@ func TestJSONDecoder(t *testing.T) {
 		`"x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"`: "x\"\\/\b\f\n\r\té😀",
 		`"a\ud800b"`:                            "a\ufffdb",
 		`"a\ud800\u0041"`:                       "a\ufffdA",
+		`"\uD800 "`:                             "\ufffd ",
+		`"\ud800\n"`:                            "\ufffd\n",
+		`"\udc00\ud83d\ude00"`:                  "\ufffd😀",
+		`"\ud800\ud83d\ude00"`:                  "\ufffd😀",
+		`"\ud800\ud800"`:                        "\ufffd\ufffd",
+		`"\ud800"`:                              "\ufffd",
 		`"é"`:                                   "é",
 	} {
+		var std string
+		if err := json.Unmarshal([]byte(in), &std); err != nil || std != want {
+			t.Errorf("encoding/json makes %q, %v of %s; the vector says %q", std, err, in, want)
+		}
 		s, ok, err := newJSONDecoder(strings.NewReader(in)).str()
 		if string(s) != want || !ok || err != nil {
 			t.Errorf("str(%s) = %q, %v, %v; want %q", in, s, ok, err, want)
