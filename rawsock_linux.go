@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -75,11 +76,11 @@ func openPacketSocket(ifindex int, prog []bpf.RawInstruction) (*packetSocket, er
 		return nil, err
 	}
 	s.readFn = func(fd uintptr) bool {
-		s.rn, s.rerr = unix.Read(int(fd), s.rbuf)
+		s.rn, s.rerr = rawRead(fd, s.rbuf)
 		return s.rerr != unix.EAGAIN
 	}
 	s.writeFn = func(fd uintptr) bool {
-		_, s.werr = unix.Write(int(fd), s.wbuf)
+		_, s.werr = rawWrite(fd, s.wbuf)
 		return s.werr != unix.EAGAIN
 	}
 	return s, nil
@@ -215,4 +216,26 @@ func (s linkSocket) read() ([]byte, error) {
 		return nil, errf("%w: %v", errLinkDown, err)
 	}
 	return b, err
+}
+
+// rawRead and rawWrite are read(2) and write(2) on a non-blocking socket
+// without telling the scheduler: a call that cannot block needs no
+// entersyscall, whose first call after an idle spell wakes the runtime's
+// monitor thread (sysmon), which then polls every 20 µs to 10 ms until the
+// process is idle again. At a few thousand solicitations a second that
+// polling cost more CPU than the answers.
+func rawRead(fd uintptr, b []byte) (int, error) {
+	n, _, errno := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
+
+func rawWrite(fd uintptr, b []byte) (int, error) {
+	n, _, errno := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }

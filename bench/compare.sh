@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # ndpresponder side by side with Debian's ndppd and npd6, in one run, on the
 # same namespaces (scripts/testnet.sh, with the hypervisor's filter off so
-# that the peers' link-local NAs count too). For each responder: bursts of
-# 10,000 NS for distinct targets as fast as the sender goes, at 20,000/s and
-# at 5,000/s; answered/sent, NA per second, latency from NS sent to NA seen
-# (p50, p99), and VmHWM after the three bursts; then the ratios to each peer.
+# that the peers' link-local NAs count too). For each responder, in each of
+# ROUNDS rounds (the second in the reverse order, so that a drift of the
+# machine's load shows as a difference between rounds): bursts of 10,000 NS
+# for distinct targets as fast as the sender goes, at 20,000/s and at
+# 5,000/s; answered/sent, NA per second, latency from NS sent to NA seen
+# (p50, p99), the responder's CPU time (utime+stime from /proc/PID/stat, in
+# ticks of 10 ms) per 10,000 NS answered, and VmHWM after the three bursts;
+# then the ratios to each peer, round by round.
 # Usage: sudo bench/compare.sh   (installs ndppd and npd6 with apt-get)
+#   BURST=10000 ROUNDS=2 RESPONDERS="ndpresponder ndppd npd6" by default;
+#   NDPR_FLAGS adds flags to ndpresponder's command line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
@@ -14,6 +20,9 @@ if ! command -v ndppd >/dev/null || ! command -v npd6 >/dev/null; then
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ndppd npd6 >/dev/null
 fi
 BURST=${BURST:-10000}
+ROUNDS=${ROUNDS:-2}
+RESPONDERS=${RESPONDERS:-ndpresponder ndppd npd6}
+MODES="max 20000 5000"
 
 . bench/setup.sh
 testnet_filter off
@@ -32,9 +41,10 @@ interface=eth0
 collectTargets=0
 CONF
 
+# shellcheck disable=SC2086 # NDPR_FLAGS is a list of flags
 start() {
 	case $1 in
-	ndpresponder) ip netns exec "$VPS" ./ndpresponder -i eth0 -n $FLOOD_RANGE -rate 0 -rate-target 0 -log warn 2>/dev/null & ;;
+	ndpresponder) ip netns exec "$VPS" ./ndpresponder -i eth0 -n $FLOOD_RANGE -rate 0 -rate-target 0 -log warn ${NDPR_FLAGS:-} 2>/dev/null & ;;
 	ndppd) ip netns exec "$VPS" ndppd -c "$work/ndppd.conf" >/dev/null 2>&1 & ;;
 	npd6) ip netns exec "$VPS" npd6 -f -c "$work/npd6.conf" -l "$work/npd6.log" >/dev/null 2>&1 & ;;
 	esac
@@ -42,45 +52,61 @@ start() {
 	sleep 1
 	kill -0 "$pid" || { echo "$1 did not start" >&2; exit 1; }
 }
+cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# result NAME MODE LINE: keep the figures of one burst.
-declare -A answered rate p50 p99 hwm
+# The figures of each burst, by responder, round and mode.
+declare -A answered rate p50 p99 cpu hwm
 first=1
-printf '%-13s %-9s %10s %10s %10s %10s\n' responder burst answered "NA/s" p50 p99
-for who in ndpresponder ndppd npd6; do
-	start "$who"
-	for mode in max 20000 5000; do
-		r=$mode; [ "$mode" = max ] && r=0
-		line=$(ip netns exec "$RT" "$work/nsflood.test" -test.run '^TestFloodTool$' \
-			-iface rt0 -range $FLOOD_RANGE -count "$BURST" -rate "$r" -first "$first" | grep '^sent=')
-		first=$((first + BURST))
-		get() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
-		answered[$who,$mode]=$(get answered) rate[$who,$mode]=$(get na-rate | tr -d '/s')
-		p50[$who,$mode]=$(get p50) p99[$who,$mode]=$(get p99)
-		printf '%-13s %-9s %10s %10s %10s %10s\n' "$who" "$mode" "${answered[$who,$mode]}/$BURST" \
-			"${rate[$who,$mode]}" "${p50[$who,$mode]}" "${p99[$who,$mode]}"
-		sleep 1
+printf '%-13s %5s %-6s %12s %8s %9s %9s %12s\n' responder round burst answered "NA/s" p50 p99 "CPU/10k NS"
+for round in $(seq "$ROUNDS"); do
+	order=$RESPONDERS
+	[ $((round % 2)) = 1 ] || order=$(tr ' ' '\n' <<<"$RESPONDERS" | tac | tr '\n' ' ')
+	for who in $order; do
+		start "$who"
+		for mode in $MODES; do
+			r=$mode; [ "$mode" = max ] && r=0
+			t0=$(cputicks "$pid")
+			line=$(ip netns exec "$RT" "$work/nsflood.test" -test.run '^TestFloodTool$' \
+				-iface rt0 -range "$FLOOD_RANGE" -count "$BURST" -rate "$r" -first "$first" | grep '^sent=')
+			ticks=$(( $(cputicks "$pid") - t0 ))
+			first=$((first + BURST))
+			get() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
+			k=$who,$round,$mode
+			answered[$k]=$(get answered) rate[$k]=$(get na-rate | tr -d '/s')
+			p50[$k]=$(get p50) p99[$k]=$(get p99)
+			cpu[$k]=$(awk -v t="$ticks" -v a="${answered[$k]}" 'BEGIN { print (a > 0 ? sprintf("%.1f", t * 10000 / a) : "n/a") }')
+			printf '%-13s %5s %-6s %12s %8s %9s %9s %12s\n' "$who" "$round" "$mode" "${answered[$k]}/$BURST" \
+				"${rate[$k]}" "${p50[$k]}" "${p99[$k]}" "${cpu[$k]}"
+			sleep 1
+		done
+		hwm[$who,$round]=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$pid/status")
+		kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 	done
-	hwm[$who]=$(awk '$1 == "VmHWM:" { print $2 }' /proc/$pid/status)
-	kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 done
 echo
-printf '%-13s %12s\n' responder "VmHWM (kB)"
-for who in ndpresponder ndppd npd6; do printf '%-13s %12s\n' "$who" "${hwm[$who]}"; done
+printf '%-13s %5s %12s\n' responder round "VmHWM (kB)"
+for who in $RESPONDERS; do
+	for round in $(seq "$ROUNDS"); do printf '%-13s %5s %12s\n' "$who" "$round" "${hwm[$who,$round]}"; done
+done
 echo
-echo "ratios, ndpresponder / peer (answered and NA/s: higher is better; p50 and VmHWM: lower is better)"
+echo "ratios, ndpresponder / peer in the same round (answered and NA/s: higher is better; p50, p99, CPU and VmHWM: lower is better)"
 ms() { # a Go duration in milliseconds
 	awk -v d="$1" 'BEGIN { v = d + 0; if (d ~ /µs$/) v /= 1000; else if (d ~ /ns$/) v /= 1e6; else if (d ~ /[0-9]s$/ && d !~ /ms$/) v *= 1000; print v }'
 }
-for peer in ndppd npd6; do
-	for mode in max 20000 5000; do
-		awk -v a="${answered[ndpresponder,$mode]}" -v b="${answered[$peer,$mode]}" \
-			-v ra="${rate[ndpresponder,$mode]}" -v rb="${rate[$peer,$mode]}" \
-			-v la="$(ms "${p50[ndpresponder,$mode]}")" -v lb="$(ms "${p50[$peer,$mode]}")" \
-			-v peer="$peer" -v mode="$mode" 'function r(x, y) { return y > 0 ? sprintf("%.2f", x / y) : "n/a" }
-			BEGIN { printf "vs %-6s %-6s answered %s  NA/s %s  p50 %s\n", peer, mode, r(a, b), r(ra, rb), r(la, lb) }'
+for peer in $RESPONDERS; do
+	[ "$peer" != ndpresponder ] || continue
+	for round in $(seq "$ROUNDS"); do
+		for mode in $MODES; do
+			a=ndpresponder,$round,$mode b=$peer,$round,$mode
+			awk -v a="${answered[$a]}" -v b="${answered[$b]}" -v ra="${rate[$a]}" -v rb="${rate[$b]}" \
+				-v la="$(ms "${p50[$a]}")" -v lb="$(ms "${p50[$b]}")" \
+				-v qa="$(ms "${p99[$a]}")" -v qb="$(ms "${p99[$b]}")" \
+				-v ca="${cpu[$a]}" -v cb="${cpu[$b]}" \
+				-v peer="$peer" -v round="$round" -v mode="$mode" 'function r(x, y) { return y > 0 ? sprintf("%.2f", x / y) : "n/a" }
+				BEGIN { printf "vs %-6s round %s %-6s answered %s  NA/s %s  p50 %s  p99 %s  CPU %s\n", peer, round, mode, r(a, b), r(ra, rb), r(la, lb), r(qa, qb), r(ca, cb) }'
+		done
+		awk -v a="${hwm[ndpresponder,$round]}" -v b="${hwm[$peer,$round]}" -v peer="$peer" -v round="$round" \
+			'BEGIN { printf "vs %-6s round %s VmHWM %.2f\n", peer, round, a / b }'
 	done
-	awk -v a="${hwm[ndpresponder]}" -v b="${hwm[$peer]}" -v peer="$peer" \
-		'BEGIN { printf "vs %-6s VmHWM %.2f\n", peer, a / b }'
 done
-echo "machine: $(nproc) cores, $(awk '/model name/ { $1=$2=$3=""; print; exit }' /proc/cpuinfo | sed 's/^ *//'), Linux $(uname -r); $(ndppd 2>&1 | sed -n 's/.*\(version [0-9.]*\).*/ndppd \1/p' | head -1); npd6 $(dpkg-query -W -f='${Version}' npd6)"
+echo "machine: $(nproc) cores, $(awk '/model name/ { $1=$2=$3=""; print; exit }' /proc/cpuinfo | sed 's/^ *//'), Linux $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg); $(ndppd 2>&1 | sed -n 's/.*\(version [0-9.]*\).*/ndppd \1/p' | head -1); npd6 $(dpkg-query -W -f='${Version}' npd6); ndpresponder $(./ndpresponder -version)"
