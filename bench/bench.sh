@@ -5,11 +5,15 @@
 #   - VmRSS and VmHWM from /proc idle and after a flood of COUNT
 #     solicitations for distinct targets (budget VmHWM 3 MB);
 #   - CPU time used while idle (budget: none);
-#   - answered/sent, NA per second, latency from NS sent to NA seen.
+#   - answered/sent, NA per second, latency from NS sent to NA seen;
+#   - with CHURN=N, VmRSS and VmHWM after N container starts and stops
+#     (see churn below) and the CPU time they took.
 # Usage: bench/bench.sh [COUNT [RATE [DAEMON-FLAG...]]]
 #   RATE 0: as fast as the sender goes. The daemon runs with -rate 0 (no NA
 #   budget) unless flags are given: bench/bench.sh 1000000 0 -rate 1000
 #   floods a million NS against the default budget.
+#   CHURN=300 bench/bench.sh 100000 0 -rate 0 -learn br0 -keepalive 1s
+#   floods, then starts and stops 300 containers on the VPS's bridge.
 # Needs root, iproute2, nftables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,10 +21,30 @@ command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 [ "$(id -u)" = 0 ] || { echo "bench.sh: run as root" >&2; exit 1; }
 COUNT=${1:-100000}
 RATE=${2:-0}
+CHURN=${CHURN:-0}
 shift $(( $# < 2 ? $# : 2 ))
 [ $# -gt 0 ] || set -- -rate 0
 
 . bench/setup.sh
+
+# churn N starts and stops N containers as Docker and LXC do: a veth pair
+# whose one end joins the VPS's bridge and whose other end, in the
+# container's namespace, gets an address from the container range and
+# pings the bridge, so that the VPS's kernel learns a neighbour on br0;
+# then the VPS's end is deleted, which takes the pair with it. Each start
+# and stop brings the daemon link, address, route and neighbour events.
+churn() {
+	local i a
+	for i in $(seq "$1"); do
+		a=${CONTAINER_RANGE%::/112}:$(printf '%x' $((0x100 + i % 0xfe00)))
+		ip link add "vc$i" netns "$VPS" type veth peer name eth1 netns "$C1"
+		in_ns "$VPS" ip link set "vc$i" master br0 up
+		in_ns "$C1" ip -6 addr add "$a/112" dev eth1 nodad
+		in_ns "$C1" ip link set eth1 up
+		in_ns "$C1" ping -6 -c 1 -W 1 -I "$a" "$BRIDGE_ADDR" >/dev/null || true
+		in_ns "$VPS" ip link del "vc$i"
+	done
+}
 
 ip netns exec "$VPS" ./ndpresponder -i eth0 -n $FLOOD_RANGE -log info "$@" 2>"$work/daemon.log" &
 pid=$!
@@ -33,6 +57,13 @@ t0=$(cputicks); sleep 5; idle_ticks=$(( $(cputicks) - t0 ))
 flood=$(ip netns exec "$RT" "$work/nsflood.test" -test.run '^TestFloodTool$' \
 	-iface rt0 -range $FLOOD_RANGE -count "$COUNT" -rate "$RATE" | grep '^sent=')
 rss_after=$(status VmRSS) hwm_after=$(status VmHWM)
+if [ "$CHURN" -gt 0 ]; then
+	t0=$(cputicks) s0=$(date +%s)
+	churn "$CHURN"
+	sleep 2
+	churn_ticks=$(( $(cputicks) - t0 )) churn_s=$(( $(date +%s) - s0 ))
+	rss_churn=$(status VmRSS) hwm_churn=$(status VmHWM)
+fi
 kill -TERM "$pid"; wait "$pid" || true; pid=
 
 echo "machine:          $(nproc) cores, $(awk '/model name/ { $1=$2=$3=""; print; exit }' /proc/cpuinfo | sed 's/^ *//'), Linux $(uname -r)"
@@ -41,4 +72,7 @@ echo "idle:             VmRSS ${rss_idle} kB, VmHWM ${hwm_idle} kB, CPU ${idle_t
 echo "flood:            $COUNT NS for distinct targets, rate ${RATE:-0}/s (0 = as fast as possible); daemon flags: $*"
 echo "                  $flood"
 echo "after the flood:  VmRSS ${rss_after} kB, VmHWM ${hwm_after} kB"
+if [ "$CHURN" -gt 0 ]; then
+	echo "after the churn:  VmRSS ${rss_churn} kB, VmHWM ${hwm_churn} kB; $CHURN container starts and stops in ${churn_s} s took ${churn_ticks} ticks of CPU"
+fi
 echo "daemon counters:  $(grep 'counters:' "$work/daemon.log" | sed 's/^info: counters: //')"
