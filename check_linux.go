@@ -73,7 +73,7 @@ func runCheck(cfg *config, w io.Writer) bool {
 		f.Routes = append(f.Routes, rr)
 	}
 	live := &liveAddrs{m: map[netip.Addr]struct{}{}}
-	if msgs, err := nl.request(appendRouteDump); err == nil {
+	if msgs, err := nl.requestAll(appendRouteDump); err == nil {
 		var routes []route
 		types := linkTypes(nl)
 		for _, m := range msgs {
@@ -173,7 +173,7 @@ func runCheck(cfg *config, w io.Writer) bool {
 // linkTypes reads each interface's ARPHRD type.
 func linkTypes(nl *rtnlConn) map[int]uint16 {
 	types := map[int]uint16{}
-	msgs, err := nl.request(func(b []byte, seq uint32) []byte { return appendDump(b, rtmGetLink, seq, ifinfomsgLen, 0) })
+	msgs, err := nl.requestAll(linkDump)
 	if err != nil {
 		return types
 	}

@@ -13,29 +13,29 @@ import (
 // neigh reads the neighbour entry for addr on ifindex; ok is false when
 // there is none.
 func (c *rtnlConn) neigh(ifindex int, addr netip.Addr) (e neighEntry, ok bool, err error) {
-	msgs, err := c.request(func(b []byte, seq uint32) []byte {
+	var perr error
+	err = c.request(func(b []byte, seq uint32) []byte {
 		return appendNeigh(b, rtmGetNeigh, nlmFRequest, seq, ifindex, addr, 0, mac{})
+	}, func(m nlMsg) {
+		if m.Type == rtmNewNeigh && !ok && perr == nil {
+			e, perr = parseNeigh(m.Data)
+			ok = perr == nil
+		}
 	})
 	if errors.Is(err, unix.ENOENT) {
-		return e, false, nil
+		return neighEntry{}, false, nil
 	}
 	if err != nil {
-		return e, false, errf("reading the neighbour entry for %v: %w", addr, err)
+		return neighEntry{}, false, errf("reading the neighbour entry for %v: %w", addr, err)
 	}
-	for _, m := range msgs {
-		if m.Type == rtmNewNeigh {
-			e, err := parseNeigh(m.Data)
-			return e, err == nil, err
-		}
-	}
-	return e, false, nil
+	return e, ok, perr
 }
 
 // setNeigh creates or replaces the neighbour entry for addr.
 func (c *rtnlConn) setNeigh(ifindex int, addr netip.Addr, state uint16, m mac) error {
-	_, err := c.request(func(b []byte, seq uint32) []byte {
+	err := c.request(func(b []byte, seq uint32) []byte {
 		return appendNeigh(b, rtmNewNeigh, nlmFRequest|nlmFAck|nlmFCreate|nlmFReplace, seq, ifindex, addr, state, m)
-	})
+	}, nil)
 	if err != nil {
 		return errf("setting the neighbour entry for %v: %w", addr, err)
 	}
@@ -44,9 +44,9 @@ func (c *rtnlConn) setNeigh(ifindex int, addr netip.Addr, state uint16, m mac) e
 
 // delNeigh removes the neighbour entry for addr.
 func (c *rtnlConn) delNeigh(ifindex int, addr netip.Addr) error {
-	_, err := c.request(func(b []byte, seq uint32) []byte {
+	err := c.request(func(b []byte, seq uint32) []byte {
 		return appendNeigh(b, rtmDelNeigh, nlmFRequest|nlmFAck, seq, ifindex, addr, 0, mac{})
-	})
+	}, nil)
 	if err != nil {
 		return errf("removing the neighbour entry for %v: %w", addr, err)
 	}

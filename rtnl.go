@@ -79,8 +79,11 @@ type nlMsg struct {
 
 // parseNetlink splits a datagram into messages. A header whose length runs
 // past the datagram or is shorter than a header is an error.
-func parseNetlink(b []byte) ([]nlMsg, error) {
-	var msgs []nlMsg
+func parseNetlink(b []byte) ([]nlMsg, error) { return appendNetlink(nil, b) }
+
+// appendNetlink is parseNetlink appending to msgs, so that a reader that
+// keeps its slice splits datagrams without allocating.
+func appendNetlink(msgs []nlMsg, b []byte) ([]nlMsg, error) {
 	for len(b) > 0 {
 		if len(b) < nlmsgHdrLen {
 			return msgs, errNetlinkShort
@@ -313,18 +316,20 @@ func nudString(s uint16) string {
 
 // Links and addresses (linux/if_link.h, linux/if_addr.h).
 const (
-	rtmNewLink     = 16 // RTM_NEWLINK
-	rtmDelLink     = 17 // RTM_DELLINK
-	rtmGetLink     = 18 // RTM_GETLINK
-	rtmNewAddr     = 20 // RTM_NEWADDR
-	rtmGetAddr     = 22 // RTM_GETADDR
-	ifinfomsgLen   = 16 // struct ifinfomsg
-	ifaddrmsgLen   = 8  // struct ifaddrmsg
-	iflaAddress    = 1  // IFLA_ADDRESS
-	iflaIfname     = 3  // IFLA_IFNAME
-	ifaAddress     = 1  // IFA_ADDRESS
-	ifaLocal       = 2  // IFA_LOCAL
-	ifaFlags       = 8  // IFA_FLAGS
+	rtmNewLink     = 16  // RTM_NEWLINK
+	rtmDelLink     = 17  // RTM_DELLINK
+	rtmGetLink     = 18  // RTM_GETLINK
+	rtmNewAddr     = 20  // RTM_NEWADDR
+	rtmDelAddr     = 21  // RTM_DELADDR
+	rtmGetAddr     = 22  // RTM_GETADDR
+	ifinfomsgLen   = 16  // struct ifinfomsg
+	iffUp          = 0x1 // IFF_UP, in ifi_flags
+	ifaddrmsgLen   = 8   // struct ifaddrmsg
+	iflaAddress    = 1   // IFLA_ADDRESS
+	iflaIfname     = 3   // IFLA_IFNAME
+	ifaAddress     = 1   // IFA_ADDRESS
+	ifaLocal       = 2   // IFA_LOCAL
+	ifaFlags       = 8   // IFA_FLAGS
 	ifaFDadFailed  = 0x08
 	ifaFDeprecated = 0x20
 	ifaFTentative  = 0x40
@@ -355,9 +360,18 @@ func (a ifAddr) usable() bool {
 func appendDump(b []byte, typ uint16, seq uint32, hdrLen int, family byte) []byte {
 	start := len(b)
 	b = appendNlmsg(b, typ, nlmFRequest|nlmFDump, seq)
-	hdr := make([]byte, hdrLen)
-	hdr[0] = family
-	return finishNlmsg(append(b, hdr...), start)
+	b = append(b, make([]byte, hdrLen)...)
+	b[start+nlmsgHdrLen] = family
+	return finishNlmsg(b, start)
+}
+
+// appendLinkGet appends a request for the interface index.
+func appendLinkGet(b []byte, seq uint32, index int) []byte {
+	start := len(b)
+	b = appendNlmsg(b, rtmGetLink, nlmFRequest, seq)
+	var ifi [ifinfomsgLen]byte
+	ne.PutUint32(ifi[4:], uint32(int32(index)))
+	return finishNlmsg(append(b, ifi[:]...), start)
 }
 
 // parseLink reads a link message.

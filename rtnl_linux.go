@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,9 +18,17 @@ import (
 // rtnlEvents is a netlink socket subscribed to multicast groups of
 // NETLINK_ROUTE, on Go's runtime poller so that Close unblocks wait.
 type rtnlEvents struct {
-	f   *os.File
-	rc  syscall.RawConn
-	buf []byte
+	file *os.File
+	rc   syscall.RawConn
+	buf  []byte
+	msgs []nlMsg
+
+	// What next hands the poller and what it reports, kept here so that
+	// waiting for events allocates nothing.
+	readFn  func(fd uintptr) bool
+	f       func(nlMsg)
+	overrun bool
+	rerr    error
 }
 
 func openRtnlEvents(groups uint32) (*rtnlEvents, error) {
@@ -31,11 +40,12 @@ func openRtnlEvents(groups uint32) (*rtnlEvents, error) {
 		unix.Close(fd)
 		return nil, errf("subscribing to rtnetlink events: %w", os.NewSyscallError("bind", err))
 	}
-	e := &rtnlEvents{f: os.NewFile(uintptr(fd), "rtnetlink"), buf: make([]byte, 16<<10)}
-	if e.rc, err = e.f.SyscallConn(); err != nil {
-		e.f.Close()
+	e := &rtnlEvents{file: os.NewFile(uintptr(fd), "rtnetlink"), buf: make([]byte, 16<<10)}
+	if e.rc, err = e.file.SyscallConn(); err != nil {
+		e.file.Close()
 		return nil, err
 	}
+	e.readFn = e.read
 	return e, nil
 }
 
@@ -47,15 +57,17 @@ func (e *rtnlEvents) wait() error {
 	return err
 }
 
-func (e *rtnlEvents) Close() error { return e.f.Close() }
+func (e *rtnlEvents) Close() error { return e.file.Close() }
 
 // rtnlConn is a netlink socket for requests to the kernel, one at a time.
 type rtnlConn struct {
-	mu  sync.Mutex
-	fd  int
-	pid uint32 // our port id, assigned by the kernel at bind
-	seq uint32
-	buf []byte
+	mu   sync.Mutex
+	fd   int
+	pid  uint32 // our port id, assigned by the kernel at bind
+	seq  uint32
+	req  []byte  // the request being sent
+	buf  []byte  // the datagram being read
+	msgs []nlMsg // its messages
 }
 
 func openRtnl() (*rtnlConn, error) {
@@ -92,115 +104,183 @@ func (c *rtnlConn) init() error {
 func (c *rtnlConn) Close() error { return unix.Close(c.fd) }
 
 // request sends one request built by build with the next sequence number
-// and returns the kernel's answer: the messages of a dump, or nil for an
-// acknowledgement. Replies are matched by sequence number and port id; a
-// kernel error comes back as a unix.Errno.
-func (c *rtnlConn) request(build func(b []byte, seq uint32) []byte) ([]nlMsg, error) {
+// and calls f, if not nil, with each message of the kernel's answer: the
+// messages of a dump, or none for an acknowledgement. A message's bytes are
+// valid only during the call: the next read overwrites them. Replies are
+// matched by sequence number and port id; a kernel error comes back as a
+// unix.Errno. The request and the replies go through buffers the connection
+// keeps, so a request makes no garbage of its own.
+func (c *rtnlConn) request(build func(b []byte, seq uint32) []byte, f func(nlMsg)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
 	seq := c.seq
-	req := build(nil, seq)
-	if err := unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, os.NewSyscallError("sendto", err)
+	c.req = build(c.req[:0], seq)
+	// With no address, a netlink socket sends to the kernel.
+	if _, err := unix.Write(c.fd, c.req); err != nil {
+		return os.NewSyscallError("sendto", err)
 	}
-	var out []nlMsg
 	for {
-		n, from, err := unix.Recvfrom(c.fd, c.buf, 0)
+		n, from, err := recvNetlink(c.fd, c.buf, 0)
 		if err != nil {
-			return nil, os.NewSyscallError("recvfrom", err)
+			return os.NewSyscallError("recvfrom", err)
 		}
-		if nl, ok := from.(*unix.SockaddrNetlink); !ok || nl.Pid != 0 {
+		if from != 0 {
 			continue // not from the kernel
 		}
-		msgs, err := parseNetlink(c.buf[:n])
+		c.msgs, err = appendNetlink(c.msgs[:0], c.buf[:n])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, m := range msgs {
+		for _, m := range c.msgs {
 			if m.Seq != seq || m.Pid != c.pid {
 				continue // a late answer to an earlier request
 			}
 			switch m.Type {
 			case nlmsgError:
-				return out, nlError(m.Data)
+				return nlError(m.Data)
 			case nlmsgDone:
-				return out, nil
+				return nil
 			case nlmsgNoop:
 				continue
 			}
-			m.Data = append([]byte(nil), m.Data...)
-			out = append(out, m)
+			if f != nil {
+				f(m)
+			}
 			if m.Flags&nlmFMulti == 0 {
-				return out, nil
+				return nil
 			}
 		}
 	}
 }
 
-// dump sends a dump request and parses each answer of type typ; answers
-// that do not parse are left out.
-func dump[T any](c *rtnlConn, what string, typ uint16, build func([]byte, uint32) []byte, parse func([]byte) (T, error)) ([]T, error) {
-	msgs, err := c.request(build)
-	if err != nil {
-		return nil, errf("dumping %s: %w", what, err)
+// requestAll is request collecting copies of the messages, for a caller
+// that reads them more than once (-check).
+func (c *rtnlConn) requestAll(build func(b []byte, seq uint32) []byte) ([]nlMsg, error) {
+	var out []nlMsg
+	err := c.request(build, func(m nlMsg) {
+		m.Data = append([]byte(nil), m.Data...)
+		out = append(out, m)
+	})
+	return out, err
+}
+
+// recvNetlink reads one datagram into b and returns its length and the
+// sender's port id (0: the kernel), without the allocations of
+// unix.Recvfrom.
+func recvNetlink(fd int, b []byte, flags int) (n int, from uint32, err error) {
+	var sa unix.RawSockaddrNetlink
+	salen := uint32(unix.SizeofSockaddrNetlink)
+	r, _, errno := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
+		uintptr(flags), uintptr(unsafe.Pointer(&sa)), uintptr(unsafe.Pointer(&salen)))
+	if errno != 0 {
+		return 0, 0, errno
 	}
-	var out []T
-	for _, m := range msgs {
+	return int(r), sa.Pid, nil
+}
+
+// dumpEach sends a dump request and calls f with each answer of type typ
+// that parses; answers that do not parse are left out.
+func dumpEach[T any](c *rtnlConn, what string, typ uint16, build func([]byte, uint32) []byte, parse func([]byte) (T, error), f func(T)) error {
+	err := c.request(build, func(m nlMsg) {
 		if m.Type != typ {
-			continue
+			return
 		}
 		if v, err := parse(m.Data); err == nil {
-			out = append(out, v)
+			f(v)
 		}
+	})
+	if err != nil {
+		return errf("dumping %s: %w", what, err)
 	}
-	return out, nil
+	return nil
+}
+
+// dump is dumpEach collecting the answers.
+func dump[T any](c *rtnlConn, what string, typ uint16, build func([]byte, uint32) []byte, parse func([]byte) (T, error)) ([]T, error) {
+	var out []T
+	err := dumpEach(c, what, typ, build, parse, func(v T) { out = append(out, v) })
+	return out, err
+}
+
+func linkDump(b []byte, seq uint32) []byte { return appendDump(b, rtmGetLink, seq, ifinfomsgLen, 0) }
+func addrDump(b []byte, seq uint32) []byte {
+	return appendDump(b, rtmGetAddr, seq, ifaddrmsgLen, afInet6)
 }
 
 // links dumps the kernel's network interfaces.
 func (c *rtnlConn) links() ([]link, error) {
-	return dump(c, "links", rtmNewLink, func(b []byte, seq uint32) []byte {
-		return appendDump(b, rtmGetLink, seq, ifinfomsgLen, 0)
-	}, parseLink)
+	return dump(c, "links", rtmNewLink, linkDump, parseLink)
 }
 
 // linkByName finds an interface by name; ok is false when there is none.
 func (c *rtnlConn) linkByName(name string) (l link, ok bool, err error) {
-	links, err := c.links()
-	for _, l := range links {
-		if l.Name == name {
-			return l, true, nil
+	err = dumpEach(c, "links", rtmNewLink, linkDump, parseLink, func(v link) {
+		if v.Name == name {
+			l, ok = v, true
 		}
+	})
+	if ok {
+		err = nil
 	}
-	return l, false, err
+	return l, ok, err
+}
+
+// linkByIndex reads one interface; ok is false when there is none.
+func (c *rtnlConn) linkByIndex(index int) (l link, ok bool, err error) {
+	err = c.request(func(b []byte, seq uint32) []byte { return appendLinkGet(b, seq, index) }, func(m nlMsg) {
+		if m.Type == rtmNewLink {
+			var perr error
+			if l, perr = parseLink(m.Data); perr == nil && l.Index == index {
+				ok = true
+			}
+		}
+	})
+	if errors.Is(err, unix.ENODEV) {
+		return l, false, nil
+	}
+	if err != nil {
+		return l, false, errf("reading link %d: %w", index, err)
+	}
+	return l, ok, nil
 }
 
 // addrs dumps the IPv6 addresses of the interface index.
 func (c *rtnlConn) addrs(index int) ([]ifAddr, error) {
-	all, err := dump(c, "addresses", rtmNewAddr, func(b []byte, seq uint32) []byte {
-		return appendDump(b, rtmGetAddr, seq, ifaddrmsgLen, afInet6)
-	}, parseAddr)
 	var addrs []ifAddr
-	for _, a := range all {
+	err := c.eachAddr(func(a ifAddr) {
 		if a.Index == index {
 			addrs = append(addrs, a)
 		}
-	}
+	})
 	return addrs, err
+}
+
+// eachAddr dumps the kernel's IPv6 addresses, calling f with each.
+func (c *rtnlConn) eachAddr(f func(ifAddr)) error {
+	return dumpEach(c, "addresses", rtmNewAddr, addrDump, parseAddr, f)
+}
+
+// eachRoute dumps the kernel's IPv6 routes, calling f with each.
+func (c *rtnlConn) eachRoute(f func(route)) error {
+	return dumpEach(c, "routes", rtmNewRoute, appendRouteDump, parseRoute, f)
 }
 
 // routeTo asks the kernel which route it would use to reach dst.
 func (c *rtnlConn) routeTo(dst netip.Addr) (route, error) {
-	msgs, err := c.request(func(b []byte, seq uint32) []byte { return appendRouteGet(b, seq, dst) })
+	var (
+		r    route
+		perr = errf("route to %v: no answer", dst)
+	)
+	err := c.request(func(b []byte, seq uint32) []byte { return appendRouteGet(b, seq, dst) }, func(m nlMsg) {
+		if m.Type == rtmNewRoute && perr != nil {
+			r, perr = parseRoute(m.Data)
+		}
+	})
 	if err != nil {
 		return route{}, errf("route to %v: %w", dst, err)
 	}
-	for _, m := range msgs {
-		if m.Type == rtmNewRoute {
-			return parseRoute(m.Data)
-		}
-	}
-	return route{}, errf("route to %v: no answer", dst)
+	return r, perr
 }
 
 // routes dumps the kernel's IPv6 routes.
@@ -212,34 +292,39 @@ func (c *rtnlConn) routes() ([]route, error) {
 // overrun reports that the kernel dropped messages (ENOBUFS): the caller
 // must read the whole state again.
 func (e *rtnlEvents) next(f func(nlMsg)) (overrun bool, err error) {
-	var rerr error
-	err = e.rc.Read(func(fd uintptr) bool {
-		got := false
-		for {
-			n, _, err := unix.Recvfrom(int(fd), e.buf, unix.MSG_DONTWAIT)
-			switch err {
-			case nil:
-				got = true
-				msgs, _ := parseNetlink(e.buf[:n])
-				for _, m := range msgs {
-					f(m)
-				}
-				continue
-			case unix.ENOBUFS:
-				got, overrun = true, true
-				continue
-			case unix.EAGAIN:
-				return got
-			}
-			rerr = err
-			return true
-		}
-	})
+	e.f, e.overrun, e.rerr = f, false, nil
+	err = e.rc.Read(e.readFn)
+	e.f = nil
 	if err != nil {
-		return overrun, closedErr(err)
+		return e.overrun, closedErr(err)
 	}
-	if rerr != nil {
-		return overrun, os.NewSyscallError("recvfrom", rerr)
+	if e.rerr != nil {
+		return e.overrun, os.NewSyscallError("recvfrom", e.rerr)
 	}
-	return overrun, nil
+	return e.overrun, nil
+}
+
+// read is what next hands the poller: it reads every datagram queued and
+// reports whether there was any.
+func (e *rtnlEvents) read(fd uintptr) bool {
+	got := false
+	for {
+		n, _, err := recvNetlink(int(fd), e.buf, unix.MSG_DONTWAIT)
+		switch err {
+		case nil:
+			got = true
+			e.msgs, _ = appendNetlink(e.msgs[:0], e.buf[:n])
+			for _, m := range e.msgs {
+				e.f(m)
+			}
+			continue
+		case unix.ENOBUFS:
+			got, e.overrun = true, true
+			continue
+		case unix.EAGAIN:
+			return got
+		}
+		e.rerr = err
+		return true
+	}
 }
