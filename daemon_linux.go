@@ -34,6 +34,9 @@ type daemon struct {
 	mldOverSaid atomic.Bool // said that more groups are wanted than joined
 
 	watchers [numLiveSources]*watcher
+
+	upMu sync.Mutex
+	up   uplinkState // the uplink as its events left it; upMu guards it
 }
 
 // newDaemon makes the daemon for a checked configuration. The uplink need
@@ -75,19 +78,38 @@ func (d *daemon) run(ctx context.Context) error {
 		return err
 	}
 	defer nl.Close()
+	// Events that concern the uplink are applied to d.up, and the loop
+	// below is told; the rest are read and dropped.
+	d.up.follow(d.cfg.Load().iface)
 	events := make(chan struct{}, 1)
 	go func() {
 		defer close(events)
+		concerned := false
+		apply := func(m nlMsg) {
+			d.upMu.Lock()
+			concerned = d.up.event(m) || concerned
+			d.upMu.Unlock()
+		}
 		for {
-			if err := ev.wait(); err != nil {
+			concerned = false
+			overrun, err := ev.next(apply)
+			if err != nil {
 				if ctx.Err() == nil && !errors.Is(err, os.ErrClosed) {
 					errorf("uplink: following changes: %v", err)
 				}
 				return
 			}
-			select {
-			case events <- struct{}{}:
-			default:
+			if overrun {
+				d.upMu.Lock()
+				d.up.stale = true
+				d.upMu.Unlock()
+				concerned = true
+			}
+			if concerned {
+				select {
+				case events <- struct{}{}:
+				default:
+				}
 			}
 		}
 	}()
@@ -223,6 +245,9 @@ type incarnation struct {
 // startUplink starts serving the uplink if it exists.
 func (d *daemon) startUplink(ctx context.Context, nl *rtnlConn) (*incarnation, error) {
 	cfg := d.cfg.Load()
+	d.upMu.Lock()
+	d.up.follow(cfg.iface)
+	d.upMu.Unlock()
 	l, ok, err := nl.linkByName(cfg.iface)
 	if err != nil {
 		return nil, errf("%w: %v", errNetlink, err)
@@ -230,7 +255,17 @@ func (d *daemon) startUplink(ctx context.Context, nl *rtnlConn) (*incarnation, e
 	if !ok {
 		return nil, errGone
 	}
-	u, err := readUplink(nl, l.Index)
+	// Events for the interface are applied from now on, on top of what
+	// load reads: an event older than the read and applied after it is
+	// followed by the events of every later change.
+	d.upMu.Lock()
+	d.up.index = l.Index
+	err = d.up.load(nl)
+	var u *uplink
+	if err == nil {
+		u = d.up.snapshot()
+	}
+	d.upMu.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -291,23 +326,40 @@ func (inc *incarnation) reconfigure(cfg *config) {
 	inc.mldCfgs.put(cfg)
 }
 
-// followUplink re-reads the uplink after an rtnetlink event and hands the
-// new snapshot on; it reports false when the interface is gone, or its
-// name now belongs to another one.
+// followUplink hands on the uplink's new snapshot after rtnetlink events
+// changed its state, reading again what the events could not say; it
+// reports false when the interface is gone, or its name now belongs to
+// another one.
 func (d *daemon) followUplink(inc *incarnation, nl *rtnlConn) bool {
-	l, ok, err := nl.linkByName(inc.name)
-	if err != nil {
-		warnf("uplink: %v", err)
-		return true // the next event reads again
-	}
-	if !ok || l.Index != inc.ifindex {
+	d.upMu.Lock()
+	defer d.upMu.Unlock()
+	s := &d.up
+	if s.gone || s.index != inc.ifindex {
 		infof("uplink: %s is gone; waiting for it to come back", inc.name)
 		return false
 	}
-	u, err := readUplink(nl, inc.ifindex)
+	var err error
+	switch {
+	case s.stale:
+		err = s.load(nl)
+	case s.routesStale:
+		err = s.loadRoutes(nl)
+	}
+	if errors.Is(err, errGone) {
+		infof("uplink: %s is gone; waiting for it to come back", inc.name)
+		return false
+	}
 	if err != nil {
 		warnf("uplink: %v", err)
-		return !errors.Is(err, errGone)
+		s.stale = true // the next event reads again
+		return true
+	}
+	if !s.changed {
+		return true
+	}
+	u := s.snapshot()
+	if old := d.r.link.Load(); old != nil && old.equal(u) {
+		return true
 	}
 	if u.MAC != inc.mac {
 		infof("uplink: MAC changed from %v to %v", inc.mac, u.MAC)

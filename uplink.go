@@ -4,7 +4,10 @@ package main
 // the interface's MAC, its addresses and its default gateway, made from
 // what rtnetlink reports (uplink_linux.go reads it).
 
-import "net/netip"
+import (
+	"net/netip"
+	"slices"
+)
 
 // uplink is a snapshot of what the daemon knows of its interface.
 type uplink struct {
@@ -28,19 +31,130 @@ func (u *uplink) owns(a netip.Addr) bool {
 // links, its addresses and the IPv6 routes; ok is false when the interface
 // is not among the links.
 func makeUplink(index int, links []link, addrs []ifAddr, routes []route) (u *uplink, ok bool) {
-	u = &uplink{}
+	s := uplinkState{index: index}
 	for _, l := range links {
 		if l.Index == index {
-			u.MAC, ok = l.MAC, true
+			s.mac, ok = l.MAC, true
 		}
 	}
 	if !ok {
 		return nil, false
 	}
 	for _, a := range addrs {
-		if a.Index != index {
-			continue
+		if a.Index == index {
+			s.addrs = append(s.addrs, a)
 		}
+	}
+	for _, r := range routes {
+		s.addRoute(r)
+	}
+	return s.snapshot(), true
+}
+
+// uplinkState is what the daemon keeps of its interface between snapshots:
+// read once, then kept up to date from the rtnetlink events that concern
+// it. An event for another interface costs nothing (a container's start or
+// stop brings a dozen), and one for the uplink's link or addresses is
+// applied as it is; what an event cannot say is marked for reading again.
+type uplinkState struct {
+	name   string // the interface followed
+	index  int    // 0 until it is found
+	mac    mac
+	addrs  []ifAddr // its IPv6 addresses
+	routes []route  // the main table's IPv6 default routes through it
+
+	stale       bool // an event was lost or unreadable: read everything again
+	routesStale bool // a default route changed: read the routes again
+	gone        bool // deleted, or its name now belongs to another interface
+	changed     bool // since the last snapshot
+}
+
+// follow starts following the interface name, not found yet.
+func (s *uplinkState) follow(name string) {
+	*s = uplinkState{name: name, addrs: s.addrs[:0], routes: s.routes[:0]}
+}
+
+// addRoute keeps r if it is a default route of the main table through the
+// interface, the only routes that defaultGateway picks from.
+func (s *uplinkState) addRoute(r route) {
+	if r.Dst.Bits() == 0 && r.Table == rtTableMain && r.OIF == s.index {
+		s.routes = append(s.routes, r)
+	}
+}
+
+// event applies one rtnetlink message (a link, an IPv6 address or an IPv6
+// route) and reports whether it concerned the interface followed: whether
+// the state changed or needs reading again. Before the interface is found,
+// only a link taking its name concerns it. Applying events costs no
+// allocation except for the uplink's own link messages.
+func (s *uplinkState) event(m nlMsg) bool {
+	switch m.Type {
+	case rtmNewLink, rtmDelLink:
+		if len(m.Data) < ifinfomsgLen {
+			return false
+		}
+		if index := int(int32(ne.Uint32(m.Data[4:]))); s.index == 0 || index != s.index {
+			// Another interface matters only if it takes the name.
+			if _, name, ok := linkName(m.Data); m.Type != rtmNewLink || !ok || string(name) != s.name {
+				return false
+			}
+			s.gone = s.index != 0
+			return true
+		}
+		if m.Type == rtmDelLink {
+			s.gone = true
+			return true
+		}
+		l, err := parseLink(m.Data)
+		switch {
+		case err != nil:
+			s.stale = true
+		case l.Name != s.name:
+			s.gone = true // renamed
+		case l.MAC != s.mac:
+			s.mac, s.changed = l.MAC, true
+		default:
+			return false
+		}
+		return true
+	case rtmNewAddr, rtmDelAddr:
+		a, err := parseAddr(m.Data)
+		if err != nil || s.index == 0 || a.Index != s.index {
+			return false
+		}
+		i := slices.IndexFunc(s.addrs, func(o ifAddr) bool { return o.Addr == a.Addr })
+		switch {
+		case m.Type == rtmDelAddr && i < 0:
+			return false
+		case m.Type == rtmDelAddr:
+			s.addrs = slices.Delete(s.addrs, i, i+1)
+		case i < 0:
+			s.addrs = append(s.addrs, a)
+		case s.addrs[i] == a:
+			return false
+		default:
+			s.addrs[i] = a
+		}
+		s.changed = true
+		return true
+	case rtmNewRoute, rtmDelRoute:
+		// A default route (struct rtmsg: family, dst_len) may be replaced
+		// or grouped with others without an event for each; read them all
+		// again. Other routes (a container brings a few) do not matter.
+		if s.index == 0 || len(m.Data) < rtmsgLen || m.Data[0] != afInet6 || m.Data[1] != 0 {
+			return false
+		}
+		s.routesStale = true
+		return true
+	}
+	return false
+}
+
+// snapshot makes the uplink's snapshot from the state and clears changed.
+func (s *uplinkState) snapshot() *uplink {
+	s.changed = false
+	u := &uplink{MAC: s.mac}
+	for _, a := range s.addrs {
 		u.Addrs = append(u.Addrs, a.Addr)
 		if !a.usable() {
 			continue
@@ -54,6 +168,12 @@ func makeUplink(index int, links []link, addrs []ifAddr, routes []route) (u *upl
 			u.Global = append(u.Global, a.Addr)
 		}
 	}
-	u.Gateway, _ = defaultGateway(routes, index)
-	return u, true
+	u.Gateway, _ = defaultGateway(s.routes, s.index)
+	return u
+}
+
+// equal says whether two snapshots say the same.
+func (u *uplink) equal(o *uplink) bool {
+	return u.MAC == o.MAC && u.LinkLocal == o.LinkLocal && u.Gateway == o.Gateway &&
+		slices.Equal(u.Addrs, o.Addrs) && slices.Equal(u.Global, o.Global)
 }
