@@ -49,6 +49,9 @@ type announceBatch struct {
 type announceQueue struct {
 	batches []announceBatch
 	jitter  func(time.Duration) time.Duration
+
+	spare []announceBatch // the batches' other slice, which due fills
+	out   []netip.Addr    // what due returns
 }
 
 // add schedules the first round for addrs, at now give or take the jitter.
@@ -61,9 +64,9 @@ func (q *announceQueue) add(addrs []netip.Addr, now time.Time) {
 // due removes and returns the addresses due at now, as many as take
 // allows (it is asked once for each), and schedules their next rounds.
 // Those take refuses keep their round and are due again at retry; held
-// says how many.
+// says how many. out is valid until the next call.
 func (q *announceQueue) due(now time.Time, take func() bool, retry time.Time) (out []netip.Addr, held int) {
-	var keep []announceBatch
+	keep, out := q.spare[:0], q.out[:0]
 	for _, b := range q.batches {
 		if b.at.After(now) {
 			keep = append(keep, b)
@@ -83,7 +86,8 @@ func (q *announceQueue) due(now time.Time, take func() bool, retry time.Time) (o
 			keep = append(keep, announceBatch{addrs: b.addrs[n:], round: b.round, at: retry})
 		}
 	}
-	q.batches = keep
+	clear(q.batches) // let go of the addresses sent
+	q.spare, q.batches, q.out = q.batches[:0], keep, out
 	return out, held
 }
 

@@ -35,7 +35,13 @@ func appendGatewayNS(b []byte, self, to mac, src, gw netip.Addr) []byte {
 // a filter that drops link-local sources. Only with neither is the
 // link-local address used.
 func solicitSources(u *uplink, announce []netip.Addr) []netip.Addr {
-	srcs := append([]netip.Addr(nil), announce...)
+	return appendSolicitSources(nil, u, announce)
+}
+
+// appendSolicitSources is solicitSources appending to srcs, so that a
+// keepalive can reuse the last question's slice.
+func appendSolicitSources(srcs []netip.Addr, u *uplink, announce []netip.Addr) []netip.Addr {
+	srcs = append(srcs, announce...)
 	if len(u.Global) > 0 && !slices.Contains(srcs, u.Global[0]) {
 		srcs = append(srcs, u.Global[0])
 	}
@@ -185,6 +191,18 @@ type gatewayKeeper struct {
 	deferredSaid   bool      // said that announcements wait for the rate
 	epoch          time.Time // start: the announce budget's clock counts from it
 	buf            []byte
+
+	// Kept so that a keepalive allocates nothing: announced's slice, and
+	// what the counters' gateway field was last made from.
+	announcedBuf []netip.Addr
+	reported     gatewayReport
+}
+
+// gatewayReport is what the counters' gateway field says.
+type gatewayReport struct {
+	addr                                               netip.Addr
+	mac                                                mac
+	known, silent, adminPin, pinned, relearning, valid bool
 }
 
 func newGatewayKeeper(ifindex int, cfg *config, link *uplink, neigh neighTable, out frameWriter, c *counters, view *atomic.Pointer[gatewayView]) *gatewayKeeper {
@@ -221,7 +239,8 @@ func (k *gatewayKeeper) publish() {
 		}
 	}
 	if old := k.view.Load(); old == nil || *old != v {
-		k.view.Store(&v)
+		nv := v // only a new view escapes
+		k.view.Store(&nv)
 	}
 }
 
@@ -403,7 +422,7 @@ func (k *gatewayKeeper) ask(now time.Time, unicast bool) {
 	if unicast {
 		to = k.st.MAC
 	}
-	srcs := solicitSources(k.link, k.announced())
+	srcs := appendSolicitSources(k.asked.srcs[:0], k.link, k.announced())
 	for _, src := range srcs {
 		k.send(appendGatewayNS(k.buf[:0], k.link.MAC, to, src, k.st.Addr), &k.c.nsSent)
 	}
@@ -588,6 +607,13 @@ func (k *gatewayKeeper) unpin() {
 
 // report puts the gateway's state where the counters show it.
 func (k *gatewayKeeper) report() {
+	k.c.setGateway(k.st.Known, k.pinned || k.adminPin, k.st.LastSeen)
+	r := gatewayReport{addr: k.st.Addr, mac: k.st.MAC, known: k.st.Known, silent: k.st.Silent,
+		adminPin: k.adminPin, pinned: k.pinned, relearning: k.relearning, valid: true}
+	if r == k.reported {
+		return
+	}
+	k.reported = r
 	s := "none"
 	if k.st.Addr.IsValid() {
 		s = k.st.Addr.String()
@@ -610,13 +636,12 @@ func (k *gatewayKeeper) report() {
 	if old := k.c.gateway.Load(); old == nil || *old != s {
 		k.c.gateway.Store(&s)
 	}
-	k.c.setGateway(k.st.Known, k.pinned || k.adminPin, k.st.LastSeen)
 }
 
 // announced is every address we announce: those of -a, and the live ones,
-// in order.
+// in order. The slice is the keeper's, valid until the next call.
 func (k *gatewayKeeper) announced() []netip.Addr {
-	all := k.announceable(slices.Clone(k.cfg.announce))
+	all := append(k.announcedBuf[:0], k.announceable(k.cfg.announce)...)
 	n := len(all)
 	for a := range k.live {
 		if !slices.Contains(all, a) && !k.link.owns(a) && a != k.link.Gateway {
@@ -624,6 +649,7 @@ func (k *gatewayKeeper) announced() []netip.Addr {
 		}
 	}
 	slices.SortFunc(all[n:], netip.Addr.Compare)
+	k.announcedBuf = all
 	return all
 }
 
