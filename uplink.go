@@ -54,8 +54,9 @@ func makeUplink(index int, links []link, addrs []ifAddr, routes []route) (u *upl
 // uplinkState is what the daemon keeps of its interface between snapshots:
 // read once, then kept up to date from the rtnetlink events that concern
 // it. An event for another interface costs nothing (a container's start or
-// stop brings a dozen), and one for the uplink's link or addresses is
-// applied as it is; what an event cannot say is marked for reading again.
+// stop brings a dozen), and one for the uplink's link, or a change or
+// deletion of its addresses, is applied as it is; what an event cannot say
+// is marked for reading again.
 type uplinkState struct {
 	name   string // the interface followed
 	index  int    // 0 until it is found
@@ -63,7 +64,7 @@ type uplinkState struct {
 	addrs  []ifAddr // its IPv6 addresses
 	routes []route  // the main table's IPv6 default routes through it
 
-	stale       bool // an event was lost or unreadable: read everything again
+	stale       bool // an event was lost, unreadable or a new address: read everything again
 	routesStale bool // a default route changed: read the routes again
 	gone        bool // deleted, or its name now belongs to another interface
 	changed     bool // since the last snapshot
@@ -129,7 +130,11 @@ func (s *uplinkState) event(m nlMsg) bool {
 		case m.Type == rtmDelAddr:
 			s.addrs = slices.Delete(s.addrs, i, i+1)
 		case i < 0:
-			s.addrs = append(s.addrs, a)
+			// The kernel lists a new address among the others by its
+			// scope and age, and the first global one is the source we
+			// solicit from: read them as the kernel lists them.
+			s.stale = true
+			return true
 		case s.addrs[i] == a:
 			return false
 		default:

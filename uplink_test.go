@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"testing"
@@ -43,5 +44,139 @@ func TestMakeUplink(t *testing.T) {
 	}
 	if u, _ := makeUplink(3, links, addrs, nil); u.Gateway.IsValid() {
 		t.Errorf("makeUplink without routes: gateway %v, want none", u.Gateway)
+	}
+}
+
+// ownAddr is the uplink's global address in these tests.
+var ownAddr = netip.MustParseAddr("2001:db8:1:2::2")
+
+// Link, address and route messages as the kernel sends them, in host order.
+func linkMsgOf(typ uint16, index int, name string, m mac) nlMsg {
+	hdr := make([]byte, ifinfomsgLen)
+	binary.NativeEndian.PutUint32(hdr[4:], uint32(index))
+	binary.NativeEndian.PutUint32(hdr[8:], iffUp)
+	return nlMsg{Type: typ, Data: slices.Concat(hdr, hostAttr(iflaIfname, []byte(name+"\x00")), hostAttr(iflaAddress, m[:]))}
+}
+
+func addrMsgOf(typ uint16, index int, a netip.Addr, flags byte) nlMsg {
+	hdr := make([]byte, ifaddrmsgLen)
+	hdr[0], hdr[1], hdr[2] = afInet6, 64, flags
+	binary.NativeEndian.PutUint32(hdr[4:], uint32(index))
+	b := a.As16()
+	return nlMsg{Type: typ, Data: slices.Concat(hdr, hostAttr(ifaAddress, b[:]))}
+}
+
+func routeMsgOf(typ uint16, dst netip.Prefix, oif int) nlMsg {
+	d := dst.Addr().As16()
+	return nlMsg{Type: typ, Data: rtmsgOf(afInet6, byte(dst.Bits()), rtTableMain, rtnUnicast,
+		rtaOf(rtaDst, d[:]), rtaOf(rtaOIF, hostU32(uint32(oif))), rtaOf(rtaPriority, hostU32(1024)))}
+}
+
+// TestUplinkStateEvents: the uplink's state follows the events that
+// concern it, as they say, and leaves the others alone; what an event
+// cannot say (a default route, the interface gone) is marked.
+func TestUplinkStateEvents(t *testing.T) {
+	a := netip.MustParseAddr
+	const eth0, veth = 2, 5
+	base := func() *uplinkState {
+		s := &uplinkState{}
+		s.follow("eth0")
+		s.index, s.mac = eth0, vpsMAC
+		s.addrs = []ifAddr{{Index: eth0, Addr: a("fe80::2")}, {Index: eth0, Addr: ownAddr}}
+		s.routes = []route{{Dst: netip.MustParsePrefix("::/0"), Gateway: routerLL, OIF: eth0, Table: rtTableMain, Type: rtnUnicast}}
+		return s
+	}
+	s := base()
+	for _, step := range []struct {
+		name    string
+		m       nlMsg
+		concern bool
+		check   func(s *uplinkState, u *uplink) bool
+	}{
+		{"another link", linkMsgOf(rtmNewLink, veth, "veth1", routerNew), false, nil},
+		{"another link deleted", linkMsgOf(rtmDelLink, veth, "veth1", routerNew), false, nil},
+		{"another's address", addrMsgOf(rtmNewAddr, veth, a("fe80::5"), 0), false, nil},
+		{"another's route", routeMsgOf(rtmNewRoute, netip.MustParsePrefix("fe80::/64"), veth), false, nil},
+		{"a host route of ours", routeMsgOf(rtmNewRoute, netip.MustParsePrefix("2001:db8:1:2::2/128"), eth0), false, nil},
+		{"a new address", addrMsgOf(rtmNewAddr, eth0, a("2001:db8:1:2::3"), 0), true,
+			func(s *uplinkState, u *uplink) bool {
+				// Where the kernel lists it is read again; here, as if read.
+				s.stale = false
+				s.addrs = slices.Insert(s.addrs, 0, ifAddr{Index: eth0, Addr: a("2001:db8:1:2::3")})
+				return true
+			}},
+		{"the same again", addrMsgOf(rtmNewAddr, eth0, a("2001:db8:1:2::3"), 0), false,
+			func(s *uplinkState, u *uplink) bool { return slices.Contains(u.Global, a("2001:db8:1:2::3")) }},
+		{"it is deprecated", addrMsgOf(rtmNewAddr, eth0, a("2001:db8:1:2::3"), ifaFDeprecated), true,
+			func(s *uplinkState, u *uplink) bool {
+				return !slices.Contains(u.Global, a("2001:db8:1:2::3")) && u.owns(a("2001:db8:1:2::3"))
+			}},
+		{"it goes", addrMsgOf(rtmDelAddr, eth0, a("2001:db8:1:2::3"), 0), true,
+			func(s *uplinkState, u *uplink) bool { return !u.owns(a("2001:db8:1:2::3")) && u.owns(ownAddr) }},
+		{"one we did not have goes", addrMsgOf(rtmDelAddr, eth0, a("2001:db8:1:2::9"), 0), false, nil},
+		{"our link, nothing new", linkMsgOf(rtmNewLink, eth0, "eth0", vpsMAC), false, nil},
+		{"our MAC changes", linkMsgOf(rtmNewLink, eth0, "eth0", routerNew), true,
+			func(s *uplinkState, u *uplink) bool { return u.MAC == routerNew && u.Gateway == routerLL }},
+		{"a default route", routeMsgOf(rtmNewRoute, netip.MustParsePrefix("::/0"), veth), true,
+			func(s *uplinkState, u *uplink) bool { return s.routesStale && !s.gone }},
+		{"another link takes our name", linkMsgOf(rtmNewLink, 9, "eth0", routerNew), true,
+			func(s *uplinkState, u *uplink) bool { return s.gone }},
+	} {
+		changed := s.changed
+		if got := s.event(step.m); got != step.concern {
+			t.Errorf("%s: event = %v, want %v", step.name, got, step.concern)
+		}
+		if !step.concern && s.changed != changed {
+			t.Errorf("%s: the state changed", step.name)
+		}
+		if step.check != nil {
+			if u := s.snapshot(); !step.check(s, u) {
+				t.Errorf("%s: state %+v, snapshot %+v", step.name, *s, *u)
+			}
+		}
+	}
+
+	s = base()
+	if !s.event(linkMsgOf(rtmDelLink, eth0, "eth0", vpsMAC)) || !s.gone {
+		t.Errorf("our link deleted: not gone")
+	}
+	s = base()
+	if !s.event(linkMsgOf(rtmNewLink, eth0, "wan0", vpsMAC)) || !s.gone {
+		t.Errorf("our link renamed: not gone")
+	}
+	s = &uplinkState{}
+	s.follow("eth0")
+	if s.event(linkMsgOf(rtmNewLink, veth, "veth1", routerNew)) || s.event(addrMsgOf(rtmNewAddr, eth0, ownAddr, 0)) ||
+		s.event(routeMsgOf(rtmNewRoute, netip.MustParsePrefix("::/0"), eth0)) {
+		t.Errorf("before the uplink is found: an event that does not name it concerns it")
+	}
+	if !s.event(linkMsgOf(rtmNewLink, eth0, "eth0", vpsMAC)) || s.gone {
+		t.Errorf("before the uplink is found: its link does not concern it, or it is gone")
+	}
+}
+
+// TestUplinkStateEventsAllocs: the events of other interfaces, which a
+// container's start or stop brings by the dozen, and the changes of the
+// uplink's addresses (lifetimes, at each Router Advertisement) cost no
+// allocation.
+func TestUplinkStateEventsAllocs(t *testing.T) {
+	s := &uplinkState{}
+	s.follow("eth0")
+	s.index = 2
+	s.addrs = []ifAddr{{Index: 2, Addr: ownAddr}}
+	msgs := []nlMsg{
+		linkMsgOf(rtmNewLink, 5, "veth1", routerNew),
+		linkMsgOf(rtmDelLink, 5, "veth1", routerNew),
+		addrMsgOf(rtmNewAddr, 5, netip.MustParseAddr("fe80::5"), 0),
+		routeMsgOf(rtmNewRoute, netip.MustParsePrefix("fe80::/64"), 5),
+		addrMsgOf(rtmNewAddr, 2, ownAddr, ifaFDeprecated),
+		addrMsgOf(rtmNewAddr, 2, ownAddr, 0),
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		for _, m := range msgs {
+			s.event(m)
+		}
+	}); n != 0 {
+		t.Errorf("event allocates %v times a round, want 0", n)
 	}
 }
