@@ -77,37 +77,41 @@ func (d *daemon) auto(ctx context.Context, cfg *config) {
 	mu.Lock()
 	resync()
 	mu.Unlock()
+	// One callback for every batch of events, so that waiting makes no
+	// garbage.
+	var changed, gone, again bool
+	apply := func(m nlMsg) {
+		mu.Lock()
+		defer mu.Unlock()
+		if t == nil {
+			again = true // the last dump failed: dump again
+			return
+		}
+		switch m.Type {
+		case rtmNewRoute, rtmDelRoute:
+			// A route of another family is refused by parseRoute.
+			if r, err := parseRoute(m.Data); err == nil && t.apply(r, m.Type == rtmDelRoute) {
+				changed = true
+				gone = gone || m.Type == rtmDelRoute
+			}
+		case rtmNewLink:
+			if l, err := parseLink(m.Data); err == nil && l.Name == cfg.iface && l.Index != uplink {
+				uplink, changed = l.Index, true
+			}
+		case rtmDelLink:
+			if l, err := parseLink(m.Data); err == nil {
+				if l.Index == uplink {
+					uplink, changed = 0, true
+				}
+				if t.dropLink(l.Index) {
+					changed, gone = true, true
+				}
+			}
+		}
+	}
 	for {
-		changed, gone, again := false, false, false
-		overrun, err := ev.next(func(m nlMsg) {
-			mu.Lock()
-			defer mu.Unlock()
-			if t == nil {
-				again = true // the last dump failed: dump again
-				return
-			}
-			switch m.Type {
-			case rtmNewRoute, rtmDelRoute:
-				// A route of another family is refused by parseRoute.
-				if r, err := parseRoute(m.Data); err == nil && t.apply(r, m.Type == rtmDelRoute) {
-					changed = true
-					gone = gone || m.Type == rtmDelRoute
-				}
-			case rtmNewLink:
-				if l, err := parseLink(m.Data); err == nil && l.Name == cfg.iface && l.Index != uplink {
-					uplink, changed = l.Index, true
-				}
-			case rtmDelLink:
-				if l, err := parseLink(m.Data); err == nil {
-					if l.Index == uplink {
-						uplink, changed = 0, true
-					}
-					if t.dropLink(l.Index) {
-						changed, gone = true, true
-					}
-				}
-			}
-		})
+		changed, gone, again = false, false, false
+		overrun, err := ev.next(apply)
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, os.ErrClosed) {
 				errorf("auto: following routes: %v", err)

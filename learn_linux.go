@@ -119,46 +119,50 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 		<-probing
 	}()
 	var ns [maxProbeFrame]byte
-	for {
-		changed, again := false, false
-		woke = woke[:0]
-		overrun, err := ev.next(func(m nlMsg) {
-			switch m.Type {
-			case rtmNewNeigh, rtmDelNeigh:
-				if e, err := parseNeigh(m.Data); err == nil {
-					mu.Lock()
-					if l == nil {
-						again = true // the last dump failed: dump again
-					} else {
-						changed = l.apply(e, m.Type == rtmDelNeigh, bridges) || changed
-						if _, live := l.addrs[e.Addr]; live && probed.has(e.Addr) {
-							woke = append(woke, e.Addr)
-						}
-					}
-					mu.Unlock()
-				}
-			case rtmNewLink, rtmDelLink:
-				// A bridge that appears (or is renamed to a -learn
-				// name) may hold entries already: dump. One that goes
-				// takes its addresses along.
-				index, name, ok := linkName(m.Data)
-				if !ok {
-					break
-				}
+	// One callback for every batch of events: a closure made in the loop
+	// would be garbage at each batch (half a kilobyte a container).
+	var changed, again bool
+	apply := func(m nlMsg) {
+		switch m.Type {
+		case rtmNewNeigh, rtmDelNeigh:
+			if e, err := parseNeigh(m.Data); err == nil {
 				mu.Lock()
-				learned := slices.ContainsFunc(cfg.learn, func(s string) bool { return s == string(name) })
-				switch {
-				case m.Type == rtmNewLink && learned && !bridges[index]:
-					again = true
-				case bridges[index] && (m.Type == rtmDelLink || !learned):
-					delete(bridges, index)
-					if l != nil && l.dropLink(index) {
-						changed = true
+				if l == nil {
+					again = true // the last dump failed: dump again
+				} else {
+					changed = l.apply(e, m.Type == rtmDelNeigh, bridges) || changed
+					if _, live := l.addrs[e.Addr]; live && probed.has(e.Addr) {
+						woke = append(woke, e.Addr)
 					}
 				}
 				mu.Unlock()
 			}
-		})
+		case rtmNewLink, rtmDelLink:
+			// A bridge that appears (or is renamed to a -learn
+			// name) may hold entries already: dump. One that goes
+			// takes its addresses along.
+			index, name, ok := linkName(m.Data)
+			if !ok {
+				break
+			}
+			mu.Lock()
+			learned := slices.ContainsFunc(cfg.learn, func(s string) bool { return s == string(name) })
+			switch {
+			case m.Type == rtmNewLink && learned && !bridges[index]:
+				again = true
+			case bridges[index] && (m.Type == rtmDelLink || !learned):
+				delete(bridges, index)
+				if l != nil && l.dropLink(index) {
+					changed = true
+				}
+			}
+			mu.Unlock()
+		}
+	}
+	for {
+		changed, again = false, false
+		woke = woke[:0]
+		overrun, err := ev.next(apply)
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, os.ErrClosed) {
 				errorf("learn: following neighbours: %v", err)
