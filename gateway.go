@@ -345,7 +345,11 @@ func (k *gatewayKeeper) setLive(l *liveAddrs, now time.Time) {
 // announceable leaves out of addrs what is never announced: the uplink's
 // own addresses and the gateway's.
 func (k *gatewayKeeper) announceable(addrs []netip.Addr) []netip.Addr {
-	out := addrs[:0:0]
+	return k.appendAnnounceable(nil, addrs)
+}
+
+// appendAnnounceable is announceable appending to out.
+func (k *gatewayKeeper) appendAnnounceable(out, addrs []netip.Addr) []netip.Addr {
 	for _, a := range addrs {
 		if k.link.owns(a) || a == k.link.Gateway {
 			warnf("announce: %v is the uplink's or the gateway's own address; not announcing it", a)
@@ -641,7 +645,7 @@ func (k *gatewayKeeper) report() {
 // announced is every address we announce: those of -a, and the live ones,
 // in order. The slice is the keeper's, valid until the next call.
 func (k *gatewayKeeper) announced() []netip.Addr {
-	all := append(k.announcedBuf[:0], k.announceable(k.cfg.announce)...)
+	all := k.appendAnnounceable(k.announcedBuf[:0], k.cfg.announce)
 	n := len(all)
 	for a := range k.live {
 		if !slices.Contains(all, a) && !k.link.owns(a) && a != k.link.Gateway {

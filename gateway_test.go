@@ -710,3 +710,33 @@ func TestKeeperAnnounceRate(t *testing.T) {
 		t.Errorf("no announcement was counted as deferred")
 	}
 }
+
+// discardWire sends nothing and allocates nothing.
+type discardWire struct{}
+
+func (discardWire) write([]byte) error { return nil }
+
+// TestKeeperKeepaliveAllocs: a keepalive round (the probes, the gateway's
+// answer, the window's close, the counters' report) allocates nothing, so
+// that keepalives of months make no garbage.
+func TestKeeperKeepaliveAllocs(t *testing.T) {
+	r := newTestKeeper(&config{pinGateway: true, keepalive: 10 * time.Second, announce: []netip.Addr{keeperAnn}})
+	r.out = discardWire{}
+	r.tick(at(0))
+	r.hear(answer(routerMAC), at(500*time.Millisecond))
+	r.tick(at(time.Second))
+	r.tick(at(3 * time.Second))
+	now, na := at(10*time.Second), answer(routerMAC)
+	if n := testing.AllocsPerRun(50, func() {
+		r.tick(now)
+		r.hear(na, now.Add(time.Millisecond))
+		r.tick(now.Add(answerWindow))
+		r.report()
+		now = now.Add(10 * time.Second)
+	}); n != 0 {
+		t.Errorf("a keepalive round allocates %v times, want 0", n)
+	}
+	if s := *r.c.gateway.Load(); s != routerLL.String()+","+routerMAC.String()+",pinned" {
+		t.Errorf("after the keepalives: gateway %q, want it known and pinned", s)
+	}
+}
