@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/netip"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,13 +11,13 @@ import (
 )
 
 func sysctlOn(path string) bool {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path, 64<<10)
 	return err == nil && strings.TrimSpace(string(b)) == "1"
 }
 
 // sysctlInt reads a number from a sysctl file, or def.
 func sysctlInt(path string, def int) int {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path, 64<<10)
 	if err != nil {
 		return def
 	}

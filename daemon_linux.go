@@ -56,7 +56,7 @@ func (d *daemon) setLive(source int, addrs map[netip.Addr]struct{}) { d.live.set
 // waits for the interface to exist, serves it, and when it is deleted
 // waits for it to come back. All waiting is on rtnetlink events.
 func (d *daemon) run(ctx context.Context) error {
-	status, err := os.ReadFile("/proc/self/status")
+	status, err := readFile("/proc/self/status", 64<<10)
 	if err != nil {
 		return err
 	}

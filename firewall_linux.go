@@ -34,7 +34,7 @@ func forwardDrops() []string {
 		c.Close()
 	}
 	// Only a table the kernel has loaded: asking for another would load it.
-	if b, err := os.ReadFile("/proc/net/ip6_tables_names"); err == nil && slices.Contains(strings.Fields(string(b)), "filter") {
+	if b, err := readFile("/proc/net/ip6_tables_names", 64<<10); err == nil && slices.Contains(strings.Fields(string(b)), "filter") {
 		if drops, err := ip6tablesForwardDrops(); err == nil && drops {
 			out = append(out, "ip6tables filter FORWARD")
 		}

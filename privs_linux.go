@@ -23,7 +23,7 @@ import (
 // kernel cannot execute), or with an error; then the daemon must not go
 // on.
 func dropPrivileges(cfg *config) error {
-	status, err := os.ReadFile("/proc/self/status")
+	status, err := readFile("/proc/self/status", 64<<10)
 	if err != nil {
 		return err
 	}
