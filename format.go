@@ -46,63 +46,59 @@ func appendf(b []byte, format string, args ...any) []byte {
 }
 
 func appendValue(b []byte, verb byte, v any) []byte {
-	var s string
+	if verb == 'q' {
+		return strconv.AppendQuote(b, string(appendValue(nil, 'v', v)))
+	}
 	switch v := v.(type) {
 	case string:
-		s = v
+		return append(b, v...)
 	case []byte:
-		s = string(v)
+		return append(b, v...)
 	case int:
-		s = strconv.Itoa(v)
+		return strconv.AppendInt(b, int64(v), 10)
 	case int64:
-		s = strconv.FormatInt(v, 10)
+		return strconv.AppendInt(b, v, 10)
 	case int32:
-		s = strconv.FormatInt(int64(v), 10)
+		return strconv.AppendInt(b, int64(v), 10)
 	case uint8:
-		s = strconv.FormatUint(uint64(v), 10)
+		return strconv.AppendUint(b, uint64(v), 10)
 	case uint16:
-		s = strconv.FormatUint(uint64(v), 10)
+		return strconv.AppendUint(b, uint64(v), 10)
 	case uint32:
-		s = strconv.FormatUint(uint64(v), 10)
+		return strconv.AppendUint(b, uint64(v), 10)
 	case uint64:
-		s = strconv.FormatUint(v, 10)
+		return strconv.AppendUint(b, v, 10)
 	case bool:
-		s = strconv.FormatBool(v)
+		return strconv.AppendBool(b, v)
 	case time.Duration:
-		s = v.String()
+		return append(b, v.String()...)
 	case netip.Addr:
-		s = v.String()
+		return v.AppendTo(b)
 	case netip.Prefix:
-		s = v.String()
+		return v.AppendTo(b)
 	case mac:
-		s = v.String()
+		return v.AppendTo(b)
 	case logLevel:
-		s = v.String()
+		return append(b, v.String()...)
 	case *counters:
-		s = v.String()
+		return append(b, v.String()...)
 	case []netip.Prefix:
-		return appendList(b, len(v), func(b []byte, i int) []byte { return append(b, v[i].String()...) })
+		return appendList(b, len(v), func(b []byte, i int) []byte { return v[i].AppendTo(b) })
 	case []netip.Addr:
-		return appendList(b, len(v), func(b []byte, i int) []byte { return append(b, v[i].String()...) })
+		return appendList(b, len(v), func(b []byte, i int) []byte { return v[i].AppendTo(b) })
 	case []string:
 		return appendList(b, len(v), func(b []byte, i int) []byte { return append(b, v[i]...) })
 	case []mac:
-		return appendList(b, len(v), func(b []byte, i int) []byte { return append(b, v[i].String()...) })
+		return appendList(b, len(v), func(b []byte, i int) []byte { return v[i].AppendTo(b) })
 	case error:
 		if v == nil {
-			s = "<nil>"
-		} else {
-			s = v.Error()
+			return append(b, "<nil>"...)
 		}
+		return append(b, v.Error()...)
 	case nil:
-		s = "<nil>"
-	default:
-		s = "?"
+		return append(b, "<nil>"...)
 	}
-	if verb == 'q' {
-		return strconv.AppendQuote(b, s)
-	}
-	return append(b, s...)
+	return append(b, '?')
 }
 
 func appendList(b []byte, n int, elem func([]byte, int) []byte) []byte {

@@ -77,16 +77,18 @@ const (
 // mac is an Ethernet address.
 type mac [6]byte
 
-func (m mac) String() string {
+func (m mac) String() string { return string(m.AppendTo(make([]byte, 0, 17))) }
+
+// AppendTo appends m as String writes it.
+func (m mac) AppendTo(b []byte) []byte {
 	const hex = "0123456789abcdef"
-	b := make([]byte, 0, 17)
 	for i, v := range m {
 		if i > 0 {
 			b = append(b, ':')
 		}
 		b = append(b, hex[v>>4], hex[v&0xf])
 	}
-	return string(b)
+	return b
 }
 
 func (m mac) isMulticast() bool { return m[0]&1 != 0 }

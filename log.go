@@ -6,6 +6,7 @@ package main
 import (
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -49,10 +50,23 @@ func setLogLevel(l logLevel) { logThreshold.Store(int32(l)) }
 
 func logEnabled(l logLevel) bool { return int32(l) >= logThreshold.Load() }
 
+var logLine struct {
+	sync.Mutex
+	buf []byte
+}
+
 func logf(l logLevel, format string, args ...any) {
 	if logEnabled(l) {
-		// One write per line, so lines from goroutines never interleave.
-		os.Stderr.Write(appendf(nil, levelNames[l]+": "+format+"\n", args...))
+		// One write per line, so lines from goroutines never interleave,
+		// made in a buffer kept for the next line.
+		logLine.Lock()
+		b := append(append(logLine.buf[:0], levelNames[l]...), ": "...)
+		b = append(appendf(b, format, args...), '\n')
+		os.Stderr.Write(b)
+		if cap(b) <= 1<<10 {
+			logLine.buf = b
+		}
+		logLine.Unlock()
 	}
 }
 
