@@ -481,7 +481,10 @@ func (k *gatewayKeeper) onNA(na *neighborAdvertisement, now time.Time) {
 		why = reasonNANotAsked
 	}
 	if why != reasonNone {
-		k.refuse(why, sprintf("NA for %v from %v (%v) to %v naming %v", na.Target, na.Src, na.EthSrc, na.Dst, m))
+		k.count(why)
+		if k.mayLog() {
+			warnf("gateway: refused NA for %v from %v (%v) to %v naming %v: %v", na.Target, na.Src, na.EthSrc, na.Dst, m, why)
+		}
 		return
 	}
 	q := &k.asked
@@ -501,13 +504,22 @@ func (k *gatewayKeeper) onNA(na *neighborAdvertisement, now time.Time) {
 // refuse counts an NA (or a round of them) not taken, and says why in a
 // rate-limited line.
 func (k *gatewayKeeper) refuse(why reason, what string) {
-	k.c.naRefused[why].Add(1)
-	if ok, held := k.refusals.allow(time.Now()); ok {
-		if held > 0 {
-			warnf("gateway: %d more refusals not logged", held)
-		}
+	k.count(why)
+	if k.mayLog() {
 		warnf("gateway: refused %s: %v", what, why)
 	}
+}
+
+func (k *gatewayKeeper) count(why reason) { k.c.naRefused[why].Add(1) }
+
+// mayLog says whether a refusal may be logged now; the line is made only
+// then, so that a flood of refused NAs makes no garbage.
+func (k *gatewayKeeper) mayLog() bool {
+	ok, held := k.refusals.allow(time.Now())
+	if ok && held > 0 {
+		warnf("gateway: %d more refusals not logged", held)
+	}
+	return ok
 }
 
 // claim is told by the packet loop that an NA named another MAC for the
