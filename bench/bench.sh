@@ -50,29 +50,34 @@ ip netns exec "$VPS" ./ndpresponder -i eth0 -n $FLOOD_RANGE -log info "$@" 2>"$w
 pid=$!
 sleep 1
 status() { awk -v k="$1:" '$1 == k { print $2 }' /proc/$pid/status; }
+# mem: VmRSS, VmHWM, and what the resident memory is now: the process's own
+# (RssAnon) and the binary's pages (RssFile), which the kernel maps from the
+# page cache; on kernels that map whole large folios that is nearly the
+# whole file, whatever the daemon runs.
+mem() { echo "VmRSS $(status VmRSS) kB, VmHWM $(status VmHWM) kB (now RssAnon $(status RssAnon) kB + RssFile $(status RssFile) kB)"; }
 cputicks() { awk '{ print $14 + $15 }' /proc/$pid/stat; }
-rss_idle=$(status VmRSS) hwm_idle=$(status VmHWM)
+mem_idle=$(mem)
 t0=$(cputicks); sleep 5; idle_ticks=$(( $(cputicks) - t0 ))
 
 flood=$(ip netns exec "$RT" "$work/nsflood.test" -test.run '^TestFloodTool$' \
 	-iface rt0 -range $FLOOD_RANGE -count "$COUNT" -rate "$RATE" | grep '^sent=')
-rss_after=$(status VmRSS) hwm_after=$(status VmHWM)
+mem_after=$(mem)
 if [ "$CHURN" -gt 0 ]; then
 	t0=$(cputicks) s0=$(date +%s)
 	churn "$CHURN"
 	sleep 2
 	churn_ticks=$(( $(cputicks) - t0 )) churn_s=$(( $(date +%s) - s0 ))
-	rss_churn=$(status VmRSS) hwm_churn=$(status VmHWM)
+	mem_churn=$(mem)
 fi
 kill -TERM "$pid"; wait "$pid" || true; pid=
 
 echo "machine:          $(nproc) cores, $(awk '/model name/ { $1=$2=$3=""; print; exit }' /proc/cpuinfo | sed 's/^ *//'), Linux $(uname -r)"
 echo "binary:           $(stat -c %s ndpresponder) bytes stripped, static ($(./ndpresponder -version))"
-echo "idle:             VmRSS ${rss_idle} kB, VmHWM ${hwm_idle} kB, CPU ${idle_ticks} ticks in 5 s"
+echo "idle:             $mem_idle, CPU ${idle_ticks} ticks in 5 s"
 echo "flood:            $COUNT NS for distinct targets, rate ${RATE:-0}/s (0 = as fast as possible); daemon flags: $*"
 echo "                  $flood"
-echo "after the flood:  VmRSS ${rss_after} kB, VmHWM ${hwm_after} kB"
+echo "after the flood:  $mem_after"
 if [ "$CHURN" -gt 0 ]; then
-	echo "after the churn:  VmRSS ${rss_churn} kB, VmHWM ${hwm_churn} kB; $CHURN container starts and stops in ${churn_s} s took ${churn_ticks} ticks of CPU"
+	echo "after the churn:  $mem_churn; $CHURN container starts and stops in ${churn_s} s took ${churn_ticks} ticks of CPU"
 fi
 echo "daemon counters:  $(grep 'counters:' "$work/daemon.log" | sed 's/^info: counters: //')"
