@@ -146,6 +146,7 @@ type throttle struct {
 	last    time.Time
 	pending bool
 	stopped bool
+	timer   *time.Timer // the put-off run, made once and reset after
 }
 
 func (t *throttle) kick(now bool) {
@@ -156,15 +157,21 @@ func (t *throttle) kick(now bool) {
 		t.publish()
 	case !t.pending:
 		t.pending = true
-		time.AfterFunc(wait, func() {
-			t.mu.Lock()
-			defer t.mu.Unlock()
-			t.pending = false
-			if !t.stopped {
-				t.last = time.Now()
-				t.publish()
-			}
-		})
+		if t.timer == nil {
+			t.timer = time.AfterFunc(wait, t.putOff)
+		} else {
+			t.timer.Reset(wait)
+		}
+	}
+}
+
+func (t *throttle) putOff() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pending = false
+	if !t.stopped {
+		t.last = time.Now()
+		t.publish()
 	}
 }
 

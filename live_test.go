@@ -2,7 +2,9 @@ package main
 
 import (
 	"net/netip"
+	"sync"
 	"testing"
+	"time"
 )
 
 func addrSet(addrs ...string) map[netip.Addr]struct{} {
@@ -82,5 +84,49 @@ func TestLivePublisherRoutes(t *testing.T) {
 	}
 	if got := <-p.follow(followMLD); got != r.live.Load() {
 		t.Errorf("the MLD follower was not handed the current snapshot")
+	}
+}
+
+// TestThrottle: a change publishes at once, changes within publishEvery
+// after it publish once when the time is up, and after stop nothing runs;
+// the put-off run's timer is made once and reused.
+func TestThrottle(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	th := &throttle{mu: &mu, publish: func() { n++ }}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return n }
+	waitFor := func(want int) {
+		t.Helper()
+		for deadline := time.Now().Add(2 * time.Second); count() != want && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if got := count(); got != want {
+			t.Fatalf("%d publications, want %d", got, want)
+		}
+	}
+	mu.Lock()
+	th.kick(false) // the first change: at once
+	th.kick(false) // within publishEvery: put off
+	th.kick(false) // and folded into the same run
+	mu.Unlock()
+	waitFor(1)
+	waitFor(2)
+	mu.Lock()
+	timer := th.timer
+	th.kick(false)
+	mu.Unlock()
+	waitFor(3)
+	mu.Lock()
+	if th.timer != timer {
+		t.Error("a second put-off run made a new timer")
+	}
+	th.kick(true) // a change that must not wait
+	th.kick(false)
+	th.stop()
+	mu.Unlock()
+	waitFor(4)
+	time.Sleep(publishEvery + 50*time.Millisecond)
+	if got := count(); got != 4 {
+		t.Errorf("%d publications after stop, want 4", got)
 	}
 }
