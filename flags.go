@@ -8,7 +8,6 @@ package main
 import (
 	"errors"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,11 +169,17 @@ func (s *optionSet) printUsage() {
 // argument's name (a word of the usage in back quotes), the usage, and
 // the default.
 func (s *optionSet) printDefaults() {
+	// Insertion into place: a few dozen names, and a generic sort of
+	// strings would add 12 kB of binary, which small boxes hold resident.
 	names := make([]string, 0, len(s.opts))
 	for n := range s.opts {
+		i := len(names)
 		names = append(names, n)
+		for ; i > 0 && names[i-1] > n; i-- {
+			names[i] = names[i-1]
+		}
+		names[i] = n
 	}
-	slices.Sort(names)
 	for _, n := range names {
 		o := s.opts[n]
 		usage, arg := o.usage, ""
