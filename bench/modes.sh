@@ -3,7 +3,8 @@
 # NS for distinct targets), and the -learn mode with a churn of CHURN
 # container starts and stops; one line per mode with VmHWM idle, after the
 # flood and after the churn, and what is resident at the end: the daemon's
-# own memory (RssAnon) and the binary's pages (RssFile).
+# own memory (RssAnon) and the binary's pages (RssFile); and the same for
+# a Go program that only waits for a signal, the floor of any Go daemon.
 # Usage: sudo bench/modes.sh   (COUNT=100000 CHURN=300 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,3 +38,32 @@ row "-auto" 0 -rate 0 -auto
 row "-keepalive 1s" 0 -rate 0 -keepalive 1s
 row "-metrics FILE" 0 -rate 0 -metrics "$metrics/ndpresponder.prom"
 row "-learn br0 -keepalive 1s" "$CHURN" -rate 0 -learn br0 -keepalive 1s
+
+# The floor: a Go program built as the daemon is that only waits for a
+# signal, to tell the runtime's memory from the daemon's.
+mkdir "$metrics/floor"
+cat >"$metrics/floor/main.go" <<'GO'
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGTERM)
+	<-c
+}
+GO
+printf 'module floor\n\ngo 1.21\n' >"$metrics/floor/go.mod"
+(cd "$metrics/floor" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o floor .)
+"$metrics/floor/floor" &
+floor=$!
+sleep 1
+printf '%-28s %8s %8s %8s %9s %9s   (a Go program that waits for a signal, %s bytes)\n' "Go's floor" \
+	"$(awk '$1 == "VmHWM:" { print $2 }' /proc/$floor/status)" - - \
+	"$(awk '$1 == "RssAnon:" { print $2 }' /proc/$floor/status)" \
+	"$(awk '$1 == "RssFile:" { print $2 }' /proc/$floor/status)" "$(stat -c %s "$metrics/floor/floor")"
+kill "$floor"
