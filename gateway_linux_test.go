@@ -45,10 +45,18 @@ func (n *testNet) requirePinned() {
 var pingSeq = regexp.MustCompile(`bytes from .* icmp_seq=(\d+)`)
 
 // containerPings pings the router's outside address from the container,
-// count times at interval, and returns the sequence numbers answered.
+// count times at interval, and returns the sequence numbers answered. With
+// -w, ping waits for late replies up to 2 s past the last request; without
+// it, ping left one interval (or twice the longest round trip) after the
+// last request, so a last reply slowed by a loaded machine counted as lost.
 func (n *testNet) containerPings(count int, interval string) map[int]bool {
 	n.t.Helper()
-	out, _ := n.tryIn("c1", "ping", "-n", "-c", strconv.Itoa(count), "-i", interval, "-W", "1", outsideAddr.String())
+	every, err := strconv.ParseFloat(interval, 64)
+	if err != nil {
+		n.t.Fatalf("ping interval %q: %v", interval, err)
+	}
+	deadline := strconv.Itoa(int(float64(count)*every) + 2)
+	out, _ := n.tryIn("c1", "ping", "-n", "-c", strconv.Itoa(count), "-i", interval, "-W", "1", "-w", deadline, outsideAddr.String())
 	got := map[int]bool{}
 	for _, m := range pingSeq.FindAllStringSubmatch(out, -1) {
 		v, _ := strconv.Atoi(m[1])
