@@ -14,6 +14,12 @@
 #   floods a million NS against the default budget.
 #   CHURN=300 bench/bench.sh 100000 0 -rate 0 -learn br0 -keepalive 1s
 #   floods, then starts and stops 300 containers on the VPS's bridge.
+#   MEMPROF=DIR runs the profiling build (go build -tags memprof) and
+#   writes its allocation profile to DIR/before.memprof and
+#   DIR/after.memprof, around the churn (or the flood without CHURN); what
+#   happened between them: go tool pprof -sample_index=alloc_space
+#   -diff_base DIR/before.memprof -ignore 'pprof|flate|gzip' -top
+#   ndpresponder DIR/after.memprof
 # Needs root, iproute2, nftables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +52,7 @@ churn() {
 	done
 }
 
-ip netns exec "$VPS" ./ndpresponder -i eth0 -n $FLOOD_RANGE -log info "$@" 2>"$work/daemon.log" &
+NDPR_MEMPROF=$work/memprof ip netns exec "$VPS" ./ndpresponder -i eth0 -n $FLOOD_RANGE -log info "$@" 2>"$work/daemon.log" &
 pid=$!
 sleep 1
 status() { awk -v k="$1:" '$1 == k { print $2 }' /proc/$pid/status; }
@@ -54,25 +60,43 @@ status() { awk -v k="$1:" '$1 == k { print $2 }' /proc/$pid/status; }
 # (RssAnon) and the binary's pages (RssFile), which the kernel maps from the
 # page cache; on kernels that map whole large folios that is nearly the
 # whole file, whatever the daemon runs.
-mem() { echo "VmRSS $(status VmRSS) kB, VmHWM $(status VmHWM) kB (now RssAnon $(status RssAnon) kB + RssFile $(status RssFile) kB)"; }
+mem() { echo "VmRSS $(status VmRSS) kB, VmHWM $(status VmHWM) kB (now RssAnon $(status RssAnon) kB + RssFile $(status RssFile) kB, $(status Threads) threads)"; }
+# profile NAME has the profiling build write its allocations so far to
+# $MEMPROF/NAME.memprof; nothing without MEMPROF.
+profile() {
+	[ -n "${MEMPROF:-}" ] || return 0
+	mkdir -p "$MEMPROF"
+	rm -f "$work/memprof"
+	kill -USR2 "$pid"
+	for _ in $(seq 50); do [ -s "$work/memprof" ] && break; sleep 0.1; done
+	sleep 0.2 # written whole
+	mv "$work/memprof" "$MEMPROF/$1.memprof"
+}
 cputicks() { awk '{ print $14 + $15 }' /proc/$pid/stat; }
 mem_idle=$(mem)
 t0=$(cputicks); sleep 5; idle_ticks=$(( $(cputicks) - t0 ))
 
+[ "$CHURN" -gt 0 ] || profile before
 flood=$(ip netns exec "$RT" "$work/nsflood.test" -test.run '^TestFloodTool$' \
 	-iface rt0 -range $FLOOD_RANGE -count "$COUNT" -rate "$RATE" | grep '^sent=')
 mem_after=$(mem)
+if [ "$CHURN" -gt 0 ]; then profile before; else profile after; fi
 if [ "$CHURN" -gt 0 ]; then
 	t0=$(cputicks) s0=$(date +%s)
 	churn "$CHURN"
 	sleep 2
 	churn_ticks=$(( $(cputicks) - t0 )) churn_s=$(( $(date +%s) - s0 ))
 	mem_churn=$(mem)
+	profile after
 fi
 kill -TERM "$pid"; wait "$pid" || true; pid=
 
 echo "machine:          $(nproc) cores, $(awk '/model name/ { $1=$2=$3=""; print; exit }' /proc/cpuinfo | sed 's/^ *//'), Linux $(uname -r)"
-echo "binary:           $(stat -c %s ndpresponder) bytes stripped, static ($(./ndpresponder -version))"
+if [ -n "${MEMPROF:-}" ]; then
+	echo "binary:           the profiling build, $(stat -c %s ndpresponder) bytes; its memory is not the shipped binary's; profiles in $MEMPROF"
+else
+	echo "binary:           $(stat -c %s ndpresponder) bytes stripped, static ($(./ndpresponder -version))"
+fi
 echo "idle:             $mem_idle, CPU ${idle_ticks} ticks in 5 s"
 echo "flood:            $COUNT NS for distinct targets, rate ${RATE:-0}/s (0 = as fast as possible); daemon flags: $*"
 echo "                  $flood"
