@@ -20,6 +20,9 @@
 #   happened between them: go tool pprof -sample_index=alloc_space
 #   -diff_base DIR/before.memprof -ignore 'pprof|flate|gzip' -top
 #   ndpresponder DIR/after.memprof
+#   PERF=FILE records where the daemon's CPU goes during the first 2 s of
+#   the flood (perf record -g, Debian's linux-perf) into FILE; then
+#   perf report -i FILE --no-children --sort dso,sym
 # Needs root, iproute2, nftables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,9 +80,17 @@ mem_idle=$(mem)
 t0=$(cputicks); sleep 5; idle_ticks=$(( $(cputicks) - t0 ))
 
 [ "$CHURN" -gt 0 ] || profile before
+perfpid=
+if [ -n "${PERF:-}" ]; then
+	command -v perf >/dev/null || { echo "bench.sh: PERF needs perf (Debian: apt-get install linux-perf)" >&2; exit 1; }
+	perf record -q -F 2000 -g -p "$pid" -o "$PERF" -- sleep 2 &
+	perfpid=$!
+	sleep 0.5 # attached before the flood starts
+fi
 flood=$(ip netns exec "$RT" "$work/nsflood.test" -test.run '^TestFloodTool$' \
 	-iface rt0 -range $FLOOD_RANGE -count "$COUNT" -rate "$RATE" | grep '^sent=')
 mem_after=$(mem)
+[ -z "$perfpid" ] || wait "$perfpid"
 if [ "$CHURN" -gt 0 ]; then profile before; else profile after; fi
 if [ "$CHURN" -gt 0 ]; then
 	t0=$(cputicks) s0=$(date +%s)
