@@ -91,13 +91,15 @@ flood=$(ip netns exec "$RT" "$work/nsflood.test" -test.run '^TestFloodTool$' \
 	-iface rt0 -range $FLOOD_RANGE -count "$COUNT" -rate "$RATE" | grep '^sent=')
 mem_after=$(mem)
 [ -z "$perfpid" ] || wait "$perfpid"
-if [ "$CHURN" -gt 0 ]; then profile before; else profile after; fi
 if [ "$CHURN" -gt 0 ]; then
+	profile before
 	t0=$(cputicks) s0=$(date +%s)
 	churn "$CHURN"
 	sleep 2
 	churn_ticks=$(( $(cputicks) - t0 )) churn_s=$(( $(date +%s) - s0 ))
 	mem_churn=$(mem)
+	profile after
+else
 	profile after
 fi
 kill -TERM "$pid"; wait "$pid" || true; pid=
