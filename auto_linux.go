@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"os"
 	"sync"
@@ -9,19 +8,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// auto follows the kernel's IPv6 routes of cfg's table until ctx ends: a
+// auto follows the kernel's IPv6 routes of cfg's table until sc ends: a
 // dump at start and after lost events, then RTM_NEWROUTE and RTM_DELROUTE
 // events, and the uplink's ifindex from link events. Each change of what
 // the routes make live is published; a route that goes stops being
 // answered at once, a new one within publishEvery.
-func (d *daemon) auto(ctx context.Context, cfg *config) {
+func (d *daemon) auto(sc *scope, cfg *config) {
 	ev, err := openRtnlEvents(unix.RTMGRP_IPV6_ROUTE | unix.RTMGRP_LINK)
 	if err != nil {
 		errorf("auto: %v", err)
 		return
 	}
 	defer ev.Close()
-	stop := context.AfterFunc(ctx, func() { ev.Close() })
+	stop := sc.onEnd(func() { ev.Close() })
 	defer stop()
 	nl, err := openRtnl()
 	if err != nil {
@@ -113,7 +112,7 @@ func (d *daemon) auto(ctx context.Context, cfg *config) {
 		changed, gone, again = false, false, false
 		overrun, err := ev.next(apply)
 		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, os.ErrClosed) {
+			if !sc.ended() && !errors.Is(err, os.ErrClosed) {
 				errorf("auto: following routes: %v", err)
 			}
 			return

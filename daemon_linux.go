@@ -8,7 +8,6 @@ package main
 // channels each of which has one reader.
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/netip"
@@ -52,10 +51,10 @@ func newDaemon(cfg *config) *daemon {
 // setLive is how a watcher publishes what its source says is alive.
 func (d *daemon) setLive(source int, addrs map[netip.Addr]struct{}) { d.live.set(source, addrs) }
 
-// run serves until ctx ends, through every incarnation of the uplink: it
+// run serves until sc ends, through every incarnation of the uplink: it
 // waits for the interface to exist, serves it, and when it is deleted
 // waits for it to come back. All waiting is on rtnetlink events.
-func (d *daemon) run(ctx context.Context) error {
+func (d *daemon) run(sc *scope) error {
 	status, err := readFile("/proc/self/status", 64<<10)
 	if err != nil {
 		return err
@@ -94,7 +93,7 @@ func (d *daemon) run(ctx context.Context) error {
 			concerned = false
 			overrun, err := ev.next(apply)
 			if err != nil {
-				if ctx.Err() == nil && !errors.Is(err, os.ErrClosed) {
+				if !sc.ended() && !errors.Is(err, os.ErrClosed) {
 					errorf("uplink: following changes: %v", err)
 				}
 				return
@@ -113,11 +112,11 @@ func (d *daemon) run(ctx context.Context) error {
 			}
 		}
 	}()
-	stop := context.AfterFunc(ctx, func() { ev.Close() })
+	stop := sc.onEnd(func() { ev.Close() })
 	defer stop()
 	defer func() { infof("counters: %v", &d.c) }()
-	d.applyWatchers(ctx, nil, d.cfg.Load())
-	defer d.applyWatchers(ctx, d.cfg.Load(), nil)
+	d.applyWatchers(sc, nil, d.cfg.Load())
+	defer d.applyWatchers(sc, d.cfg.Load(), nil)
 	usr1, hup := make(chan os.Signal, 1), make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -127,14 +126,14 @@ func (d *daemon) run(ctx context.Context) error {
 	var (
 		inc     *incarnation // nil while there is no uplink to serve
 		waiting bool         // said that the uplink is missing
-		retry   *time.Timer  // after a failed look at the uplink
+		retry   *alarm       // after a failed look at the uplink
 		backoff = time.Second
 		metrics metricsWriter
-		tick    <-chan time.Time // rewrite the metrics file
+		tick    <-chan struct{} // rewrite the metrics file
 	)
 	if name := d.cfg.Load().metrics; name != "" {
-		t := time.NewTicker(metricsEvery)
-		defer t.Stop()
+		t := newTicker(metricsEvery)
+		defer t.stop()
 		tick = t.C
 		metrics.write(name, &d.c)
 	}
@@ -143,14 +142,14 @@ func (d *daemon) run(ctx context.Context) error {
 			inc.stop()
 		}
 		if retry != nil {
-			retry.Stop()
+			retry.stop()
 		}
 	}()
 	for {
-		var retryC <-chan time.Time
+		var retryC <-chan struct{}
 		if inc == nil && retry == nil {
 			var err error
-			inc, err = d.startUplink(ctx, nl)
+			inc, err = d.startUplink(sc, nl)
 			switch {
 			case errors.Is(err, errGone):
 				if !waiting {
@@ -163,7 +162,7 @@ func (d *daemon) run(ctx context.Context) error {
 				// The kernel did not answer as it should: try again
 				// later rather than spin.
 				warnf("uplink: %v; trying again in %v", err, backoff)
-				retry = time.NewTimer(backoff)
+				retry = newAlarm(backoff)
 				backoff = min(2*backoff, 30*time.Second)
 			default:
 				waiting, backoff = false, time.Second
@@ -177,7 +176,7 @@ func (d *daemon) run(ctx context.Context) error {
 			done = inc.done
 		}
 		select {
-		case <-ctx.Done():
+		case <-sc.Done():
 			return nil
 		case <-retryC:
 			retry = nil
@@ -199,7 +198,7 @@ func (d *daemon) run(ctx context.Context) error {
 			if cfg == nil {
 				continue
 			}
-			d.applyWatchers(ctx, old, cfg)
+			d.applyWatchers(sc, old, cfg)
 			if inc == nil {
 				continue
 			}
@@ -237,13 +236,13 @@ type incarnation struct {
 	uplinks *mailbox[*uplink] // to the keeper
 	configs *mailbox[*config] // to the keeper
 	mldCfgs *mailbox[*config] // to the MLD memberships
-	cancel  context.CancelFunc
+	cancel  func()
 	done    chan error // the packet loop's end; buffered
 	wg      sync.WaitGroup
 }
 
 // startUplink starts serving the uplink if it exists.
-func (d *daemon) startUplink(ctx context.Context, nl *rtnlConn) (*incarnation, error) {
+func (d *daemon) startUplink(sc *scope, nl *rtnlConn) (*incarnation, error) {
 	cfg := d.cfg.Load()
 	d.upMu.Lock()
 	d.up.follow(cfg.iface)
@@ -280,8 +279,8 @@ func (d *daemon) startUplink(ctx context.Context, nl *rtnlConn) (*incarnation, e
 		return nil, err
 	}
 	d.sock.Store(sock)
-	ctx, cancel := context.WithCancel(ctx)
-	inc := &incarnation{name: cfg.iface, ifindex: l.Index, mac: u.MAC, sock: sock, cancel: cancel,
+	sc = sc.sub()
+	inc := &incarnation{name: cfg.iface, ifindex: l.Index, mac: u.MAC, sock: sock, cancel: sc.end,
 		uplinks: newMailbox[*uplink](), configs: newMailbox[*config](), mldCfgs: newMailbox[*config](), done: make(chan error, 1)}
 	nas, claims := make(chan neighborAdvertisement, 16), newMailbox[mac]()
 	tk := &toKeeper{view: &atomic.Pointer[gatewayView]{}, nas: nas, claims: claims, log: logLimiter{perSecond: 1, burst: 5}}
@@ -290,11 +289,11 @@ func (d *daemon) startUplink(ctx context.Context, nl *rtnlConn) (*incarnation, e
 	inc.wg.Add(3)
 	go func() {
 		defer inc.wg.Done()
-		keeper.run(ctx, in)
+		keeper.run(sc, in)
 	}()
 	go func() {
 		defer inc.wg.Done()
-		d.joinGroups(ctx, l.Index, cfg, inc.mldCfgs.c)
+		d.joinGroups(sc, l.Index, cfg, inc.mldCfgs.c)
 	}()
 	go func() {
 		defer inc.wg.Done()
@@ -391,7 +390,7 @@ func (d *daemon) reload() *config {
 
 // watcher is a goroutine that follows one source of live addresses.
 type watcher struct {
-	cancel context.CancelFunc
+	cancel func()
 	done   chan struct{}
 }
 
@@ -402,11 +401,11 @@ func (w *watcher) stop() {
 
 // applyWatchers starts, stops or restarts the watchers of live addresses
 // as the configuration changes from old to cfg (nil: none).
-func (d *daemon) applyWatchers(ctx context.Context, old, cfg *config) {
+func (d *daemon) applyWatchers(sc *scope, old, cfg *config) {
 	type spec struct {
 		wanted func(*config) bool
 		same   func(a, b *config) bool
-		run    func(context.Context, *config)
+		run    func(*scope, *config)
 	}
 	specs := [numLiveSources]spec{
 		liveLearn: {
@@ -421,7 +420,7 @@ func (d *daemon) applyWatchers(ctx context.Context, old, cfg *config) {
 			same: func(a, b *config) bool {
 				return slices.Equal(a.docker, b.docker) && a.dockerHost == b.dockerHost && slices.Equal(a.ranges, b.ranges)
 			},
-			run: func(ctx context.Context, _ *config) { d.watchDocker(ctx) },
+			run: func(sc *scope, _ *config) { d.watchDocker(sc) },
 		},
 		liveAuto: {
 			wanted: func(c *config) bool { return c.auto },
@@ -445,11 +444,11 @@ func (d *daemon) applyWatchers(ctx context.Context, old, cfg *config) {
 			}
 		}
 		if want {
-			wctx, cancel := context.WithCancel(ctx)
-			w := &watcher{cancel: cancel, done: make(chan struct{})}
+			wsc := sc.sub()
+			w := &watcher{cancel: wsc.end, done: make(chan struct{})}
 			go func() {
 				defer close(w.done)
-				s.run(wctx, cfg)
+				s.run(wsc, cfg)
 			}()
 			d.watchers[source] = w
 		}

@@ -5,7 +5,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -141,19 +140,19 @@ func TestDockerClientDeadline(t *testing.T) {
 	// An engine that accepts and never answers: the head's reading has a
 	// deadline from the moment of connecting.
 	start := time.Now()
-	_, err := dockerGet(context.Background(), e.sock, "/events", r)
+	_, err := dockerGet(newScope(), e.sock, "/events", r)
 	if took := time.Since(start); err == nil || !strings.Contains(err.Error(), "no answer within 300ms") || took > 2*time.Second {
 		t.Errorf("dockerGet(hung engine) = %v after %v; want no answer within 300ms", err, took)
 	}
 
 	// Cancelling interrupts the blocked read at once.
 	dockerTimeout = time.Minute
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(200*time.Millisecond, cancel)
+	sc := newScope()
+	time.AfterFunc(200*time.Millisecond, sc.end)
 	start = time.Now()
-	_, _, _, _, err = dockerNetwork(ctx, e.sock, "ndpr6", r, maxLearned)
-	if took := time.Since(start); !errors.Is(err, context.Canceled) || took > 700*time.Millisecond {
-		t.Errorf("dockerNetwork(hung engine), cancelled after 200ms = %v after %v; want context.Canceled at once", err, took)
+	_, _, _, _, err = dockerNetwork(sc, e.sock, "ndpr6", r, maxLearned)
+	if took := time.Since(start); !errors.Is(err, errEnded) || took > 700*time.Millisecond {
+		t.Errorf("dockerNetwork(hung engine), its scope ended after 200ms = %v after %v; want errEnded at once", err, took)
 	}
 }
 
@@ -184,7 +183,7 @@ func TestDockerClientAnswers(t *testing.T) {
 		{"too long", "HTTP/1.1 200 OK\r\nContent-Length: 20000000\r\n\r\n{\"Id\":\"x\",\"a\":\"" + strings.Repeat("a", dockerMaxListing) + `"}`, "network ndpr6: answer longer than 16777216 bytes"},
 	} {
 		e := startFakeEngine(t, func(path string, conn net.Conn, _ <-chan struct{}) { conn.Write([]byte(c.answer)) })
-		_, addrs, _, ok, err := dockerNetwork(context.Background(), e.sock, "ndpr6", bufio.NewReaderSize(nil, httpMaxLine), maxLearned)
+		_, addrs, _, ok, err := dockerNetwork(newScope(), e.sock, "ndpr6", bufio.NewReaderSize(nil, httpMaxLine), maxLearned)
 		switch {
 		case c.want == "no network":
 			if ok || err != nil {
@@ -224,10 +223,10 @@ func TestDockerNotGlobal(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := newDaemon(cfg)
-	ctx, cancel := context.WithCancel(context.Background())
+	sc := newScope()
 	done := make(chan struct{})
-	go func() { defer close(done); d.watchDocker(ctx) }()
-	defer func() { cancel(); <-done }()
+	go func() { defer close(done); d.watchDocker(sc) }()
+	defer func() { sc.end(); <-done }()
 	for deadline := time.Now().Add(5 * time.Second); d.r.live.Load() == nil && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}

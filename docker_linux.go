@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
 	"net/netip"
@@ -31,9 +30,9 @@ func (c *dockerConn) close() {
 
 // dockerGet connects to the engine, sends GET path over HTTP/1.0 and reads
 // the answer's head into r, which it resets. Every read has a deadline from
-// the moment of connecting, and ctx ending closes the connection, which
+// the moment of connecting, and sc ending closes the connection, which
 // interrupts a blocked read at once.
-func dockerGet(ctx context.Context, sock, path string, r *bufio.Reader) (*dockerConn, error) {
+func dockerGet(sc *scope, sock, path string, r *bufio.Reader) (*dockerConn, error) {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
@@ -43,26 +42,26 @@ func dockerGet(ctx context.Context, sock, path string, r *bufio.Reader) (*docker
 		return nil, errf("connecting to %s: %w", sock, err)
 	}
 	f := os.NewFile(uintptr(fd), "docker")
-	c := &dockerConn{f: f, stop: context.AfterFunc(ctx, func() { f.Close() })}
+	c := &dockerConn{f: f, stop: sc.onEnd(func() { f.Close() })}
 	f.SetDeadline(time.Now().Add(dockerTimeout))
 	if _, err := io.WriteString(f, "GET "+path+" HTTP/1.0\r\nHost: docker\r\nUser-Agent: ndpresponder\r\n\r\n"); err != nil {
 		c.close()
-		return nil, dockerErr(ctx, err)
+		return nil, dockerErr(sc, err)
 	}
 	r.Reset(f)
 	if c.head, err = readHTTPHead(r); err != nil {
 		c.close()
-		return nil, dockerErr(ctx, err)
+		return nil, dockerErr(sc, err)
 	}
 	return c, nil
 }
 
 // dockerErr says what went wrong with an exchange in the words of a log
 // line.
-func dockerErr(ctx context.Context, err error) error {
+func dockerErr(sc *scope, err error) error {
 	switch {
-	case ctx.Err() != nil:
-		return ctx.Err()
+	case sc.ended():
+		return errEnded
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return errf("no answer within %v", dockerTimeout)
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -74,8 +73,8 @@ func dockerErr(ctx context.Context, err error) error {
 // dockerNetwork inspects a network: its ID and at most max of its
 // containers' IPv6 addresses (more counts the rest); ok is false when
 // there is no such network.
-func dockerNetwork(ctx context.Context, sock, name string, r *bufio.Reader, max int) (id string, addrs []netip.Addr, more int, ok bool, err error) {
-	c, err := dockerGet(ctx, sock, dockerNetworkPath(name), r)
+func dockerNetwork(sc *scope, sock, name string, r *bufio.Reader, max int) (id string, addrs []netip.Addr, more int, ok bool, err error) {
+	c, err := dockerGet(sc, sock, dockerNetworkPath(name), r)
 	if err != nil {
 		return "", nil, 0, false, errf("network %s: %w", name, err)
 	}
@@ -92,17 +91,17 @@ func dockerNetwork(ctx context.Context, sock, name string, r *bufio.Reader, max 
 		if errors.Is(err, errTooLong) {
 			err = errf("answer longer than %d bytes", dockerMaxListing)
 		}
-		return "", nil, 0, false, errf("network %s: %w", name, dockerErr(ctx, err))
+		return "", nil, 0, false, errf("network %s: %w", name, dockerErr(sc, err))
 	}
 	return id, addrs, more, true, nil
 }
 
-// watchDocker follows the engine until ctx ends: it lists the networks'
+// watchDocker follows the engine until sc ends: it lists the networks'
 // containers, follows network events, and relists on each that concerns
 // them. When the engine is not there, or goes, the known addresses stay
 // answered while it reconnects with backoff, and a fresh listing after
 // reconnecting catches whatever happened meanwhile.
-func (d *daemon) watchDocker(ctx context.Context) {
+func (d *daemon) watchDocker(sc *scope) {
 	cfg := d.cfg.Load()
 	sock, err := dockerSocket(cfg.dockerHost)
 	if err != nil {
@@ -114,34 +113,36 @@ func (d *daemon) watchDocker(ctx context.Context) {
 	// session resets them.
 	events, listing := bufio.NewReaderSize(nil, httpMaxLine), bufio.NewReaderSize(nil, httpMaxLine)
 	backoff, down := time.Second, false
-	for ctx.Err() == nil {
-		err := d.dockerSession(ctx, sock, events, listing, func() {
+	for !sc.ended() {
+		err := d.dockerSession(sc, sock, events, listing, func() {
 			if down {
 				infof("docker: connected to %s again", sock)
 			}
 			backoff, down = time.Second, false
 		})
-		if ctx.Err() != nil {
+		if sc.ended() {
 			return
 		}
 		if !down {
 			warnf("docker: %v; keeping the known addresses, reconnecting", err)
 			down = true
 		}
+		wait := newAlarm(backoff)
 		select {
-		case <-ctx.Done():
+		case <-sc.Done():
+			wait.stop()
 			return
-		case <-time.After(backoff):
+		case <-wait.C:
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}
 }
 
 // dockerSession is one connection to the engine's event stream.
-func (d *daemon) dockerSession(ctx context.Context, sock string, events, listing *bufio.Reader, connected func()) error {
+func (d *daemon) dockerSession(sc *scope, sock string, events, listing *bufio.Reader, connected func()) error {
 	// Follow the events first, so nothing falls between listing and
 	// following.
-	c, err := dockerGet(ctx, sock, dockerEventsPath, events)
+	c, err := dockerGet(sc, sock, dockerEventsPath, events)
 	if err != nil {
 		return errf("events: %w", err)
 	}
@@ -156,7 +157,7 @@ func (d *daemon) dockerSession(ctx context.Context, sock string, events, listing
 	relist := func() error {
 		all := map[netip.Addr]struct{}{}
 		for _, name := range networks {
-			id, addrs, more, ok, err := dockerNetwork(ctx, sock, name, listing, maxLearned)
+			id, addrs, more, ok, err := dockerNetwork(sc, sock, name, listing, maxLearned)
 			if err != nil {
 				return err
 			}
@@ -204,14 +205,14 @@ func (d *daemon) dockerSession(ctx context.Context, sock string, events, listing
 			if err == nil || errors.Is(err, os.ErrClosed) {
 				return errors.New("the engine closed its event stream")
 			}
-			return errf("events: %w", dockerErr(ctx, err))
+			return errf("events: %w", dockerErr(sc, err))
 		}
 		e, err := parseDockerEvent(dec)
 		if err != nil {
 			if errors.Is(err, errTooLong) {
 				err = errf("an event longer than %d bytes", dockerMaxEvent)
 			}
-			return errf("events: %w", dockerErr(ctx, err))
+			return errf("events: %w", dockerErr(sc, err))
 		}
 		if !e.concerns(networks, ids) {
 			continue

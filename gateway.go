@@ -10,7 +10,6 @@ package main
 // root or sleeps.
 
 import (
-	"context"
 	"net/netip"
 	"slices"
 	"sync/atomic"
@@ -700,22 +699,22 @@ type keeperInputs struct {
 	live    <-chan *liveAddrs            // the live addresses
 }
 
-// run drives the keeper with the real clock until ctx ends, then removes
+// run drives the keeper with the real clock until sc ends, then removes
 // the pin it made.
-func (k *gatewayKeeper) run(ctx context.Context, in keeperInputs) {
+func (k *gatewayKeeper) run(sc *scope, in keeperInputs) {
 	defer k.unpin()
 	k.start(time.Now())
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	timer := newAlarm(time.Hour)
+	defer timer.stop()
 	for {
 		k.report()
-		var wake <-chan time.Time
+		var wake <-chan struct{}
 		if t := k.next(); !t.IsZero() {
-			timer.Reset(time.Until(t))
+			timer.reset(time.Until(t))
 			wake = timer.C
 		}
 		select {
-		case <-ctx.Done():
+		case <-sc.Done():
 			return
 		case na := <-in.nas:
 			k.onNA(&na, time.Now())
@@ -727,8 +726,8 @@ func (k *gatewayKeeper) run(ctx context.Context, in keeperInputs) {
 			k.setConfig(cfg, time.Now())
 		case l := <-in.live:
 			k.setLive(l, time.Now())
-		case now := <-wake:
-			k.tick(now)
+		case <-wake:
+			k.tick(time.Now())
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net/netip"
 	"os"
@@ -13,20 +12,20 @@ import (
 )
 
 // learn follows the kernel's neighbour tables of cfg's -learn bridges
-// until ctx ends: a dump at start, after lost events and when a bridge
+// until sc ends: a dump at start, after lost events and when a bridge
 // appears, then RTM_NEWNEIGH and RTM_DELNEIGH events, and RTM_DELLINK for
 // a bridge that goes. Each change of the live addresses is published.
 // Meanwhile it probes the bridges for the targets the packet loop hands
 // over (probe.go), and answers a probed target's solicitation as soon as
 // its entry comes alive.
-func (d *daemon) learn(ctx context.Context, cfg *config) {
+func (d *daemon) learn(sc *scope, cfg *config) {
 	ev, err := openRtnlEvents(unix.RTMGRP_NEIGH | unix.RTMGRP_LINK)
 	if err != nil {
 		errorf("learn: %v", err)
 		return
 	}
 	defer ev.Close()
-	stop := context.AfterFunc(ctx, func() { ev.Close() })
+	stop := sc.onEnd(func() { ev.Close() })
 	defer stop()
 	nl, err := openRtnl()
 	if err != nil {
@@ -102,10 +101,10 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 	}
 	defer prober.Close()
 	probing := make(chan struct{})
-	pctx, pcancel := context.WithCancel(ctx)
+	psc := sc.sub()
 	go func() {
 		defer close(probing)
-		d.probeBridges(pctx, prober, func(req *probeRequest, probe func(ifindex int)) {
+		d.probeBridges(psc, prober, func(req *probeRequest, probe func(ifindex int)) {
 			mu.Lock()
 			defer mu.Unlock()
 			probed.add(req, time.Now())
@@ -115,7 +114,7 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 		})
 	}()
 	defer func() {
-		pcancel()
+		psc.end()
 		<-probing
 	}()
 	var ns [maxProbeFrame]byte
@@ -164,7 +163,7 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 		woke = woke[:0]
 		overrun, err := ev.next(apply)
 		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, os.ErrClosed) {
+			if !sc.ended() && !errors.Is(err, os.ErrClosed) {
 				errorf("learn: following neighbours: %v", err)
 			}
 			return
@@ -195,9 +194,9 @@ func (d *daemon) learn(ctx context.Context, cfg *config) {
 
 // probeBridges asks the kernel to resolve each target the packet loop
 // hands over on each -learn bridge (keep keeps the request and calls its
-// probe for each), until ctx ends. It allocates nothing: a scan goes on
+// probe for each), until sc ends. It allocates nothing: a scan goes on
 // for as long as it likes.
-func (d *daemon) probeBridges(ctx context.Context, p *neighProber, keep func(req *probeRequest, probe func(ifindex int))) {
+func (d *daemon) probeBridges(sc *scope, p *neighProber, keep func(req *probeRequest, probe func(ifindex int))) {
 	var (
 		req    probeRequest
 		failed = logLimiter{perSecond: 1, burst: 1}
@@ -211,7 +210,7 @@ func (d *daemon) probeBridges(ctx context.Context, p *neighProber, keep func(req
 	}
 	for {
 		select {
-		case <-ctx.Done():
+		case <-sc.Done():
 			return
 		case req = <-d.r.probes:
 		}

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"os"
 	"os/signal"
@@ -43,9 +42,7 @@ func main() {
 		fatal(2, err)
 	}
 	lean()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := d.run(ctx); err != nil {
+	if err := d.run(untilSignal(os.Interrupt, syscall.SIGTERM)); err != nil {
 		fatal(1, err)
 	}
 }
@@ -55,4 +52,18 @@ func main() {
 func fatal(code int, err error) {
 	os.Stderr.WriteString("ndpresponder: " + err.Error() + "\n")
 	os.Exit(code)
+}
+
+// untilSignal is a scope that ends at the first of sigs. They stay
+// caught: a second one while the daemon exits does not cut short its
+// removing the pin it made.
+func untilSignal(sigs ...os.Signal) *scope {
+	sc := newScope()
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, sigs...)
+	go func() {
+		<-c
+		sc.end()
+	}()
+	return sc
 }

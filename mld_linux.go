@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/netip"
 	"os"
 
@@ -43,9 +42,9 @@ func (s *mldSockets) close() {
 }
 
 // joinGroups holds the solicited-node groups of the addresses answered one
-// by one on the uplink ifindex until ctx ends, following the live
+// by one on the uplink ifindex until sc ends, following the live
 // addresses and the configuration; then it leaves them all.
-func (d *daemon) joinGroups(ctx context.Context, ifindex int, cfg *config, configs <-chan *config) {
+func (d *daemon) joinGroups(sc *scope, ifindex int, cfg *config, configs <-chan *config) {
 	live := d.live.follow(followMLD)
 	s := &mldSockets{ifindex: ifindex}
 	defer s.close()
@@ -60,7 +59,7 @@ func (d *daemon) joinGroups(ctx context.Context, ifindex int, cfg *config, confi
 			warnf("mld: %d solicited-node groups are not joined (the most joined one by one is %d): where a switch or hypervisor snoops MLD, the router's solicitations for their addresses will not arrive; -learn, -N and -auto join each live address's group", over, maxMLDGroups)
 		}
 		select {
-		case <-ctx.Done():
+		case <-sc.Done():
 			return
 		case l = <-live:
 		case cfg = <-configs:
