@@ -108,17 +108,37 @@ func (p *livePublisher) setRoutes(source int, addrs map[netip.Addr]struct{}, rou
 	if source == liveAuto {
 		p.routes = routes
 	}
-	all := make(map[netip.Addr]struct{})
-	for _, s := range p.sources {
-		for a := range s {
-			all[a] = struct{}{}
-		}
-	}
-	p.cur = &liveAddrs{m: all, routes: p.routes}
+	p.cur = &liveAddrs{m: union(p.sources[:]), routes: p.routes}
 	p.r.live.Store(p.cur)
 	for _, o := range p.out {
 		o.put(p.cur)
 	}
+}
+
+// union is the addresses of all the sets. The sources hand over a new map
+// at each change and never write to it again, so the one non-empty set of
+// a host with one source (the usual case) is shared, not copied: a copy at
+// every container start and stop was garbage that waited for the
+// collector, growing the daemon's memory.
+func union(sets []map[netip.Addr]struct{}) map[netip.Addr]struct{} {
+	var only map[netip.Addr]struct{}
+	n := 0
+	for _, s := range sets {
+		if len(s) > 0 {
+			only = s
+			n++
+		}
+	}
+	if n <= 1 {
+		return only
+	}
+	all := make(map[netip.Addr]struct{})
+	for _, s := range sets {
+		for a := range s {
+			all[a] = struct{}{}
+		}
+	}
+	return all
 }
 
 // follow returns the channel a follower reads snapshots from, with the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/netip"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -128,5 +129,25 @@ func TestThrottle(t *testing.T) {
 	time.Sleep(publishEvery + 50*time.Millisecond)
 	if got := count(); got != 4 {
 		t.Errorf("%d publications after stop, want 4", got)
+	}
+}
+
+func TestUnion(t *testing.T) {
+	a1, a2 := netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2")
+	one := map[netip.Addr]struct{}{a1: {}}
+	two := map[netip.Addr]struct{}{a2: {}}
+	if got := union([]map[netip.Addr]struct{}{nil, {}, nil}); len(got) != 0 {
+		t.Errorf("union of empty sets = %v", got)
+	}
+	got := union([]map[netip.Addr]struct{}{nil, one, {}})
+	if reflect.ValueOf(got).Pointer() != reflect.ValueOf(one).Pointer() {
+		t.Error("the one non-empty set was copied, not shared")
+	}
+	if n := testing.AllocsPerRun(100, func() { union([]map[netip.Addr]struct{}{nil, one, nil}) }); n != 0 {
+		t.Errorf("union of one set allocates %v times, want 0", n)
+	}
+	got = union([]map[netip.Addr]struct{}{one, nil, two})
+	if len(got) != 2 || len(one) != 1 || len(two) != 1 {
+		t.Errorf("union of two sets = %v (the sets now %v and %v)", got, one, two)
 	}
 }

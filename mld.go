@@ -35,51 +35,70 @@ const (
 // whole (cfg's without a source of live addresses, and -auto's live
 // prefixes inside them) count only if all of their groups fit.
 func mldGroups(cfg *config, live *liveAddrs) (groups []netip.Addr, over int) {
-	seen := map[netip.Addr]bool{}
+	var p mldPlan
+	return p.groups(cfg, live)
+}
+
+// mldPlan is mldGroups with its working memory kept from one change of the
+// live addresses to the next, so that a container's start or stop leaves
+// no garbage here. What groups returns is valid until its next call.
+type mldPlan struct {
+	seen  map[netip.Addr]bool
+	out   []netip.Addr
+	addrs []netip.Addr
+	whole []netip.Prefix
+}
+
+func (p *mldPlan) groups(cfg *config, live *liveAddrs) (groups []netip.Addr, over int) {
+	if p.seen == nil {
+		p.seen = map[netip.Addr]bool{}
+	}
+	clear(p.seen)
+	p.out = p.out[:0]
 	add := func(a netip.Addr) {
-		if g := solicitedNode(a); !seen[g] {
-			seen[g] = true
-			groups = append(groups, g)
+		if g := solicitedNode(a); !p.seen[g] {
+			p.seen[g] = true
+			p.out = append(p.out, g)
 		}
 	}
 	for _, a := range cfg.announce {
 		add(a)
 	}
-	var whole []netip.Prefix
+	p.whole = p.whole[:0]
 	if !cfg.liveOnly() {
-		whole = cfg.ranges
+		p.whole = append(p.whole, cfg.ranges...)
 	}
 	if live != nil {
-		addrs := make([]netip.Addr, 0, len(live.m))
+		p.addrs = p.addrs[:0]
 		for a := range live.m {
-			addrs = append(addrs, a)
+			p.addrs = append(p.addrs, a)
 		}
-		slices.SortFunc(addrs, netip.Addr.Compare)
-		for _, a := range addrs {
+		slices.SortFunc(p.addrs, netip.Addr.Compare)
+		for _, a := range p.addrs {
 			add(a)
 		}
 		for _, r := range live.routes {
 			if r.live {
-				whole = append(whole, within(r.dst, cfg.ranges)...)
+				p.whole = append(p.whole, within(r.dst, cfg.ranges)...)
 			}
 		}
 	}
-	if len(groups) > maxMLDGroups {
-		return groups[:maxMLDGroups], len(groups) - maxMLDGroups
+	if len(p.out) > maxMLDGroups {
+		return p.out[:maxMLDGroups], len(p.out) - maxMLDGroups
 	}
 	n := 0
-	for _, p := range whole {
-		n += groupsIn(p)
+	for _, r := range p.whole {
+		n += groupsIn(r)
 	}
-	if len(groups)+n > maxMLDGroups {
-		return groups, n // some of them may be among the groups already
+	if len(p.out)+n > maxMLDGroups {
+		return p.out, n // some of them may be among the groups already
 	}
-	for _, p := range whole {
-		for a := p.Masked().Addr(); a.IsValid() && p.Contains(a); a = a.Next() {
+	for _, r := range p.whole {
+		for a := r.Masked().Addr(); a.IsValid() && r.Contains(a); a = a.Next() {
 			add(a)
 		}
 	}
-	return groups, 0
+	return p.out, 0
 }
 
 // groupsIn is how many solicited-node groups the addresses of p have; a

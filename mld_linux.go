@@ -50,8 +50,9 @@ func (d *daemon) joinGroups(sc *scope, ifindex int, cfg *config, configs <-chan 
 	defer s.close()
 	m := newMLDMembers(s)
 	l := d.r.live.Load()
+	var plan mldPlan
 	for {
-		groups, over := mldGroups(cfg, l)
+		groups, over := plan.groups(cfg, l)
 		if n, err := m.update(groups); err != nil {
 			warnf("mld: %d groups not joined or left on %s: %v", n, d.cfg.Load().iface, err)
 		}

@@ -36,6 +36,25 @@ func TestMLDGroups(t *testing.T) {
 			&liveAddrs{routes: []liveRoute{{netip.MustParsePrefix("2001:db8:1:2::/64"), true}}}, 256, 0,
 			[]netip.Addr{lastAddr(r120)}},
 	}
+	// One plan through every case, twice: what it kept from the last
+	// call changes nothing, and a config's ranges are not written to.
+	var plan mldPlan
+	for range 2 {
+		for _, tt := range tests {
+			ranges := slices.Clone(tt.cfg.ranges)
+			want, wantOver := mldGroups(tt.cfg, tt.live)
+			got, over := plan.groups(tt.cfg, tt.live)
+			if !slices.Equal(got, want) || over != wantOver {
+				t.Errorf("%s: a reused plan gave %d groups, %d over; a new one %d, %d", tt.name, len(got), over, len(want), wantOver)
+			}
+			if !slices.Equal(tt.cfg.ranges, ranges) {
+				t.Errorf("%s: the config's ranges changed to %v", tt.name, tt.cfg.ranges)
+			}
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() { plan.groups(tests[2].cfg, tests[2].live) }); n != 0 {
+		t.Errorf("a reused plan allocates %v times for the same live addresses, want 0", n)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			groups, over := mldGroups(tt.cfg, tt.live)
