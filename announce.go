@@ -14,7 +14,7 @@ import (
 // announceRounds is when each round of announcements goes out, counted
 // from the first; each is jittered by up to a quarter either way so that a
 // fleet started together does not announce in step.
-var announceRounds = []time.Duration{0, time.Second, 3 * time.Second}
+var announceRounds = [...]time.Duration{0, time.Second, 3 * time.Second}
 
 func jitter(d time.Duration) time.Duration {
 	if d <= 0 {
@@ -37,66 +37,74 @@ func appendDADProbe(b []byte, self mac, addr netip.Addr) []byte {
 	return appendNS(b, self, multicastMAC(g), netip.IPv6Unspecified(), g, addr, nonce)
 }
 
-// announceBatch is one round of announcements for some addresses, due at
-// a time.
-type announceBatch struct {
-	addrs []netip.Addr
+// announcement is one address's next round of announcements, due at a
+// time.
+type announcement struct {
+	addr  netip.Addr
 	round int
 	at    time.Time
 }
 
-// announceQueue holds the rounds still to send.
+// announceQueue holds the rounds still to send, one entry per address, in
+// one slice that due filters in place: once it has grown to the most
+// addresses ever waiting, a container's start and stop make no garbage
+// here (batches of the callers' slices did, at every start).
 type announceQueue struct {
-	batches []announceBatch
-	jitter  func(time.Duration) time.Duration
-
-	spare []announceBatch // the batches' other slice, which due fills
-	out   []netip.Addr    // what due returns
+	queue  []announcement
+	jitter func(time.Duration) time.Duration
+	out    []netip.Addr // what due returns
 }
 
-// add schedules the first round for addrs, at now give or take the jitter.
+// add schedules the first round for addrs, at now give or take the
+// jitter; it copies them.
 func (q *announceQueue) add(addrs []netip.Addr, now time.Time) {
-	if len(addrs) > 0 {
-		q.batches = append(q.batches, announceBatch{addrs: addrs, at: now.Add(q.jitter(announceRounds[0]))})
+	if len(addrs) == 0 {
+		return
+	}
+	at := now.Add(q.jitter(announceRounds[0]))
+	for _, a := range addrs {
+		q.queue = append(q.queue, announcement{addr: a, at: at})
 	}
 }
 
 // due removes and returns the addresses due at now, as many as take
 // allows (it is asked once for each), and schedules their next rounds.
 // Those take refuses keep their round and are due again at retry; held
-// says how many. out is valid until the next call.
+// says how many. The addresses sent in one call have the same jitter for
+// their next round. out is valid until the next call.
 func (q *announceQueue) due(now time.Time, take func() bool, retry time.Time) (out []netip.Addr, held int) {
-	keep, out := q.spare[:0], q.out[:0]
-	for _, b := range q.batches {
-		if b.at.After(now) {
-			keep = append(keep, b)
-			continue
+	var step [len(announceRounds)]time.Duration // the next rounds' gaps, jittered once
+	keep, out := q.queue[:0], q.out[:0]         // keep trails the loop: in place
+	for _, e := range q.queue {
+		switch {
+		case e.at.After(now):
+		case !take():
+			held++
+			e.at = retry
+		default:
+			out = append(out, e.addr)
+			next := e.round + 1
+			if next >= len(announceRounds) {
+				continue // its last round: done
+			}
+			if step[next] == 0 {
+				step[next] = max(q.jitter(announceRounds[next]-announceRounds[e.round]), 1)
+			}
+			e.round, e.at = next, e.at.Add(step[next])
 		}
-		n := 0
-		for n < len(b.addrs) && take() {
-			n++
-		}
-		out = append(out, b.addrs[:n]...)
-		if next := b.round + 1; n > 0 && next < len(announceRounds) {
-			keep = append(keep, announceBatch{addrs: b.addrs[:n:n], round: next,
-				at: b.at.Add(q.jitter(announceRounds[next] - announceRounds[b.round]))})
-		}
-		if n < len(b.addrs) {
-			held += len(b.addrs) - n
-			keep = append(keep, announceBatch{addrs: b.addrs[n:], round: b.round, at: retry})
-		}
+		keep = append(keep, e)
 	}
-	clear(q.batches) // let go of the addresses sent
-	q.spare, q.batches, q.out = q.batches[:0], keep, out
+	clear(q.queue[len(keep):]) // let go of the addresses done
+	q.queue, q.out = keep, out
 	return out, held
 }
 
-// next is when the earliest batch is due; zero when none is queued.
+// next is when the earliest round is due; zero when none is queued.
 func (q *announceQueue) next() time.Time {
 	var t time.Time
-	for _, b := range q.batches {
-		if t.IsZero() || b.at.Before(t) {
-			t = b.at
+	for _, e := range q.queue {
+		if t.IsZero() || e.at.Before(t) {
+			t = e.at
 		}
 	}
 	return t

@@ -127,3 +127,29 @@ func TestAnnounceQueue(t *testing.T) {
 		t.Errorf("after three rounds, next() = %v, want nothing", q.next())
 	}
 }
+
+// TestAnnounceQueueNoGarbage: once the queue has held as many addresses
+// as a container's start brings, announcing them through all their rounds
+// again allocates nothing (the queue copies what add hands it into its own
+// slice, and due filters that slice in place).
+func TestAnnounceQueueNoGarbage(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	q := announceQueue{jitter: func(d time.Duration) time.Duration { return d }}
+	a := []netip.Addr{netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2")}
+	always := func() bool { return true }
+	cycle := func() {
+		q.add(a, t0)
+		for _, at := range []time.Duration{0, time.Second, 3 * time.Second} {
+			if got, _ := q.due(t0.Add(at), always, time.Time{}); len(got) != len(a) {
+				t.Fatalf("due at t0+%v = %v, want %v", at, got, a)
+			}
+		}
+	}
+	cycle()
+	if n := testing.AllocsPerRun(100, cycle); n != 0 {
+		t.Errorf("a start's announcements allocate %v times, want 0", n)
+	}
+	if len(q.queue) != 0 {
+		t.Errorf("after the last round the queue holds %v", q.queue)
+	}
+}

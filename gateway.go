@@ -170,6 +170,7 @@ type gatewayKeeper struct {
 	view    *atomic.Pointer[gatewayView] // read by the packet loop
 
 	live     map[netip.Addr]bool // live addresses, announced and solicited from too
+	fresh    []netip.Addr        // setLive's working memory, kept
 	st       gatewayState
 	pinned   bool // the entry is ours
 	pinMAC   mac
@@ -325,7 +326,7 @@ func (k *gatewayKeeper) setLive(l *liveAddrs, now time.Time) {
 			delete(k.live, a)
 		}
 	}
-	var fresh []netip.Addr
+	fresh := k.fresh[:0]
 	if l != nil {
 		for a := range l.m {
 			if !k.live[a] {
@@ -338,7 +339,8 @@ func (k *gatewayKeeper) setLive(l *liveAddrs, now time.Time) {
 		slices.SortFunc(fresh, netip.Addr.Compare)
 		infof("announce: %d new live address(es), %v first", len(fresh), fresh[0])
 	}
-	k.announce.add(k.announceable(fresh), now)
+	k.fresh = k.appendAnnounceable(fresh[:0], fresh) // in place: the queue copies
+	k.announce.add(k.fresh, now)
 }
 
 // announceable leaves out of addrs what is never announced: the uplink's
@@ -347,7 +349,8 @@ func (k *gatewayKeeper) announceable(addrs []netip.Addr) []netip.Addr {
 	return k.appendAnnounceable(nil, addrs)
 }
 
-// appendAnnounceable is announceable appending to out.
+// appendAnnounceable is announceable appending to out, which may be
+// addrs[:0].
 func (k *gatewayKeeper) appendAnnounceable(out, addrs []netip.Addr) []netip.Addr {
 	for _, a := range addrs {
 		if k.link.owns(a) || a == k.link.Gateway {

@@ -116,8 +116,15 @@ func (l *learner) forget(a netip.Addr, was learned) {
 	}
 }
 
-// snapshot is the live set for the responder.
+// noLive is the empty live set, shared: it is never changed.
+var noLive liveAddrs
+
+// snapshot is the live set for the responder; an empty one makes no map,
+// so that the last container's stop makes no garbage.
 func (l *learner) snapshot() *liveAddrs {
+	if len(l.addrs) == 0 {
+		return &noLive
+	}
 	m := make(map[netip.Addr]struct{}, len(l.addrs))
 	for a := range l.addrs {
 		m[a] = struct{}{}

@@ -20,6 +20,9 @@
 #   happened between them: go tool pprof -sample_index=alloc_space
 #   -diff_base DIR/before.memprof -ignore 'pprof|flate|gzip' -top
 #   ndpresponder DIR/after.memprof
+#   and the runtime's memory classes to DIR/before.metrics and
+#   DIR/after.metrics (diff them to see which grew); NDPR_MEMPROF_RATE=0
+#   turns the recording off, so that the classes are near the plain build's.
 #   PERF=FILE records where the daemon's CPU goes during the first 2 s of
 #   the flood (perf record -g, Debian's linux-perf) into FILE; then
 #   perf report -i FILE --no-children --sort dso,sym
@@ -69,11 +72,13 @@ mem() { echo "VmRSS $(status VmRSS) kB, VmHWM $(status VmHWM) kB (now RssAnon $(
 profile() {
 	[ -n "${MEMPROF:-}" ] || return 0
 	mkdir -p "$MEMPROF"
-	rm -f "$work/memprof"
+	rm -f "$work/memprof" "$work/memprof.metrics"
 	kill -USR2 "$pid"
-	for _ in $(seq 50); do [ -s "$work/memprof" ] && break; sleep 0.1; done
-	sleep 0.2 # written whole
+	# The classes are written last, whole: then the profile is there too.
+	for _ in $(seq 50); do [ -e "$work/memprof.metrics" ] && break; sleep 0.1; done
+	touch "$work/memprof" # none when NDPR_MEMPROF_RATE=0
 	mv "$work/memprof" "$MEMPROF/$1.memprof"
+	mv "$work/memprof.metrics" "$MEMPROF/$1.metrics"
 }
 cputicks() { awk '{ print $14 + $15 }' /proc/$pid/stat; }
 mem_idle=$(mem)

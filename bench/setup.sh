@@ -3,6 +3,8 @@
 # the test network up, and everything removed on exit. Sourced.
 # shellcheck disable=SC2034 # FLOOD_RANGE and work are the sourcing script's
 FLOOD_RANGE=2001:db8:1:2:646f:636b::/96 # room for more distinct targets than a /112
+. scripts/need.sh
+need iproute2:ip nftables:nft iputils-ping:ping procps:sysctl
 if [ -n "${MEMPROF:-}" ]; then
 	# The profiling build (memprof_debug.go): every allocation recorded,
 	# the profile written on SIGUSR2. Its memory figures are not the
