@@ -21,14 +21,11 @@ const (
 // ip6tables-legacy's filter table. What cannot be read is left out.
 func forwardDrops() []string {
 	var out []string
-	if fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER); err == nil {
-		c := &rtnlConn{fd: fd, seq: 1, buf: make([]byte, 32<<10)}
-		if c.init() == nil {
-			chains, _ := dump(c, "nftables chains", nfnlSubsysNftables<<8|nftMsgNewChain, appendNftChainDump, parseNftChain)
-			for _, ch := range chains {
-				if ch.dropsForward() {
-					out = append(out, ch.name())
-				}
+	if c, err := openNetlink(unix.NETLINK_NETFILTER, 1); err == nil {
+		chains, _ := dump(c, "nftables chains", nfnlSubsysNftables<<8|nftMsgNewChain, appendNftChainDump, parseNftChain)
+		for _, ch := range chains {
+			if ch.dropsForward() {
+				out = append(out, ch.name())
 			}
 		}
 		c.Close()
