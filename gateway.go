@@ -321,8 +321,12 @@ func (k *gatewayKeeper) setConfig(cfg *config, now time.Time) {
 // setLive takes the live addresses: the new ones are announced, the gone
 // ones forgotten.
 func (k *gatewayKeeper) setLive(l *liveAddrs, now time.Time) {
+	if l != nil {
+		l.mu.RLock()
+		defer l.mu.RUnlock()
+	}
 	for a := range k.live {
-		if l == nil || !l.has(a) {
+		if l == nil || !l.hasLocked(a) {
 			delete(k.live, a)
 		}
 	}

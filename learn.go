@@ -33,9 +33,10 @@ type learner struct {
 	ranges  []netip.Prefix
 	perMAC  int
 	addrs   map[netip.Addr]learned
-	macs    map[mac]int // addresses kept behind each MAC
-	dropped uint64      // entries not kept because the cap was reached
-	overMAC uint64      // entries not kept because their MAC had enough
+	live    map[netip.Addr]struct{} // addrs' keys, what the publisher copies
+	macs    map[mac]int             // addresses kept behind each MAC
+	dropped uint64                  // entries not kept because the cap was reached
+	overMAC uint64                  // entries not kept because their MAC had enough
 }
 
 // learned is where a kept address was seen.
@@ -45,7 +46,7 @@ type learned struct {
 }
 
 func newLearner(ranges []netip.Prefix, perMAC int) *learner {
-	return &learner{ranges: ranges, perMAC: perMAC, addrs: map[netip.Addr]learned{}, macs: map[mac]int{}}
+	return &learner{ranges: ranges, perMAC: perMAC, addrs: map[netip.Addr]learned{}, live: map[netip.Addr]struct{}{}, macs: map[mac]int{}}
 }
 
 // apply takes one neighbour entry, from a dump or an event (deleted for
@@ -72,6 +73,7 @@ func (l *learner) apply(e neighEntry, deleted bool, bridges map[int]bool) bool {
 			l.overMAC++
 		default:
 			l.addrs[e.Addr] = now
+			l.live[e.Addr] = struct{}{}
 			l.macs[e.MAC]++
 			return true
 		}
@@ -111,23 +113,8 @@ func linkName(data []byte) (index int, name []byte, ok bool) {
 
 func (l *learner) forget(a netip.Addr, was learned) {
 	delete(l.addrs, a)
+	delete(l.live, a)
 	if l.macs[was.mac]--; l.macs[was.mac] <= 0 {
 		delete(l.macs, was.mac)
 	}
-}
-
-// noLive is the empty live set, shared: it is never changed.
-var noLive liveAddrs
-
-// snapshot is the live set for the responder; an empty one makes no map,
-// so that the last container's stop makes no garbage.
-func (l *learner) snapshot() *liveAddrs {
-	if len(l.addrs) == 0 {
-		return &noLive
-	}
-	m := make(map[netip.Addr]struct{}, len(l.addrs))
-	for a := range l.addrs {
-		m[a] = struct{}{}
-	}
-	return &liveAddrs{m: m}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"net/netip"
 	"testing"
 )
@@ -124,4 +125,9 @@ func TestLinkName(t *testing.T) {
 	if _, _, ok := linkName(msgs[0].Data[:ifinfomsgLen]); ok {
 		t.Errorf("linkName of a message without a name: ok")
 	}
+}
+
+// snapshot is a copy of the live set.
+func (l *learner) snapshot() *liveAddrs {
+	return &liveAddrs{m: maps.Clone(l.live)}
 }

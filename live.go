@@ -1,10 +1,10 @@
 package main
 
 // The live addresses: what -learn, -N and -auto say is alive behind the
-// VPS. Each source hands its whole set to one publisher, which owns the
-// union and hands snapshots on: to the responder, which answers for them,
-// to the gateway keeper, which announces the new ones, and to the MLD
-// memberships, which join their solicited-node groups.
+// VPS. Each source hands its whole set to one publisher, which keeps the
+// union, changed in place, and tells its followers that it changed: the
+// responder answers for it, the gateway keeper announces the new
+// addresses, and the MLD memberships join their solicited-node groups.
 
 import (
 	"net/netip"
@@ -20,10 +20,13 @@ const (
 	numLiveSources
 )
 
-// liveAddrs is a snapshot of the addresses known alive behind the VPS;
-// it is never changed once published.
+// liveAddrs is the addresses known alive behind the VPS. The publisher's
+// one is changed in place, under mu; its readers hold mu for reading (has
+// does). A new set at each change was garbage that waited for the
+// collector: the size of the set, at every container start and stop.
 type liveAddrs struct {
-	m map[netip.Addr]struct{}
+	mu sync.RWMutex
+	m  map[netip.Addr]struct{}
 	// routes are -auto's routes other than live host routes, the most
 	// specific first: the first that holds an address says whether it is
 	// live, unless m names it.
@@ -38,6 +41,13 @@ type liveRoute struct {
 }
 
 func (l *liveAddrs) has(a netip.Addr) bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.hasLocked(a)
+}
+
+// hasLocked is has for a caller that holds mu for reading.
+func (l *liveAddrs) hasLocked(a netip.Addr) bool {
 	if _, ok := l.m[a]; ok {
 		return true
 	}
@@ -78,12 +88,12 @@ const (
 
 // livePublisher owns the live addresses.
 type livePublisher struct {
-	mu      sync.Mutex
-	sources [numLiveSources]map[netip.Addr]struct{}
-	routes  []liveRoute // -auto's
-	cur     *liveAddrs
-	r       *responder                         // answers for the current snapshot
-	out     [numFollowers]*mailbox[*liveAddrs] // to the followers of the moment
+	mu        sync.Mutex                              // one change at a time
+	sources   [numLiveSources]map[netip.Addr]struct{} // what each source said, copied
+	live      liveAddrs                               // their union
+	published bool
+	r         *responder                         // answers for live
+	out       [numFollowers]*mailbox[*liveAddrs] // to the followers of the moment
 }
 
 func newLivePublisher(r *responder) *livePublisher {
@@ -95,60 +105,71 @@ func newLivePublisher(r *responder) *livePublisher {
 }
 
 // set replaces what one source says is alive (nil: nothing, as when the
-// source stops) and publishes the union.
+// source stops) and publishes the union. addrs is read during the call
+// only: it is copied, so a source may hand the set it keeps changing.
 func (p *livePublisher) set(source int, addrs map[netip.Addr]struct{}) {
 	p.setRoutes(source, addrs, nil)
 }
 
-// setRoutes is set with -auto's routes, which only liveAuto has.
+// setRoutes is set with -auto's routes, which only liveAuto has. The
+// copies are changed in place: once they have grown, a container's start
+// or stop makes no garbage here.
 func (p *livePublisher) setRoutes(source int, addrs map[netip.Addr]struct{}, routes []liveRoute) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.sources[source] = addrs
+	p.live.mu.Lock()
+	own := p.sources[source]
+	if own == nil {
+		own = map[netip.Addr]struct{}{}
+		p.sources[source] = own
+	}
+	if p.live.m == nil {
+		p.live.m = map[netip.Addr]struct{}{}
+	}
+	for a := range own {
+		if _, ok := addrs[a]; !ok {
+			delete(own, a)
+			if !p.elsewhere(source, a) {
+				delete(p.live.m, a)
+			}
+		}
+	}
+	for a := range addrs {
+		if _, ok := own[a]; !ok {
+			own[a] = struct{}{}
+			p.live.m[a] = struct{}{}
+		}
+	}
 	if source == liveAuto {
-		p.routes = routes
+		p.live.routes = routes
 	}
-	p.cur = &liveAddrs{m: union(p.sources[:]), routes: p.routes}
-	p.r.live.Store(p.cur)
+	p.live.mu.Unlock()
+	p.published = true
+	p.r.live.Store(&p.live)
 	for _, o := range p.out {
-		o.put(p.cur)
+		o.put(&p.live)
 	}
 }
 
-// union is the addresses of all the sets. The sources hand over a new map
-// at each change and never write to it again, so the one non-empty set of
-// a host with one source (the usual case) is shared, not copied: a copy at
-// every container start and stop was garbage that waited for the
-// collector, growing the daemon's memory.
-func union(sets []map[netip.Addr]struct{}) map[netip.Addr]struct{} {
-	var only map[netip.Addr]struct{}
-	n := 0
-	for _, s := range sets {
-		if len(s) > 0 {
-			only = s
-			n++
+// elsewhere says whether a source other than source has a; the caller
+// holds mu.
+func (p *livePublisher) elsewhere(source int, a netip.Addr) bool {
+	for i, s := range p.sources {
+		if _, ok := s[a]; ok && i != source {
+			return true
 		}
 	}
-	if n <= 1 {
-		return only
-	}
-	all := make(map[netip.Addr]struct{})
-	for _, s := range sets {
-		for a := range s {
-			all[a] = struct{}{}
-		}
-	}
-	return all
+	return false
 }
 
-// follow returns the channel a follower reads snapshots from, with the
-// current one waiting in it, so that a follower started later begins from
-// what is alive now.
+// follow returns the channel on which a follower is told of changes, with
+// the live set waiting in it once something was published, so that a
+// follower started later begins from what is alive now.
 func (p *livePublisher) follow(f int) <-chan *liveAddrs {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cur != nil {
-		p.out[f].put(p.cur)
+	if p.published {
+		p.out[f].put(&p.live)
 	}
 	return p.out[f].c
 }

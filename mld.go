@@ -69,6 +69,8 @@ func (p *mldPlan) groups(cfg *config, live *liveAddrs) (groups []netip.Addr, ove
 		p.whole = append(p.whole, cfg.ranges...)
 	}
 	if live != nil {
+		live.mu.RLock()
+		defer live.mu.RUnlock()
 		p.addrs = p.addrs[:0]
 		for a := range live.m {
 			p.addrs = append(p.addrs, a)

@@ -13,7 +13,8 @@
 #   budget) unless flags are given: bench/bench.sh 1000000 0 -rate 1000
 #   floods a million NS against the default budget.
 #   CHURN=300 bench/bench.sh 100000 0 -rate 0 -learn br0 -keepalive 1s
-#   floods, then starts and stops 300 containers on the VPS's bridge.
+#   floods, then starts and stops 300 containers on the VPS's bridge;
+#   with RESIDENT=N, N containers start first and stay through the churn.
 #   MEMPROF=DIR runs the profiling build (go build -tags memprof) and
 #   writes its allocation profile to DIR/before.memprof and
 #   DIR/after.memprof, around the churn (or the flood without CHURN); what
@@ -34,6 +35,7 @@ command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
 COUNT=${1:-100000}
 RATE=${2:-0}
 CHURN=${CHURN:-0}
+RESIDENT=${RESIDENT:-0}
 shift $(( $# < 2 ? $# : 2 ))
 [ $# -gt 0 ] || set -- -rate 0
 
@@ -55,6 +57,21 @@ churn() {
 		in_ns "$C1" ip link set eth1 up
 		in_ns "$C1" ping -6 -c 1 -W 1 -I "$a" "$BRIDGE_ADDR" >/dev/null || true
 		in_ns "$VPS" ip link del "vc$i"
+	done
+}
+
+# resident N starts N containers that stay through the churn, as on a host
+# that runs others: each change of the live set then concerns a set of
+# N+1 addresses, not of one.
+resident() {
+	local i a
+	for i in $(seq "$1"); do
+		a=${CONTAINER_RANGE%::/112}:$(printf '%x' $((0xf000 + i)))
+		ip link add "vr$i" netns "$VPS" type veth peer name "r$i" netns "$C1"
+		in_ns "$VPS" ip link set "vr$i" master br0 up
+		in_ns "$C1" ip -6 addr add "$a/112" dev "r$i" nodad
+		in_ns "$C1" ip link set "r$i" up
+		in_ns "$C1" ping -6 -c 1 -W 1 -I "$a" "$BRIDGE_ADDR" >/dev/null || true
 	done
 }
 
@@ -97,6 +114,9 @@ flood=$(ip netns exec "$RT" "$work/nsflood.test" -test.run '^TestFloodTool$' \
 mem_after=$(mem)
 [ -z "$perfpid" ] || wait "$perfpid"
 if [ "$CHURN" -gt 0 ]; then
+	resident "$RESIDENT"
+	sleep 1
+	mem_resident=$(mem)
 	profile before
 	t0=$(cputicks) s0=$(date +%s)
 	churn "$CHURN"
@@ -120,6 +140,7 @@ echo "flood:            $COUNT NS for distinct targets, rate ${RATE:-0}/s (0 = a
 echo "                  $flood"
 echo "after the flood:  $mem_after"
 if [ "$CHURN" -gt 0 ]; then
+	[ "$RESIDENT" = 0 ] || echo "$RESIDENT resident:      $mem_resident"
 	echo "after the churn:  $mem_churn; $CHURN container starts and stops in ${churn_s} s took ${churn_ticks} ticks of CPU"
 fi
 echo "daemon counters:  $(grep 'counters:' "$work/daemon.log" | sed 's/^info: counters: //')"
