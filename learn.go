@@ -49,6 +49,14 @@ func newLearner(ranges []netip.Prefix, perMAC int) *learner {
 	return &learner{ranges: ranges, perMAC: perMAC, addrs: map[netip.Addr]learned{}, live: map[netip.Addr]struct{}{}, macs: map[mac]int{}}
 }
 
+// reset forgets every address, keeping the maps' memory.
+func (l *learner) reset() {
+	clear(l.addrs)
+	clear(l.live)
+	clear(l.macs)
+	l.dropped, l.overMAC = 0, 0
+}
+
 // apply takes one neighbour entry, from a dump or an event (deleted for
 // RTM_DELNEIGH), on a bridge whose ifindex is in bridges; it says whether
 // the live addresses changed.

@@ -79,7 +79,12 @@ func (d *daemon) learn(sc *scope, cfg *config) {
 			warnf("learn: %v", err)
 			return
 		}
-		l, counted = newLearner(cfg.ranges, int(cfg.maxPerMAC)), 0
+		if l == nil {
+			l = newLearner(cfg.ranges, int(cfg.maxPerMAC))
+		} else {
+			l.reset() // its maps kept: an overrun makes less garbage
+		}
+		counted = 0
 		for _, e := range entries {
 			l.apply(e, false, bridges)
 		}
