@@ -321,23 +321,26 @@ func (k *gatewayKeeper) setConfig(cfg *config, now time.Time) {
 // setLive takes the live addresses: the new ones are announced, the gone
 // ones forgotten.
 func (k *gatewayKeeper) setLive(l *liveAddrs, now time.Time) {
-	if l != nil {
-		l.mu.RLock()
-		defer l.mu.RUnlock()
-	}
-	for a := range k.live {
-		if l == nil || !l.hasLocked(a) {
-			delete(k.live, a)
-		}
-	}
 	fresh := k.fresh[:0]
 	if l != nil {
+		// Held for reading only while the set is read: a writer waiting
+		// for it holds up the packet loop's reads too, so the log line
+		// and the queue come after.
+		l.mu.RLock()
+		for a := range k.live {
+			if !l.hasLocked(a) {
+				delete(k.live, a)
+			}
+		}
 		for a := range l.m {
 			if !k.live[a] {
 				k.live[a] = true
 				fresh = append(fresh, a)
 			}
 		}
+		l.mu.RUnlock()
+	} else {
+		clear(k.live)
 	}
 	if len(fresh) > 0 {
 		slices.SortFunc(fresh, netip.Addr.Compare)

@@ -22,7 +22,8 @@ const (
 
 // liveAddrs is the addresses known alive behind the VPS. The publisher's
 // one is changed in place, under mu; its readers hold mu for reading (has
-// does). A new set at each change was garbage that waited for the
+// does), and briefly: a writer waiting for it holds up the packet loop's
+// has too. A new set at each change was garbage that waited for the
 // collector: the size of the set, at every container start and stop.
 type liveAddrs struct {
 	mu sync.RWMutex
@@ -111,10 +112,16 @@ func (p *livePublisher) set(source int, addrs map[netip.Addr]struct{}) {
 	p.setRoutes(source, addrs, nil)
 }
 
-// setRoutes is set with -auto's routes, which only liveAuto has. The
+// setRoutes is set with -auto's routes, which only liveAuto has.
+func (p *livePublisher) setRoutes(source int, addrs map[netip.Addr]struct{}, routes []liveRoute) {
+	publishSet(p, source, addrs, routes)
+}
+
+// publishSet is setRoutes for a source that keeps more than the addresses
+// (the learner keeps where each was seen): only the keys are read. The
 // copies are changed in place: once they have grown, a container's start
 // or stop makes no garbage here.
-func (p *livePublisher) setRoutes(source int, addrs map[netip.Addr]struct{}, routes []liveRoute) {
+func publishSet[V any](p *livePublisher, source int, addrs map[netip.Addr]V, routes []liveRoute) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.live.mu.Lock()
