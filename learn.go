@@ -33,10 +33,9 @@ type learner struct {
 	ranges  []netip.Prefix
 	perMAC  int
 	addrs   map[netip.Addr]learned
-	live    map[netip.Addr]struct{} // addrs' keys, what the publisher copies
-	macs    map[mac]int             // addresses kept behind each MAC
-	dropped uint64                  // entries not kept because the cap was reached
-	overMAC uint64                  // entries not kept because their MAC had enough
+	macs    map[mac]int // addresses kept behind each MAC
+	dropped uint64      // entries not kept because the cap was reached
+	overMAC uint64      // entries not kept because their MAC had enough
 }
 
 // learned is where a kept address was seen.
@@ -46,13 +45,12 @@ type learned struct {
 }
 
 func newLearner(ranges []netip.Prefix, perMAC int) *learner {
-	return &learner{ranges: ranges, perMAC: perMAC, addrs: map[netip.Addr]learned{}, live: map[netip.Addr]struct{}{}, macs: map[mac]int{}}
+	return &learner{ranges: ranges, perMAC: perMAC, addrs: map[netip.Addr]learned{}, macs: map[mac]int{}}
 }
 
 // reset forgets every address, keeping the maps' memory.
 func (l *learner) reset() {
 	clear(l.addrs)
-	clear(l.live)
 	clear(l.macs)
 	l.dropped, l.overMAC = 0, 0
 }
@@ -81,7 +79,6 @@ func (l *learner) apply(e neighEntry, deleted bool, bridges map[int]bool) bool {
 			l.overMAC++
 		default:
 			l.addrs[e.Addr] = now
-			l.live[e.Addr] = struct{}{}
 			l.macs[e.MAC]++
 			return true
 		}
@@ -121,7 +118,6 @@ func linkName(data []byte) (index int, name []byte, ok bool) {
 
 func (l *learner) forget(a netip.Addr, was learned) {
 	delete(l.addrs, a)
-	delete(l.live, a)
 	if l.macs[was.mac]--; l.macs[was.mac] <= 0 {
 		delete(l.macs, was.mac)
 	}

@@ -44,7 +44,7 @@ func (d *daemon) learn(sc *scope, cfg *config) {
 		woke    []netip.Addr // probed targets that came alive
 	)
 	publish := func() {
-		d.setLive(liveLearn, l.live) // copied before it returns
+		publishSet(d.live, liveLearn, l.addrs, nil) // copied before it returns
 		d.c.learned.Store(uint64(len(l.addrs)))
 		if held := l.dropped + l.overMAC; held > counted {
 			d.c.learnHeldBack.Add(held - counted)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"maps"
 	"net/netip"
 	"testing"
 )
@@ -129,5 +128,9 @@ func TestLinkName(t *testing.T) {
 
 // snapshot is a copy of the live set.
 func (l *learner) snapshot() *liveAddrs {
-	return &liveAddrs{m: maps.Clone(l.live)}
+	m := map[netip.Addr]struct{}{}
+	for a := range l.addrs {
+		m[a] = struct{}{}
+	}
+	return &liveAddrs{m: m}
 }
