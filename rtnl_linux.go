@@ -150,8 +150,8 @@ func (c *rtnlConn) request(build func(b []byte, seq uint32) []byte, f func(nlMsg
 	// With no address, a netlink socket sends to the kernel, which handles
 	// the request before the call returns; a full receive buffer is
 	// ENOBUFS or EAGAIN, not a wait.
-	if _, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(c.fd), uintptr(unsafe.Pointer(&c.req[0])), uintptr(len(c.req))); errno != 0 {
-		return os.NewSyscallError("sendto", errno)
+	if _, err := rawWrite(uintptr(c.fd), c.req); err != nil {
+		return os.NewSyscallError("sendto", err)
 	}
 	for {
 		if err := c.rc.Read(c.readFn); err != nil {
