@@ -89,12 +89,11 @@ const (
 
 // livePublisher owns the live addresses.
 type livePublisher struct {
-	mu        sync.Mutex                              // one change at a time
-	sources   [numLiveSources]map[netip.Addr]struct{} // what each source said, copied
-	live      liveAddrs                               // their union
-	published bool
-	r         *responder                         // answers for live
-	out       [numFollowers]*mailbox[*liveAddrs] // to the followers of the moment
+	mu      sync.Mutex                              // one change at a time
+	sources [numLiveSources]map[netip.Addr]struct{} // what each source said, copied
+	live    liveAddrs                               // their union; m is nil until the first publication
+	r       *responder                              // answers for live
+	out     [numFollowers]*mailbox[*liveAddrs]      // to the followers of the moment
 }
 
 func newLivePublisher(r *responder) *livePublisher {
@@ -151,7 +150,6 @@ func publishSet[V any](p *livePublisher, source int, addrs map[netip.Addr]V, rou
 		p.live.routes = routes
 	}
 	p.live.mu.Unlock()
-	p.published = true
 	p.r.live.Store(&p.live)
 	for _, o := range p.out {
 		o.put(&p.live)
@@ -175,7 +173,7 @@ func (p *livePublisher) elsewhere(source int, a netip.Addr) bool {
 func (p *livePublisher) follow(f int) <-chan *liveAddrs {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.published {
+	if p.live.m != nil {
 		p.out[f].put(&p.live)
 	}
 	return p.out[f].c
