@@ -48,30 +48,31 @@ shift $(( $# < 2 ? $# : 2 ))
 # then the VPS's end is deleted, which takes the pair with it. Each start
 # and stop brings the daemon link, address, route and neighbour events.
 churn() {
-	local i a
+	local i
 	for i in $(seq "$1"); do
-		a=${CONTAINER_RANGE%::/112}:$(printf '%x' $((0x100 + i % 0xfe00)))
-		ip link add "vc$i" netns "$VPS" type veth peer name eth1 netns "$C1"
-		in_ns "$VPS" ip link set "vc$i" master br0 up
-		in_ns "$C1" ip -6 addr add "$a/112" dev eth1 nodad
-		in_ns "$C1" ip link set eth1 up
-		in_ns "$C1" ping -6 -c 1 -W 1 -I "$a" "$BRIDGE_ADDR" >/dev/null || true
+		start_container "vc$i" eth1 "${CONTAINER_RANGE%::/112}:$(printf '%x' $((0x100 + i % 0xfe00)))"
 		in_ns "$VPS" ip link del "vc$i"
 	done
+}
+
+# start_container PORT IFACE ADDR: a veth whose end PORT joins the VPS's
+# bridge and whose end IFACE, in the container's namespace, gets ADDR and
+# pings the bridge, so that the VPS's kernel learns a neighbour on br0.
+start_container() {
+	ip link add "$1" netns "$VPS" type veth peer name "$2" netns "$C1"
+	in_ns "$VPS" ip link set "$1" master br0 up
+	in_ns "$C1" ip -6 addr add "$3/112" dev "$2" nodad
+	in_ns "$C1" ip link set "$2" up
+	in_ns "$C1" ping -6 -c 1 -W 1 -I "$3" "$BRIDGE_ADDR" >/dev/null || true
 }
 
 # resident N starts N containers that stay through the churn, as on a host
 # that runs others: each change of the live set then concerns a set of
 # N+1 addresses, not of one.
 resident() {
-	local i a
+	local i
 	for i in $(seq "$1"); do
-		a=${CONTAINER_RANGE%::/112}:$(printf '%x' $((0xf000 + i)))
-		ip link add "vr$i" netns "$VPS" type veth peer name "r$i" netns "$C1"
-		in_ns "$VPS" ip link set "vr$i" master br0 up
-		in_ns "$C1" ip -6 addr add "$a/112" dev "r$i" nodad
-		in_ns "$C1" ip link set "r$i" up
-		in_ns "$C1" ping -6 -c 1 -W 1 -I "$a" "$BRIDGE_ADDR" >/dev/null || true
+		start_container "vr$i" "r$i" "${CONTAINER_RANGE%::/112}:$(printf '%x' $((0xf000 + i)))"
 	done
 }
 
