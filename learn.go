@@ -6,11 +6,17 @@ package main
 import (
 	"bytes"
 	"net/netip"
+	"slices"
 	"time"
 )
 
 // publishEvery is the least time between two snapshots of the live set.
 const publishEvery = 200 * time.Millisecond
+
+// flushedMACs is how many MACs of stations gone with their bridge port
+// the learner remembers: enough for the containers of a fast churn whose
+// leftover neighbour entries go STALE within the same half minute.
+const flushedMACs = 256
 
 // maxLearned bounds the learned addresses, so that a flood of neighbour
 // entries cannot grow the daemon's memory.
@@ -25,6 +31,13 @@ func neighAlive(s uint16) bool {
 	return s&(nudReachable|nudStale|nudDelay|nudProbe|nudPermanent|nudNoARP) != 0
 }
 
+// neighConfirmed says whether an entry in state s shows its station
+// answering now, not just remembered: the kernel heard from it within the
+// reachable time, or the entry is set by hand.
+func neighConfirmed(s uint16) bool {
+	return s&(nudReachable|nudPermanent|nudNoARP) != 0
+}
+
 // learner keeps the addresses alive on the learned bridges, inside the
 // ranges: at most maxLearned of them, and at most perMAC behind one MAC, so
 // that one container making the VPS create many neighbour entries cannot
@@ -36,6 +49,12 @@ type learner struct {
 	macs    map[mac]int // addresses kept behind each MAC
 	dropped uint64      // entries not kept because the cap was reached
 	overMAC uint64      // entries not kept because their MAC had enough
+	// flushed is a ring of the MACs whose bridge port went with their
+	// station (a container stopped), the newest at nflushed-1: their
+	// leftover neighbour entries, which the kernel keeps STALE for a
+	// minute or more, do not count until it confirms the station again.
+	flushed  [flushedMACs]mac
+	nflushed int
 }
 
 // learned is where a kept address was seen.
@@ -48,7 +67,8 @@ func newLearner(ranges []netip.Prefix, perMAC int) *learner {
 	return &learner{ranges: ranges, perMAC: perMAC, addrs: map[netip.Addr]learned{}, macs: map[mac]int{}}
 }
 
-// reset forgets every address, keeping the maps' memory.
+// reset forgets every address, keeping the maps' memory and the flushed
+// MACs: what the bridge said about them is still true.
 func (l *learner) reset() {
 	clear(l.addrs)
 	clear(l.macs)
@@ -59,6 +79,9 @@ func (l *learner) reset() {
 // RTM_DELNEIGH), on a bridge whose ifindex is in bridges; it says whether
 // the live addresses changed.
 func (l *learner) apply(e neighEntry, deleted bool, bridges map[int]bool) bool {
+	if e.Family == afBridge {
+		return l.applyFDB(e, deleted, bridges)
+	}
 	if !bridges[e.Ifindex] || !globalUnicast(e.Addr) || !contains(l.ranges, e.Addr) {
 		return false
 	}
@@ -68,6 +91,15 @@ func (l *learner) apply(e neighEntry, deleted bool, bridges map[int]bool) bool {
 		now := learned{e.Ifindex, e.MAC}
 		if ok && had == now {
 			return false
+		}
+		if neighConfirmed(e.State) {
+			l.unflush(e.MAC)
+		} else if l.isFlushed(e.MAC) {
+			// The leftover entry of a station gone with its port.
+			if ok {
+				l.forget(e.Addr, had)
+			}
+			return ok
 		}
 		if ok {
 			l.forget(e.Addr, had) // moved to another MAC or bridge
@@ -88,6 +120,59 @@ func (l *learner) apply(e neighEntry, deleted bool, bridges map[int]bool) bool {
 		return true
 	}
 	return false
+}
+
+// applyFDB takes an entry of a learned bridge's forwarding table. The
+// bridge deletes an entry for one of two reasons: it aged, when the station
+// was quiet for the ageing time (the kernel then says STALE), which a
+// sleeping container does and stays alive; or it was flushed, because its
+// port went, went down or left the bridge, which takes the station away:
+// a container stopped. Then the addresses learned behind its MAC go at
+// once, instead of when the kernel drops its neighbour entry a minute or
+// more later, and the router stops being told it is there. A flushed MAC
+// counts again once the bridge sees it again (a new entry) or the kernel
+// confirms one of its addresses. It says whether the live addresses
+// changed.
+func (l *learner) applyFDB(e neighEntry, deleted bool, bridges map[int]bool) bool {
+	if !bridges[e.Master] || !e.HasMAC || !e.MAC.isUnicast() || e.State&(nudPermanent|nudNoARP) != 0 {
+		return false // another bridge's, or the bridge's own or a static entry
+	}
+	switch {
+	case !deleted:
+		l.unflush(e.MAC)
+		return false
+	case e.State&nudStale != 0 || l.macs[e.MAC] == 0:
+		return false // aged, or nothing learned behind it
+	}
+	n := len(l.addrs)
+	for a, was := range l.addrs {
+		if was.mac == e.MAC && was.ifindex == e.Master {
+			l.forget(a, was)
+		}
+	}
+	if len(l.addrs) == n {
+		return false
+	}
+	if !l.isFlushed(e.MAC) {
+		l.flushed[l.nflushed%flushedMACs] = e.MAC
+		l.nflushed++
+	}
+	return true
+}
+
+// broadcastMAC is ff:ff:ff:ff:ff:ff, which no station has.
+var broadcastMAC = mac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+
+func (l *learner) isFlushed(m mac) bool {
+	return slices.Contains(l.flushed[:min(l.nflushed, flushedMACs)], m)
+}
+
+// unflush takes m out of the flushed ring: the broadcast address, which is
+// never learned, stands in its slot.
+func (l *learner) unflush(m mac) {
+	if i := slices.Index(l.flushed[:min(l.nflushed, flushedMACs)], m); i >= 0 {
+		l.flushed[i] = broadcastMAC
+	}
 }
 
 // dropLink forgets the addresses learned on a bridge that is gone, and

@@ -90,3 +90,70 @@ func TestLearn(t *testing.T) {
 		t.Errorf("the not-live solicitations were not counted:\n%s", log)
 	}
 }
+
+// TestLearnPortGone: a container stops, its port leaves the bridge, and
+// its address is no longer answered at once, although the kernel keeps its
+// neighbour entry for a minute or more; the entry going STALE does not
+// bring it back. The same MAC behind a new port (a container started again
+// with the address and MAC it had) is answered again.
+func TestLearnPortGone(t *testing.T) {
+	n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
+	// REACHABLE turns STALE within 1.5 s instead of 45.
+	n.in("vps", "sysctl", "-qw", "net.ipv6.neigh.br0.base_reachable_time_ms=1000")
+	// A bridge's MAC is its ports' lowest unless set, as Docker and LXC
+	// set theirs: a port that goes could otherwise change it, and the
+	// kernel would flush every neighbour entry on the bridge.
+	n.in("vps", "ip", "link", "set", "br0", "address", "02:00:00:00:0b:00")
+	d := n.startDaemon("-i", "eth0", "-n", rangeArg, "-learn", "br0")
+	n.requirePinned()
+	w := n.openWire("rt", "rt0")
+	solicit := func(target netip.Addr) int {
+		w.drain()
+		w.send(appendNS(nil, w.mac, multicastMAC(solicitedNode(target)), routerLL, solicitedNode(target), target, [6]byte{}))
+		return len(w.nas(target, 500*time.Millisecond, 1))
+	}
+	entry := func(a netip.Addr) string {
+		return strings.TrimSpace(n.in("vps", "ip", "-6", "neigh", "show", a.String(), "dev", "br0", "nud", "all"))
+	}
+	c2 := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:c2")
+	const c2MAC = "02:42:ac:11:00:c2"
+	start := func(name string, seen int) {
+		n.addContainer(name, c2)
+		n.in(name, "ip", "link", "set", "eth0", "address", c2MAC)
+		n.in(name, "ping", "-n", "-c", "1", "-W", "1", bridgeAddr.String())
+		if !d.waitLog("new live address", seen, 3*time.Second) {
+			t.Fatalf("the daemon did not learn %s:\n%s", name, d.logText())
+		}
+		if got := solicit(c2); got != 1 {
+			t.Fatalf("the live container %s got %d NA, want 1", name, got)
+		}
+	}
+	start("c2", 1)
+
+	// The port goes; the container's namespace stays, cut off.
+	n.in("vps", "ip", "link", "del", "vps-c2")
+	if e := entry(c2); e == "" || strings.Contains(e, "FAILED") {
+		t.Fatalf("the kernel's entry for the gone container is %q; the test needs it still there", e)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	got := solicit(c2)
+	for got != 0 && time.Now().Before(deadline) {
+		got = solicit(c2)
+	}
+	if got != 0 {
+		t.Errorf("the container whose port went got %d NA (entry %q)", got, entry(c2))
+	}
+	// Its entry ages: REACHABLE to STALE, or to DELAY and PROBE after the
+	// solicitation's probe. None of it brings the address back.
+	time.Sleep(2 * time.Second)
+	if got := solicit(c2); got != 0 {
+		t.Errorf("the gone container got %d NA once its entry aged (entry %q)", got, entry(c2))
+	}
+
+	// Back with the same MAC behind a new port.
+	start("c3", 2)
+	log := d.stop()
+	if counter(log, "answered") < 2 {
+		t.Errorf("answers not counted:\n%s", log)
+	}
+}

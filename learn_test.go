@@ -107,6 +107,93 @@ func TestLearnerDropLink(t *testing.T) {
 	}
 }
 
+// TestLearnerFlushedPort: a station whose bridge port went (the kernel
+// flushes its forwarding entry before it aged) takes its addresses along at
+// once, and the kernel's leftover neighbour entry, STALE and then DELAY or
+// PROBE, does not bring them back; the kernel confirming the station, or
+// the bridge seeing its MAC again, does.
+func TestLearnerFlushedPort(t *testing.T) {
+	const bridge, port, other = 5, 9, 6
+	br := map[int]bool{bridge: true, other: true}
+	a, b := netip.MustParseAddr("2001:db8::a"), netip.MustParseAddr("2001:db8::b")
+	gone := mac{0x02, 0x42, 0xac, 0x11, 0, 0x02}
+	neigh := func(addr netip.Addr, m mac, state uint16) neighEntry {
+		return neighEntry{Family: afInet6, Ifindex: bridge, State: state, Addr: addr, MAC: m, HasMAC: true}
+	}
+	fdb := func(master int, m mac, state uint16) neighEntry {
+		return neighEntry{Family: afBridge, Ifindex: port, Master: master, State: state, MAC: m, HasMAC: true}
+	}
+	steps := []struct {
+		name    string
+		entry   neighEntry
+		deleted bool
+		changed bool
+		live    bool // a
+	}{
+		{"learned", neigh(a, gone, nudReachable), false, true, true},
+		{"its forwarding entry aged: a sleeping container stays", fdb(bridge, gone, nudStale), true, false, true},
+		{"the bridge's own entry deleted: not a station", fdb(bridge, gone, nudPermanent), true, false, true},
+		{"a static entry deleted: set by hand", fdb(bridge, gone, nudNoARP), true, false, true},
+		{"another bridge flushed it: not where a was learned", fdb(7, gone, nudReachable), true, false, true},
+		{"its port went", fdb(bridge, gone, nudReachable), true, true, false},
+		{"the leftover entry goes STALE", neigh(a, gone, nudStale), false, false, false},
+		{"traffic to it: DELAY", neigh(a, gone, nudDelay), false, false, false},
+		{"PROBE", neigh(a, gone, nudProbe), false, false, false},
+		{"the kernel confirms it: back", neigh(a, gone, nudReachable), false, true, true},
+		{"STALE now counts again", neigh(a, gone, nudStale), false, false, true},
+		{"its port went again", fdb(bridge, gone, nudReachable), true, true, false},
+		{"STALE does not count", neigh(a, gone, nudStale), false, false, false},
+		{"the bridge learns its MAC again, on a new port", fdb(bridge, gone, nudReachable), false, false, false},
+		{"STALE counts: the station is back", neigh(a, gone, nudStale), false, true, true},
+	}
+	l := newLearner([]netip.Prefix{netip.MustParsePrefix("2001:db8::/64")}, 16)
+	l.apply(neigh(b, routerMAC, nudReachable), false, br)
+	for _, s := range steps {
+		if got := l.apply(s.entry, s.deleted, br); got != s.changed {
+			t.Errorf("%s: apply = %v, want %v", s.name, got, s.changed)
+		}
+		if live := l.snapshot().has(a); live != s.live {
+			t.Errorf("%s: %v live = %v, want %v", s.name, a, live, s.live)
+		}
+		if !l.snapshot().has(b) {
+			t.Fatalf("%s: %v, behind another MAC, went too", s.name, b)
+		}
+	}
+
+	// An address that moves to a flushed MAC, unconfirmed, is the kernel
+	// pointing at a gone station: it goes.
+	l.apply(fdb(bridge, gone, nudReachable), true, br) // a goes with it
+	if !l.apply(neigh(b, gone, nudDelay), false, br) || l.snapshot().has(b) {
+		t.Errorf("%v moved to the flushed MAC, unconfirmed: still live", b)
+	}
+
+	// The ring is bounded: past flushedMACs newer flushes, the oldest MAC
+	// is forgotten and its STALE entry counts again, as it did before the
+	// bridge's flushes were read.
+	l = newLearner([]netip.Prefix{netip.MustParsePrefix("2001:db8::/64")}, 16)
+	macOf := func(i int) mac { return mac{0x02, 0, 0, 0, byte(i >> 8), byte(i)} }
+	addrOf := func(i int) netip.Addr { return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)}) }
+	for i := range flushedMACs + 1 {
+		l.apply(neigh(addrOf(i), macOf(i), nudReachable), false, br)
+		l.apply(fdb(bridge, macOf(i), nudReachable), true, br)
+	}
+	if len(l.addrs) != 0 {
+		t.Fatalf("%d addresses left after their ports went", len(l.addrs))
+	}
+	if !l.apply(neigh(addrOf(0), macOf(0), nudStale), false, br) {
+		t.Errorf("the oldest flushed MAC, past the ring, still does not count")
+	}
+	if l.apply(neigh(addrOf(1), macOf(1), nudStale), false, br) {
+		t.Errorf("the second oldest flushed MAC, still in the ring, counts")
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		l.apply(neigh(addrOf(2), macOf(2), nudStale), false, br)
+		l.apply(fdb(bridge, macOf(3), nudStale), true, br)
+	}); n != 0 {
+		t.Errorf("%v allocations per flushed entry, want 0", n)
+	}
+}
+
 // TestLinkName reads the index and name of the kernel's link message in
 // rtnl_cut_test.go, without a copy.
 func TestLinkName(t *testing.T) {

@@ -51,9 +51,11 @@ const (
 	rtTableMain    = 254
 	rtnUnicast     = 1 // RTN_UNICAST
 	afInet6        = 10
+	afBridge       = 7  // AF_BRIDGE: an entry of a bridge's forwarding table
 	ndmsgLen       = 12 // struct ndmsg
 	ndaDst         = 1  // NDA_DST
 	ndaLLAddr      = 2  // NDA_LLADDR
+	ndaMaster      = 9  // NDA_MASTER: the bridge of a forwarding entry
 	nudIncomplete  = 0x01
 	nudReachable   = 0x02
 	nudStale       = 0x04
@@ -248,7 +250,9 @@ func defaultGateway(routes []route, oif int) (netip.Addr, bool) {
 
 // neighEntry is what we read of an RTM_NEWNEIGH message.
 type neighEntry struct {
-	Ifindex int
+	Family  byte // afInet6, or afBridge for a bridge's forwarding entry
+	Ifindex int  // for afBridge, the port
+	Master  int  // for afBridge, the bridge
 	State   uint16
 	Flags   uint8
 	Addr    netip.Addr
@@ -283,6 +287,7 @@ func parseNeigh(data []byte) (neighEntry, error) {
 		return neighEntry{}, errNetlinkShort
 	}
 	e := neighEntry{
+		Family:  data[0],
 		Ifindex: int(int32(ne.Uint32(data[4:]))),
 		State:   ne.Uint16(data[8:]),
 		Flags:   data[10],
@@ -293,6 +298,8 @@ func parseNeigh(data []byte) (neighEntry, error) {
 			e.Addr = netip.AddrFrom16([16]byte(v))
 		case typ == ndaLLAddr && len(v) == 6:
 			e.MAC, e.HasMAC = mac(v), true
+		case typ == ndaMaster && len(v) == 4:
+			e.Master = int(int32(ne.Uint32(v)))
 		}
 	})
 	// An entry cut short is kept with its address, and its MAC when its

@@ -124,10 +124,10 @@ func TestParseCut(t *testing.T) {
 		{"route without its metric", parseRouteAny, rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast, table, rtaOf(rtaGateway, ll[:]), oif, bad), nil},
 		{"route without its interface", parseRouteAny, rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast, table, prio, rtaOf(rtaGateway, ll[:]), bad), nil},
 		{"reachable neighbour", parseNeighAny, slices.Concat(ndmsg(nudReachable), rtaOf(ndaDst, ll[:]), rtaOf(ndaLLAddr, routerMAC[:]), bad),
-			neighEntry{Ifindex: 2, State: nudReachable, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
+			neighEntry{Family: afInet6, Ifindex: 2, State: nudReachable, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
 		{"reachable neighbour without its MAC", parseNeighAny, slices.Concat(ndmsg(nudReachable), rtaOf(ndaDst, ll[:]), bad), nil},
 		{"failed neighbour, which has no MAC", parseNeighAny, slices.Concat(ndmsg(nudFailed), rtaOf(ndaDst, ll[:]), bad),
-			neighEntry{Ifindex: 2, State: nudFailed, Addr: routerLL}},
+			neighEntry{Family: afInet6, Ifindex: 2, State: nudFailed, Addr: routerLL}},
 		{"neighbour without its address", parseNeighAny, slices.Concat(ndmsg(nudFailed), bad), nil},
 	}
 	for _, tt := range tests {

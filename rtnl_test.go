@@ -297,6 +297,54 @@ var (
 		00000000          //   0
 	`}
 
+	// goldenFDBFlushed is what the kernel says when a bridge port goes and
+	// takes its station's forwarding entry along, as captured from Linux
+	// 6.18 ("Deleted 02:42:ac:11:00:02 dev p1 master br0"): an AF_BRIDGE
+	// RTM_DELNEIGH whose state is REACHABLE, not the STALE of an aged entry.
+	goldenFDBFlushed = nlGolden{le: `
+		4c000000          // nlmsghdr: len 76
+		1d00              //   type RTM_DELNEIGH (29)
+		0000              //   flags
+		00000000          //   seq 0: an event
+		00000000          //   pid 0: the kernel
+		07 00 0000        // ndmsg: family AF_BRIDGE, pad1, pad2
+		03000000          //   ifindex 3: the port
+		0200              //   state NUD_REACHABLE
+		00                //   flags
+		00                //   type
+		0a00 0200         // rtattr: len 10, NDA_LLADDR
+		0242ac110002      //   02:42:ac:11:00:02
+		0000              //   padding
+		0800 0900         // rtattr: len 8, NDA_MASTER
+		02000000          //   2: the bridge
+		0800 0f00         // rtattr: len 8, NDA_FLAGS_EXT, skipped
+		00000000          //   0
+		1400 0300         // rtattr: len 20, NDA_CACHEINFO, skipped
+		00000000 6e000000 //   confirmed 0, used 110
+		0a000000 00000000 //   updated 10, refcnt 0
+	`, be: `
+		0000004c          // nlmsghdr: len 76
+		001d              //   type RTM_DELNEIGH (29)
+		0000              //   flags
+		00000000          //   seq 0: an event
+		00000000          //   pid 0: the kernel
+		07 00 0000        // ndmsg: family AF_BRIDGE, pad1, pad2
+		00000003          //   ifindex 3: the port
+		0002              //   state NUD_REACHABLE
+		00                //   flags
+		00                //   type
+		000a 0002         // rtattr: len 10, NDA_LLADDR
+		0242ac110002      //   02:42:ac:11:00:02
+		0000              //   padding
+		0008 0009         // rtattr: len 8, NDA_MASTER
+		00000002          //   2: the bridge
+		0008 000f         // rtattr: len 8, NDA_FLAGS_EXT, skipped
+		00000000          //   0
+		0014 0003         // rtattr: len 20, NDA_CACHEINFO, skipped
+		00000000 0000006e //   confirmed 0, used 110
+		0000000a 00000000 //   updated 10, refcnt 0
+	`}
+
 	// goldenNeighFailed: "fe80::ff:fe00:1 dev eth0 FAILED", an entry with
 	// no link-layer address.
 	goldenNeighFailed = nlGolden{le: `
@@ -434,6 +482,7 @@ var allNLGoldens = map[string]nlGolden{
 	"get neigh": goldenGetNeigh, "default route": goldenRouteDefault, "subnet route": goldenRouteSubnet,
 	"reachable neigh": goldenNeighReachable, "failed neigh": goldenNeighFailed, "ENOENT": goldenENOENT,
 	"ack": goldenAck, "datagram": goldenDatagram, "link under qemu": goldenLinkQemu,
+	"bridge entry flushed": goldenFDBFlushed,
 }
 
 // goldenWords splits a golden message into its whitespace-separated words,
@@ -747,14 +796,19 @@ func TestParseNeighGolden(t *testing.T) {
 	tests := []struct {
 		name   string
 		golden nlGolden
+		hdr    msgHeader
 		want   neighEntry
 	}{
-		{"reachable", goldenNeighReachable, neighEntry{Ifindex: 2, State: nudReachable, Flags: 0x80, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
-		{"failed, no lladdr", goldenNeighFailed, neighEntry{Ifindex: 2, State: nudFailed, Addr: routerLL}},
+		{"reachable", goldenNeighReachable, msgHeader{rtmNewNeigh, 0, 4, 0x1234},
+			neighEntry{Family: afInet6, Ifindex: 2, State: nudReachable, Flags: 0x80, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
+		{"failed, no lladdr", goldenNeighFailed, msgHeader{rtmNewNeigh, 0, 4, 0x1234},
+			neighEntry{Family: afInet6, Ifindex: 2, State: nudFailed, Addr: routerLL}},
+		{"bridge forwarding entry flushed", goldenFDBFlushed, msgHeader{rtmDelNeigh, 0, 0, 0},
+			neighEntry{Family: afBridge, Ifindex: 3, Master: 2, State: nudReachable, MAC: mac{0x02, 0x42, 0xac, 0x11, 0, 0x02}, HasMAC: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data := parseOne(t, tt.golden.host(t), msgHeader{rtmNewNeigh, 0, 4, 0x1234})
+			data := parseOne(t, tt.golden.host(t), tt.hdr)
 			if got, err := parseNeigh(data); err != nil || got != tt.want {
 				t.Errorf("parseNeigh(%x) = %+v, %v; want %+v", data, got, err, tt.want)
 			}
@@ -769,8 +823,8 @@ func TestParseNeigh(t *testing.T) {
 		golden nlGolden
 		want   neighEntry
 	}{
-		{"our RTM_NEWNEIGH", goldenNewNeigh, neighEntry{Ifindex: 2, State: nudNoARP, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
-		{"our RTM_DELNEIGH", goldenDelNeigh, neighEntry{Ifindex: 2, Addr: routerLL}},
+		{"our RTM_NEWNEIGH", goldenNewNeigh, neighEntry{Family: afInet6, Ifindex: 2, State: nudNoARP, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
+		{"our RTM_DELNEIGH", goldenDelNeigh, neighEntry{Family: afInet6, Ifindex: 2, Addr: routerLL}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			data := tt.golden.host(t)[nlmsgHdrLen:]
@@ -800,7 +854,7 @@ func TestParseNeigh(t *testing.T) {
 	}
 	t.Run("lladdr of 8 bytes is skipped", func(t *testing.T) {
 		in := slices.Concat(ndmsg(-1, nudStale), rtaOf(ndaDst, a[:]), rtaOf(ndaLLAddr, []byte{1, 2, 3, 4, 5, 6, 7, 8}))
-		want := neighEntry{Ifindex: -1, State: nudStale, Addr: routerLL}
+		want := neighEntry{Family: afInet6, Ifindex: -1, State: nudStale, Addr: routerLL}
 		if got, err := parseNeigh(in); err != nil || got != want {
 			t.Errorf("parseNeigh(%x) = %+v, %v; want %+v", in, got, err, want)
 		}
@@ -938,7 +992,7 @@ func FuzzParseNetlink(f *testing.F) {
 				t.Fatalf("parseNetlink(appendNeigh(%+v)) = %+v, %v", e, again, err)
 			}
 			e2, err := parseNeigh(again[0].Data)
-			want := neighEntry{Ifindex: e.Ifindex, State: e.State, Addr: e.Addr}
+			want := neighEntry{Family: afInet6, Ifindex: e.Ifindex, State: e.State, Addr: e.Addr}
 			if e.State != 0 {
 				// appendNeigh sends the MAC with any state but none.
 				want.MAC, want.HasMAC = e.MAC, true
