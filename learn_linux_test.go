@@ -100,10 +100,6 @@ func TestLearnPortGone(t *testing.T) {
 	n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
 	// REACHABLE turns STALE within 1.5 s instead of 45.
 	n.in("vps", "sysctl", "-qw", "net.ipv6.neigh.br0.base_reachable_time_ms=1000")
-	// A bridge's MAC is its ports' lowest unless set, as Docker and LXC
-	// set theirs: a port that goes could otherwise change it, and the
-	// kernel would flush every neighbour entry on the bridge.
-	n.in("vps", "ip", "link", "set", "br0", "address", "02:00:00:00:0b:00")
 	d := n.startDaemon("-i", "eth0", "-n", rangeArg, "-learn", "br0")
 	n.requirePinned()
 	w := n.openWire("rt", "rt0")

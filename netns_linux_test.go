@@ -203,7 +203,10 @@ func newTestNetWith(t *testing.T, o netOpts) *testNet {
 
 	// The VPS: the container range on br0, forwarding on.
 	n.in("vps", "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
-	n.in("vps", "ip", "link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
+	// Its MAC set, as Docker and LXC set theirs: a bridge's MAC is
+	// otherwise its ports' lowest, and a port that goes would change it
+	// and make the kernel flush every neighbour entry on the bridge.
+	n.in("vps", "ip", "link", "add", "br0", "address", "02:00:00:00:0b:00", "type", "bridge", "mcast_snooping", "0")
 	n.in("vps", "ip", "link", "set", "vps-c1", "master", "br0", "up")
 	n.in("vps", "ip", "link", "set", "br0", "up")
 	n.in("vps", "ip", "-6", "addr", "add", bridgeAddr.String()+"/112", "dev", "br0")

@@ -56,7 +56,10 @@ testnet_up() {
 	in_ns "$VPS" sysctl -qw net.ipv6.conf.all.forwarding=1
 	in_ns "$VPS" ip link set eth0 up
 	in_ns "$VPS" ip -6 addr add $VPS_ADDR/64 dev eth0
-	in_ns "$VPS" ip link add br0 type bridge mcast_snooping 0
+	# Its MAC set, as Docker and LXC set theirs: otherwise it is the ports'
+	# lowest, and a container port that goes could change it and make the
+	# kernel flush every neighbour entry on the bridge.
+	in_ns "$VPS" ip link add br0 address 02:00:00:00:0b:00 type bridge mcast_snooping 0
 	in_ns "$VPS" ip link set vps-c1 master br0 up
 	in_ns "$VPS" ip link set br0 up
 	in_ns "$VPS" ip -6 addr add $BRIDGE_ADDR/112 dev br0
