@@ -158,6 +158,36 @@ type question struct {
 	candidates []mac // (multicast) the MACs that answered, in order
 }
 
+// announceAsks is how many of the announcements' NS to the gateway the
+// keeper remembers, so that the router's answers to them are not taken for
+// unasked NAs: more than -announce-rate's default sends in answerWindow.
+const announceAsks = 64
+
+// askRing remembers the latest NS sent to the gateway from announced
+// addresses, and when.
+type askRing struct {
+	src [announceAsks]netip.Addr
+	at  [announceAsks]int64 // UnixNano
+	n   int
+}
+
+func (r *askRing) add(src netip.Addr, now time.Time) {
+	i := r.n % announceAsks
+	r.src[i], r.at[i] = src, now.UnixNano()
+	r.n++
+}
+
+// asked says whether an NS went from src within answerWindow before now.
+func (r *askRing) asked(src netip.Addr, now time.Time) bool {
+	since := now.Add(-answerWindow).UnixNano()
+	for i := range min(r.n, announceAsks) {
+		if r.src[i] == src && r.at[i] >= since && r.at[i] <= now.UnixNano() {
+			return true
+		}
+	}
+	return false
+}
+
 // gatewayKeeper is the keeper's state. Only its own goroutine (run) calls
 // its methods.
 type gatewayKeeper struct {
@@ -187,6 +217,7 @@ type gatewayKeeper struct {
 	retry          time.Duration // the interval after that one
 	keepaliveAt    time.Time     // the next keepalive; zero: off
 	announce       announceQueue
+	announceAsked  askRing // the announcements' NS to the gateway, whose answers are expected
 	announceBudget bucket
 	deferredSaid   bool      // said that announcements wait for the rate
 	epoch          time.Time // start: the announce budget's clock counts from it
@@ -413,7 +444,7 @@ func (k *gatewayKeeper) tick(now time.Time) {
 	clock := int64(now.Sub(k.epoch))
 	take := func() bool { return rate <= 0 || k.announceBudget.take(clock, rate, rate) }
 	addrs, held := k.announce.due(now, take, now.Add(time.Second/time.Duration(max(rate, 1))))
-	k.announceAll(addrs)
+	k.announceAll(addrs, now)
 	if held > 0 {
 		k.c.announceDeferred.Add(uint64(held))
 		if !k.deferredSaid {
@@ -487,6 +518,11 @@ func (k *gatewayKeeper) onNA(na *neighborAdvertisement, now time.Time) {
 	}
 	m, why := v.check(na)
 	if why == reasonNone && (k.asked.at.IsZero() || now.Sub(k.asked.at) > answerWindow || !slices.Contains(k.asked.srcs, na.Dst)) {
+		if k.announceAsked.asked(na.Dst, now) {
+			// The router answering an announcement's NS, as it should:
+			// expected, and taken for nothing.
+			return
+		}
 		why = reasonNANotAsked
 	}
 	if why != reasonNone {
@@ -680,11 +716,12 @@ func (k *gatewayKeeper) announced() []netip.Addr {
 
 // announceAll sends, for each address, the DAD-style NS and then the NS
 // from the address to the gateway.
-func (k *gatewayKeeper) announceAll(addrs []netip.Addr) {
+func (k *gatewayKeeper) announceAll(addrs []netip.Addr, now time.Time) {
 	for _, a := range addrs {
 		k.send(appendDADProbe(k.buf[:0], k.link.MAC, a), &k.c.announced)
 		if k.st.Addr.IsValid() {
 			k.send(appendGatewayNS(k.buf[:0], k.link.MAC, mac{}, a, k.st.Addr), &k.c.nsSent)
+			k.announceAsked.add(a, now)
 		}
 	}
 }

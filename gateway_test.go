@@ -512,6 +512,33 @@ func TestKeeperLive(t *testing.T) {
 	r.wantSent(t, "the keepalive after the address went", probeFromGUA)
 }
 
+// TestKeeperAnnounceAnswered: the router answers the NS an announcement
+// sends from the new address; that answer is expected and neither refused
+// nor taken, while the same NA long after the announcement is refused as
+// unasked.
+func TestKeeperAnnounceAnswered(t *testing.T) {
+	r := newTestKeeper(&config{pinGateway: true, keepalive: time.Minute})
+	r.pinRouter(t)
+	r.setLive(&liveAddrs{m: map[netip.Addr]struct{}{keeperAnn: {}}}, at(time.Second))
+	r.tick(at(time.Second))
+	r.wantSent(t, "the announcement", "DAD for "+keeperAnn.String(), solicitFromAnn)
+	toAnn := answer(routerMAC)
+	toAnn.Dst = keeperAnn
+	r.hear(toAnn, at(1100*time.Millisecond))
+	if got := r.c.naRefused[reasonNANotAsked].Load(); got != 0 {
+		t.Errorf("the router's answer to the announcement: refused.%v = %d, want 0", reasonNANotAsked, got)
+	}
+	r.tick(at(2 * time.Second))
+	r.tick(at(4 * time.Second))
+	r.w.take()
+	r.hear(toAnn, at(6*time.Second))
+	if got := r.c.naRefused[reasonNANotAsked].Load(); got != 1 {
+		t.Errorf("the same NA 2 s after the last announcement: refused.%v = %d, want 1", reasonNANotAsked, got)
+	}
+	r.wantChanges(t, "answers to announcements")
+	r.wantState(t, "answers to announcements", routerLL.String()+","+routerMAC.String()+",pinned")
+}
+
 // TestKeeperNeverAnnouncesOwn: the uplink's own addresses and the
 // gateway's are not announced, whatever says they are live.
 func TestKeeperNeverAnnouncesOwn(t *testing.T) {

@@ -152,4 +152,9 @@ func TestLearnPortGone(t *testing.T) {
 	if counter(log, "answered") < 2 {
 		t.Errorf("answers not counted:\n%s", log)
 	}
+	// The router answers each announcement's NS from the new address:
+	// expected answers, not refusals.
+	if n := counter(log, "refused.na-not-asked"); n != 0 {
+		t.Errorf("%d answers to announcements refused as unasked:\n%s", n, log)
+	}
 }
