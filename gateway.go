@@ -704,8 +704,8 @@ func (k *gatewayKeeper) report() {
 func (k *gatewayKeeper) announced() []netip.Addr {
 	all := k.appendAnnounceable(k.announcedBuf[:0], k.cfg.announce)
 	n := len(all)
-	for a := range k.live {
-		if !slices.Contains(all, a) && !k.link.owns(a) && a != k.link.Gateway {
+	for a := range k.live { // each once: only -a's need checking
+		if !slices.Contains(all[:n], a) && !k.link.owns(a) && a != k.link.Gateway {
 			all = append(all, a)
 		}
 	}

@@ -172,7 +172,9 @@ func TestLearnerFlushedPort(t *testing.T) {
 	// bridge's flushes were read.
 	l = newLearner([]netip.Prefix{netip.MustParsePrefix("2001:db8::/64")}, 16)
 	macOf := func(i int) mac { return mac{0x02, 0, 0, 0, byte(i >> 8), byte(i)} }
-	addrOf := func(i int) netip.Addr { return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)}) }
+	addrOf := func(i int) netip.Addr {
+		return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)})
+	}
 	for i := range flushedMACs + 1 {
 		l.apply(neigh(addrOf(i), macOf(i), nudReachable), false, br)
 		l.apply(fdb(bridge, macOf(i), nudReachable), true, br)

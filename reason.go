@@ -44,6 +44,7 @@ const (
 	reasonNAOtherMAC
 	reasonNANotAsked
 	reasonNAConflict
+	reasonNAKeeperBusy // more answers at once than the keeper's queue holds
 	numReasons
 )
 
@@ -83,6 +84,7 @@ var reasonNames = [numReasons]string{
 	reasonNAOtherMAC:         "na-other-mac",
 	reasonNANotAsked:         "na-not-asked",
 	reasonNAConflict:         "na-conflict",
+	reasonNAKeeperBusy:       "na-keeper-busy",
 }
 
 func (r reason) Error() string { return reasonNames[r] }

@@ -42,7 +42,10 @@ func (k *toKeeper) sortNA(na *neighborAdvertisement, c *counters) {
 		select {
 		case k.nas <- *na:
 		default:
-			c.naRefused[reasonNANotAsked].Add(1) // the keeper is behind
+			// The keeper is behind: a keepalive from each of many live
+			// addresses brings as many answers at once, and the first
+			// that fit answer its question. Not a forgery: not logged.
+			c.naRefused[reasonNAKeeperBusy].Add(1)
 		}
 		return
 	}

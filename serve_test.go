@@ -51,6 +51,7 @@ func TestServe(t *testing.T) {
 	conn := &scriptedConn{script: []any{
 		routerNS(target),
 		gatewayNA(),
+		gatewayNA(), // the keeper's queue (1 here) is full: counted, dropped
 		errf("%w: reading: network is down", errLinkDown),
 		routerNS(netip.MustParseAddr("2001:db8:1:3::1")), // out of range
 		[]byte{1, 2, 3},
@@ -82,8 +83,9 @@ func TestServe(t *testing.T) {
 	for name, got := range map[string]uint64{
 		"seen": c.seen.Load(), "answered": c.answered.Load(), "na-seen": c.nasSeen.Load(),
 		"out-of-range": c.ignored[reasonOutOfRange].Load(), "truncated": c.ignored[reasonTruncated].Load(),
+		"na-keeper-busy": c.naRefused[reasonNAKeeperBusy].Load(), "na-not-asked": c.naRefused[reasonNANotAsked].Load(),
 	} {
-		want := map[string]uint64{"seen": 4, "answered": 2, "na-seen": 1, "out-of-range": 1, "truncated": 1}[name]
+		want := map[string]uint64{"seen": 4, "answered": 2, "na-seen": 2, "out-of-range": 1, "truncated": 1, "na-keeper-busy": 1}[name]
 		if got != want {
 			t.Errorf("counter %s = %d, want %d", name, got, want)
 		}
