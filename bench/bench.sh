@@ -24,6 +24,7 @@
 #   and the runtime's memory classes to DIR/before.metrics and
 #   DIR/after.metrics (diff them to see which grew); NDPR_MEMPROF_RATE=0
 #   turns the recording off, so that the classes are near the plain build's.
+#   LOG=FILE keeps the daemon's log in FILE.
 #   PERF=FILE records where the daemon's CPU goes during the first 2 s of
 #   the flood (perf record -g, Debian's linux-perf) into FILE; then
 #   perf report -i FILE --no-children --sort dso,sym
@@ -63,7 +64,7 @@ start_container() {
 	in_ns "$VPS" ip link set "$1" master br0 up
 	in_ns "$C1" ip -6 addr add "$3/112" dev "$2" nodad
 	in_ns "$C1" ip link set "$2" up
-	in_ns "$C1" ping -6 -c 1 -W 1 -I "$3" "$BRIDGE_ADDR" >/dev/null || true
+	in_ns "$C1" ping -6 -c 1 -W 1 -I "$2" "$BRIDGE_ADDR" >/dev/null || true
 }
 
 # resident N starts N containers that stay through the churn, as on a host
@@ -145,3 +146,4 @@ if [ "$CHURN" -gt 0 ]; then
 	echo "after the churn:  $mem_churn; $CHURN container starts and stops in ${churn_s} s took ${churn_ticks} ticks of CPU"
 fi
 echo "daemon counters:  $(grep 'counters:' "$work/daemon.log" | sed 's/^info: counters: //')"
+[ -z "${LOG:-}" ] || cp "$work/daemon.log" "$LOG"
