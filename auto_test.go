@@ -26,7 +26,11 @@ func autoRoute(dst string, oif int, typ uint8, priority uint32) route {
 // autoLive is what the responder sees of the table.
 func autoLive(t *autoRoutes) *liveAddrs {
 	hosts, routes := t.snapshot(autoUplink)
-	return &liveAddrs{m: hosts, routes: routes}
+	m := map[netip.Addr]uint8{}
+	for a := range hosts {
+		m[a] = 1 << liveAuto
+	}
+	return &liveAddrs{m: m, routes: routes}
 }
 
 // TestAutoRoutes: a host route by a tun device makes its address live, one

@@ -71,7 +71,7 @@ func runCheck(cfg *config, w io.Writer) bool {
 		}
 		f.Routes = append(f.Routes, rr)
 	}
-	live := &liveAddrs{m: map[netip.Addr]struct{}{}}
+	live := &liveAddrs{m: map[netip.Addr]uint8{}}
 	if msgs, err := nl.requestAll(appendRouteDump); err == nil {
 		var routes []route
 		types := linkTypes(nl)
@@ -101,7 +101,11 @@ func runCheck(cfg *config, w io.Writer) bool {
 			for _, r := range routes {
 				t.apply(r, false)
 			}
-			live.m, live.routes = t.snapshot(l.Index)
+			hosts, routes := t.snapshot(l.Index)
+			for a := range hosts {
+				live.m[a] |= 1 << liveAuto
+			}
+			live.routes = routes
 		}
 	}
 	if len(cfg.learn) > 0 {
@@ -115,7 +119,7 @@ func runCheck(cfg *config, w io.Writer) bool {
 				ln.apply(e, false, bridges)
 			}
 			for a := range ln.addrs {
-				live.m[a] = struct{}{}
+				live.m[a] |= 1 << liveLearn
 			}
 		}
 	}

@@ -495,7 +495,7 @@ func TestKeeperReconfigure(t *testing.T) {
 func TestKeeperLive(t *testing.T) {
 	r := newTestKeeper(&config{pinGateway: true, keepalive: time.Minute})
 	r.pinRouter(t)
-	live := &liveAddrs{m: map[netip.Addr]struct{}{keeperAnn: {}}}
+	live := &liveAddrs{m: map[netip.Addr]uint8{keeperAnn: 1}}
 	r.setLive(live, at(time.Second))
 	for _, d := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
 		if got := r.next(); !got.Equal(at(d)) {
@@ -507,7 +507,7 @@ func TestKeeperLive(t *testing.T) {
 	r.setLive(live, at(5*time.Second))
 	r.tick(at(10 * time.Second))
 	r.wantSent(t, "the same set again")
-	r.setLive(&liveAddrs{m: map[netip.Addr]struct{}{}}, at(20*time.Second))
+	r.setLive(&liveAddrs{m: map[netip.Addr]uint8{}}, at(20*time.Second))
 	r.tick(at(time.Minute))
 	r.wantSent(t, "the keepalive after the address went", probeFromGUA)
 }
@@ -519,7 +519,7 @@ func TestKeeperLive(t *testing.T) {
 func TestKeeperAnnounceAnswered(t *testing.T) {
 	r := newTestKeeper(&config{pinGateway: true, keepalive: time.Minute})
 	r.pinRouter(t)
-	r.setLive(&liveAddrs{m: map[netip.Addr]struct{}{keeperAnn: {}}}, at(time.Second))
+	r.setLive(&liveAddrs{m: map[netip.Addr]uint8{keeperAnn: 1}}, at(time.Second))
 	r.tick(at(time.Second))
 	r.wantSent(t, "the announcement", "DAD for "+keeperAnn.String(), solicitFromAnn)
 	toAnn := answer(routerMAC)
@@ -544,7 +544,7 @@ func TestKeeperAnnounceAnswered(t *testing.T) {
 func TestKeeperNeverAnnouncesOwn(t *testing.T) {
 	r := newTestKeeper(&config{pinGateway: true})
 	r.pinRouter(t)
-	r.setLive(&liveAddrs{m: map[netip.Addr]struct{}{keeperGUA: {}, routerLL: {}}}, at(2*time.Second))
+	r.setLive(&liveAddrs{m: map[netip.Addr]uint8{keeperGUA: 1, routerLL: 1}}, at(2*time.Second))
 	r.tick(at(10 * time.Second))
 	r.wantSent(t, "own and gateway's addresses live")
 }
@@ -707,9 +707,9 @@ func TestKeeperConflict(t *testing.T) {
 func TestKeeperAnnounceRate(t *testing.T) {
 	r := newTestKeeper(&config{pinGateway: true, announceRate: 20})
 	r.pinRouter(t)
-	live := &liveAddrs{m: map[netip.Addr]struct{}{}}
+	live := &liveAddrs{m: map[netip.Addr]uint8{}}
 	for i := range 100 {
-		live.m[netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 14: 0x10, 15: byte(i)})] = struct{}{}
+		live.m[netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 14: 0x10, 15: byte(i)})] = 1
 	}
 	start := at(10 * time.Second)
 	r.setLive(live, start)

@@ -217,9 +217,9 @@ func TestLinkName(t *testing.T) {
 
 // snapshot is a copy of the live set.
 func (l *learner) snapshot() *liveAddrs {
-	m := map[netip.Addr]struct{}{}
+	m := map[netip.Addr]uint8{}
 	for a := range l.addrs {
-		m[a] = struct{}{}
+		m[a] = 1 << liveLearn
 	}
 	return &liveAddrs{m: m}
 }

@@ -27,7 +27,11 @@ const (
 // collector: the size of the set, at every container start and stop.
 type liveAddrs struct {
 	mu sync.RWMutex
-	m  map[netip.Addr]struct{}
+	// m holds each live address with the sources that say so, a bit for
+	// each (1<<liveLearn, ...): the union and what each source said in
+	// one map, instead of a copy for each source and another for the
+	// union. Readers need only its keys.
+	m map[netip.Addr]uint8
 	// routes are -auto's routes other than live host routes, the most
 	// specific first: the first that holds an address says whether it is
 	// live, unless m names it.
@@ -89,11 +93,10 @@ const (
 
 // livePublisher owns the live addresses.
 type livePublisher struct {
-	mu      sync.Mutex                              // one change at a time
-	sources [numLiveSources]map[netip.Addr]struct{} // what each source said, copied
-	live    liveAddrs                               // their union; m is nil until the first publication
-	r       *responder                              // answers for live
-	out     [numFollowers]*mailbox[*liveAddrs]      // to the followers of the moment
+	mu   sync.Mutex                         // one change at a time
+	live liveAddrs                          // what the sources said; m is nil until the first publication
+	r    *responder                         // answers for live
+	out  [numFollowers]*mailbox[*liveAddrs] // to the followers of the moment
 }
 
 func newLivePublisher(r *responder) *livePublisher {
@@ -117,34 +120,28 @@ func (p *livePublisher) setRoutes(source int, addrs map[netip.Addr]struct{}, rou
 }
 
 // publishSet is setRoutes for a source that keeps more than the addresses
-// (the learner keeps where each was seen): only the keys are read. The
-// copies are changed in place: once they have grown, a container's start
-// or stop makes no garbage here.
+// (the learner keeps where each was seen): only the keys are read. The set
+// is changed in place: once it has grown, a container's start or stop
+// makes no garbage here.
 func publishSet[V any](p *livePublisher, source int, addrs map[netip.Addr]V, routes []liveRoute) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.live.mu.Lock()
-	own := p.sources[source]
-	if own == nil {
-		own = map[netip.Addr]struct{}{}
-		p.sources[source] = own
-	}
 	if p.live.m == nil {
-		p.live.m = map[netip.Addr]struct{}{}
+		p.live.m = map[netip.Addr]uint8{}
 	}
-	for a := range own {
-		if _, ok := addrs[a]; !ok {
-			delete(own, a)
-			if !p.elsewhere(source, a) {
+	bit := uint8(1) << source
+	for a, said := range p.live.m {
+		if _, ok := addrs[a]; !ok && said&bit != 0 {
+			if said &^= bit; said == 0 {
 				delete(p.live.m, a)
+			} else {
+				p.live.m[a] = said
 			}
 		}
 	}
 	for a := range addrs {
-		if _, ok := own[a]; !ok {
-			own[a] = struct{}{}
-			p.live.m[a] = struct{}{}
-		}
+		p.live.m[a] |= bit
 	}
 	if source == liveAuto {
 		p.live.routes = routes
@@ -154,17 +151,6 @@ func publishSet[V any](p *livePublisher, source int, addrs map[netip.Addr]V, rou
 	for _, o := range p.out {
 		o.put(&p.live)
 	}
-}
-
-// elsewhere says whether a source other than source has a; the caller
-// holds mu.
-func (p *livePublisher) elsewhere(source int, a netip.Addr) bool {
-	for i, s := range p.sources {
-		if _, ok := s[a]; ok && i != source {
-			return true
-		}
-	}
-	return false
 }
 
 // follow returns the channel on which a follower is told of changes, with

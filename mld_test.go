@@ -14,7 +14,7 @@ func TestMLDGroups(t *testing.T) {
 	r120 := netip.MustParsePrefix("2001:db8:1:2:646f:636b:6572:100/120")
 	a := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:a")
 	c1 := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:c1")
-	live := &liveAddrs{m: map[netip.Addr]struct{}{c1: {}}}
+	live := &liveAddrs{m: map[netip.Addr]uint8{c1: 1}}
 	tests := []struct {
 		name  string
 		cfg   *config
@@ -69,9 +69,9 @@ func TestMLDGroups(t *testing.T) {
 		})
 	}
 	// More live addresses than the bound: the first ones, in order.
-	many := &liveAddrs{m: map[netip.Addr]struct{}{}}
+	many := &liveAddrs{m: map[netip.Addr]uint8{}}
 	for i := range maxMLDGroups + 5 {
-		many.m[inRange(i)] = struct{}{}
+		many.m[inRange(i)] = 1
 	}
 	groups, over := mldGroups(&config{ranges: []netip.Prefix{r112}, learn: []string{"br0"}}, many)
 	if len(groups) != maxMLDGroups || over != 5 || groups[0] != solicitedNode(inRange(0)) {

@@ -235,7 +235,7 @@ func TestAnswerLate(t *testing.T) {
 	if len(r.probes) != 0 {
 		t.Errorf("answerLate queued a probe")
 	}
-	r.live.Store(&liveAddrs{m: map[netip.Addr]struct{}{container: {}}})
+	r.live.Store(&liveAddrs{m: map[netip.Addr]uint8{container: 1}})
 	for range 100 {
 		r.answer(ns, &want, 5) // spends the target's budget
 	}
