@@ -85,7 +85,9 @@ status() { awk -v k="$1:" '$1 == k { print $2 }' /proc/$pid/status; }
 # (RssAnon) and the binary's pages (RssFile), which the kernel maps from the
 # page cache; on kernels that map whole large folios that is nearly the
 # whole file, whatever the daemon runs.
-mem() { echo "VmRSS $(status VmRSS) kB, VmHWM $(status VmHWM) kB (now RssAnon $(status RssAnon) kB + RssFile $(status RssFile) kB, $(status Threads) threads)"; }
+# VmHWM is the peak so far (peak_kb): at start, before the daemon lets go
+# of its binary's pages, unless it grew past that since.
+mem() { echo "VmRSS $(status VmRSS) kB, VmHWM $(peak_kb "$pid" "$work/daemon.log") kB (now RssAnon $(status RssAnon) kB + RssFile $(status RssFile) kB, $(status Threads) threads)"; }
 # profile NAME has the profiling build write its allocations so far to
 # $MEMPROF/NAME.memprof; nothing without MEMPROF.
 profile() {

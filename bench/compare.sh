@@ -45,7 +45,7 @@ CONF
 # shellcheck disable=SC2086 # NDPR_FLAGS is a list of flags
 start() {
 	case $1 in
-	ndpresponder) ip netns exec "$VPS" ./ndpresponder -i eth0 -n $FLOOD_RANGE -rate 0 -rate-target 0 -log warn ${NDPR_FLAGS:-} 2>/dev/null & ;;
+	ndpresponder) ip netns exec "$VPS" ./ndpresponder -i eth0 -n $FLOOD_RANGE -rate 0 -rate-target 0 -log info ${NDPR_FLAGS:-} 2>"$work/ndpresponder.log" & ;;
 	ndppd) ip netns exec "$VPS" ndppd -c "$work/ndppd.conf" >/dev/null 2>&1 & ;;
 	npd6) ip netns exec "$VPS" npd6 -f -c "$work/npd6.conf" -l "$work/npd6.log" >/dev/null 2>&1 & ;;
 	esac
@@ -85,7 +85,7 @@ for round in $(seq "$ROUNDS"); do
 				"${rate[$k]}" "${p50[$k]}" "${p99[$k]}" "${cpu[$k]}"
 			sleep 1
 		done
-		hwm[$who,$round]=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$pid/status")
+		hwm[$who,$round]=$(peak_kb "$pid" "$work/$who.log")
 		kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 	done
 done

@@ -17,6 +17,18 @@ work=$(mktemp -d)
 go test -tags floodtool -c -o "$work/nsflood.test" .
 . scripts/testnet.sh
 pid=
+# peak_kb PID [LOG]: the process's peak memory in kB. That is VmHWM, or,
+# if more, what ndpresponder logged in LOG as resident at start, before it
+# let go of its binary's pages: the kernel records the high-water mark from
+# per-CPU counters that lag by up to a few hundred kB, and a peak that
+# lasted only until that moment may not be in VmHWM whole.
+peak_kb() {
+	local hwm start
+	hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status")
+	start=
+	[ ! -r "${2:-}" ] || start=$(sed -n 's/.*memory: \([0-9]*\) kB resident at start.*/\1/p' "$2" | tail -n 1)
+	echo $((hwm > ${start:-0} ? hwm : ${start:-0}))
+}
 cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; testnet_down; rm -rf "$work"; }
 trap cleanup EXIT
 testnet_up
