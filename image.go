@@ -8,15 +8,15 @@ import (
 // mapping is an address range of /proc/self/maps.
 type mapping struct{ start, end uintptr }
 
-// imageMappings returns the read-only private mappings of the file exe in
-// maps (the format of /proc/self/maps): its code and read-only data, which
-// the kernel can map again from the file at any time. Lines it cannot read
-// are skipped.
+// imageMappings returns the read-only, not executable, private mappings
+// of the file exe in maps (the format of /proc/self/maps): its read-only
+// data, which the kernel can map again from the file at any time. Lines it
+// cannot read are skipped.
 func imageMappings(maps, exe string) []mapping {
 	var out []mapping
 	for line := range strings.Lines(maps) {
 		f := strings.Fields(line)
-		if len(f) < 6 || strings.Join(f[5:], " ") != exe || (f[1] != "r-xp" && f[1] != "r--p") {
+		if len(f) < 6 || strings.Join(f[5:], " ") != exe || f[1] != "r--p" {
 			continue
 		}
 		lo, hi, ok := strings.Cut(f[0], "-")
