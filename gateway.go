@@ -718,6 +718,9 @@ func (k *gatewayKeeper) announced() []netip.Addr {
 // from the address to the gateway.
 func (k *gatewayKeeper) announceAll(addrs []netip.Addr, now time.Time) {
 	for _, a := range addrs {
+		if !k.live[a] && !slices.Contains(k.cfg.announce, a) {
+			continue // gone since it was queued: its last rounds are not sent
+		}
 		k.send(appendDADProbe(k.buf[:0], k.link.MAC, a), &k.c.announced)
 		if k.st.Addr.IsValid() {
 			k.send(appendGatewayNS(k.buf[:0], k.link.MAC, mac{}, a, k.st.Addr), &k.c.nsSent)

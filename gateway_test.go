@@ -539,6 +539,20 @@ func TestKeeperAnnounceAnswered(t *testing.T) {
 	r.wantState(t, "answers to announcements", routerLL.String()+","+routerMAC.String()+",pinned")
 }
 
+// TestKeeperGoneNotAnnounced: an address that goes between two rounds of
+// its announcement gets no more of them.
+func TestKeeperGoneNotAnnounced(t *testing.T) {
+	r := newTestKeeper(&config{pinGateway: true, keepalive: time.Minute})
+	r.pinRouter(t)
+	r.setLive(&liveAddrs{m: map[netip.Addr]uint8{keeperAnn: 1}}, at(time.Second))
+	r.tick(at(time.Second))
+	r.wantSent(t, "the first round", "DAD for "+keeperAnn.String(), solicitFromAnn)
+	r.setLive(&liveAddrs{m: map[netip.Addr]uint8{}}, at(1500*time.Millisecond))
+	r.tick(at(2 * time.Second))
+	r.tick(at(4 * time.Second))
+	r.wantSent(t, "the rounds after it went")
+}
+
 // TestKeeperNeverAnnouncesOwn: the uplink's own addresses and the
 // gateway's are not announced, whatever says they are live.
 func TestKeeperNeverAnnouncesOwn(t *testing.T) {
