@@ -512,16 +512,24 @@ func TestKeeperLive(t *testing.T) {
 	r.wantSent(t, "the keepalive after the address went", probeFromGUA)
 }
 
+// keeperAnnouncing is a keeper that follows the router, with keeperAnn
+// live since t0+1s and the first round of its announcement sent.
+func keeperAnnouncing(t *testing.T) *keeperRig {
+	t.Helper()
+	r := newTestKeeper(&config{pinGateway: true, keepalive: time.Minute})
+	r.pinRouter(t)
+	r.setLive(&liveAddrs{m: map[netip.Addr]uint8{keeperAnn: 1}}, at(time.Second))
+	r.tick(at(time.Second))
+	r.wantSent(t, "the first round of the announcement", "DAD for "+keeperAnn.String(), solicitFromAnn)
+	return r
+}
+
 // TestKeeperAnnounceAnswered: the router answers the NS an announcement
 // sends from the new address; that answer is expected and neither refused
 // nor taken, while the same NA long after the announcement is refused as
 // unasked.
 func TestKeeperAnnounceAnswered(t *testing.T) {
-	r := newTestKeeper(&config{pinGateway: true, keepalive: time.Minute})
-	r.pinRouter(t)
-	r.setLive(&liveAddrs{m: map[netip.Addr]uint8{keeperAnn: 1}}, at(time.Second))
-	r.tick(at(time.Second))
-	r.wantSent(t, "the announcement", "DAD for "+keeperAnn.String(), solicitFromAnn)
+	r := keeperAnnouncing(t)
 	toAnn := answer(routerMAC)
 	toAnn.Dst = keeperAnn
 	r.hear(toAnn, at(1100*time.Millisecond))
@@ -542,11 +550,7 @@ func TestKeeperAnnounceAnswered(t *testing.T) {
 // TestKeeperGoneNotAnnounced: an address that goes between two rounds of
 // its announcement gets no more of them.
 func TestKeeperGoneNotAnnounced(t *testing.T) {
-	r := newTestKeeper(&config{pinGateway: true, keepalive: time.Minute})
-	r.pinRouter(t)
-	r.setLive(&liveAddrs{m: map[netip.Addr]uint8{keeperAnn: 1}}, at(time.Second))
-	r.tick(at(time.Second))
-	r.wantSent(t, "the first round", "DAD for "+keeperAnn.String(), solicitFromAnn)
+	r := keeperAnnouncing(t)
 	r.setLive(&liveAddrs{m: map[netip.Addr]uint8{}}, at(1500*time.Millisecond))
 	r.tick(at(2 * time.Second))
 	r.tick(at(4 * time.Second))

@@ -31,8 +31,7 @@ func TestReleaseImage(t *testing.T) {
 	// It answers from the pages that come back.
 	target := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:c1")
 	w := n.openWire("rt", "rt0")
-	w.send(appendNS(nil, w.mac, multicastMAC(solicitedNode(target)), routerLL, solicitedNode(target), target, [6]byte{}))
-	if got := len(w.nas(target, time.Second, 1)); got != 1 {
+	if got := w.solicit(target, time.Second); got != 1 {
 		t.Fatalf("%d NA after the binary's pages were let go, want 1", got)
 	}
 

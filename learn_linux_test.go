@@ -33,11 +33,7 @@ func TestLearn(t *testing.T) {
 	d := n.startDaemon("-i", "eth0", "-n", rangeArg, "-learn", "br0")
 	n.requirePinned()
 	w := n.openWire("rt", "rt0")
-	solicit := func(target netip.Addr) int {
-		w.drain()
-		w.send(appendNS(nil, w.mac, multicastMAC(solicitedNode(target)), routerLL, solicitedNode(target), target, [6]byte{}))
-		return len(w.nas(target, 700*time.Millisecond, 1))
-	}
+	solicit := func(target netip.Addr) int { return w.solicit(target, 700*time.Millisecond) }
 
 	// An address in the range with no container behind it.
 	nobody := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:99")
@@ -103,11 +99,7 @@ func TestLearnPortGone(t *testing.T) {
 	d := n.startDaemon("-i", "eth0", "-n", rangeArg, "-learn", "br0")
 	n.requirePinned()
 	w := n.openWire("rt", "rt0")
-	solicit := func(target netip.Addr) int {
-		w.drain()
-		w.send(appendNS(nil, w.mac, multicastMAC(solicitedNode(target)), routerLL, solicitedNode(target), target, [6]byte{}))
-		return len(w.nas(target, 500*time.Millisecond, 1))
-	}
+	solicit := func(target netip.Addr) int { return w.solicit(target, 500*time.Millisecond) }
 	entry := func(a netip.Addr) string {
 		return strings.TrimSpace(n.in("vps", "ip", "-6", "neigh", "show", a.String(), "dev", "br0", "nud", "all"))
 	}

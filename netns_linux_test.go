@@ -524,6 +524,16 @@ func (w *wire) nas(target netip.Addr, d time.Duration, max int) []neighborAdvert
 // drain discards what is queued.
 func (w *wire) drain() { w.nas(netip.Addr{}, 50*time.Millisecond, 1) }
 
+// solicit sends the router's multicast NS for target, from its link-local
+// address, after discarding what is queued, and says how many NAs for
+// target came within wait (at most one is waited for).
+func (w *wire) solicit(target netip.Addr, wait time.Duration) int {
+	w.drain()
+	g := solicitedNode(target)
+	w.send(appendNS(nil, w.mac, multicastMAC(g), routerLL, g, target, [6]byte{}))
+	return len(w.nas(target, wait, 1))
+}
+
 // withVPSRtnl runs f in the VPS's namespace with our rtnetlink transport
 // open there and the VPS's uplink eth0 looked up.
 func (n *testNet) withVPSRtnl(f func(nl *rtnlConn, eth0 link) error) {

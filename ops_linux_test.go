@@ -225,12 +225,7 @@ func TestReloadWatchers(t *testing.T) {
 	n.requirePinned()
 	n.ping(container) // the container has spoken, so the bridge's table knows it
 	w := n.openWire("rt", "rt0")
-	answered := func(target netip.Addr) bool {
-		w.drain()
-		g := solicitedNode(target)
-		w.send(appendNS(nil, w.mac, multicastMAC(g), routerLL, g, target, [6]byte{}))
-		return len(w.nas(target, 700*time.Millisecond, 1)) == 1
-	}
+	answered := func(target netip.Addr) bool { return w.solicit(target, 700*time.Millisecond) == 1 }
 	reloads := 0
 	for _, step := range []struct {
 		name, file  string
