@@ -6,8 +6,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// releaseImage lets go of the daemon's pages of its own binary's read-only
-// data, and says how many bytes of mappings it went over.
+// reclaimReadOnlyData lets go of the daemon's pages of its own binary's
+// read-only data, and says how many bytes of mappings it went over.
 //
 // Starting touches pages all over the binary: the runtime's tables, option
 // parsing, the privilege drop, the check of capabilities. On kernels that
@@ -19,11 +19,11 @@ import (
 // pages: from then on a page comes back, from the file, when it is read,
 // and alone. The code stays: the packet path would wait for its pages to
 // come back from the disk, and a burst at full speed right after start
-// lost 8% of its solicitations that way. Kernels before 5.4 have no
+// lost up to 13% of its solicitations that way. Kernels before 5.4 have no
 // MADV_PAGEOUT; there MADV_DONTNEED unmaps the pages and leaves them in the
 // page cache. The writable data mapping is left alone: dropping it would
 // lose what was written.
-func releaseImage() (released int, err error) {
+func reclaimReadOnlyData() (released int, err error) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return 0, err
@@ -48,15 +48,15 @@ func releaseImage() (released int, err error) {
 	return released, nil
 }
 
-// releaseImage lets go of what starting touched of the binary (what runs
-// from here on comes back by itself) and says what was resident before
-// and after: the peak of the daemon's memory is before, and VmHWM may not
-// show it whole (the kernel records the high-water mark from per-CPU
-// counters that lag by up to a few hundred kB), so that bench.sh reads it
-// from this line. status is /proc/self/status read before.
+// releaseImage lets go of what starting touched of the binary's read-only
+// data (what is read from here on comes back by itself) and logs what was
+// resident before and after: the peak of the daemon's memory is before,
+// and VmHWM may not show it whole (the kernel records the high-water mark
+// from per-CPU counters that lag by up to a few hundred kB), so bench.sh
+// reads it from this line. status is /proc/self/status read before.
 func (d *daemon) releaseImage(status string) {
 	before, _ := statusKB(status, "VmRSS")
-	n, err := releaseImage()
+	n, err := reclaimReadOnlyData()
 	if err != nil {
 		warnf("memory: letting go of the binary's pages: %v", err)
 		return
