@@ -30,7 +30,8 @@ func imageMappings(maps, exe string) []mapping {
 	return out
 }
 
-// parseHex reads a hexadecimal number of at most 16 digits.
+// parseHex reads a hexadecimal number of at most 16 digits that fits an
+// address of this platform.
 func parseHex(s string) (uintptr, bool) {
 	if s == "" || len(s) > 16 {
 		return 0, false
@@ -45,6 +46,9 @@ func parseHex(s string) (uintptr, bool) {
 		default:
 			return 0, false
 		}
+	}
+	if uint64(uintptr(v)) != v {
+		return 0, false // past a 32-bit platform's addresses
 	}
 	return uintptr(v), true
 }

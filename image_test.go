@@ -42,13 +42,17 @@ func TestImageMappings(t *testing.T) {
 func TestParseHex(t *testing.T) {
 	for _, tt := range []struct {
 		in   string
-		want uintptr
+		want uint64
 		ok   bool
 	}{
-		{"0", 0, true}, {"004ea000", 0x4ea000, true}, {"7ffee0091000", 0x7ffee0091000, true},
+		{"0", 0, true}, {"004ea000", 0x4ea000, true}, {"ffffffff", 0xffffffff, true},
+		{"7ffee0091000", 0x7ffee0091000, true}, // only where addresses have 64 bits
 		{"", 0, false}, {"4EA000", 0, false}, {"-1", 0, false}, {"12345678901234567", 0, false},
 	} {
-		if got, ok := parseHex(tt.in); got != tt.want || ok != tt.ok {
+		if tt.want > uint64(^uintptr(0)) {
+			tt.want, tt.ok = 0, false
+		}
+		if got, ok := parseHex(tt.in); uint64(got) != tt.want || ok != tt.ok {
 			t.Errorf("parseHex(%q) = %#x, %v; want %#x, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
 	}
