@@ -44,6 +44,7 @@ type config struct {
 
 	file      string // the configuration file, re-read on SIGHUP
 	checkOnly bool   // -check-config: check, say so, and exit
+	unpin     bool   // -unpin: remove the gateway pins a run left, and exit
 
 	check       bool          // -check: the self-check
 	checkListen time.Duration // how long -check listens for solicitations
@@ -81,7 +82,7 @@ const maxConfigFile = 64 << 10
 
 // fileActions are options that do something rather than set something;
 // in a configuration file they would do it at every start.
-var fileActions = []string{"c", "check", "check-config", "version", "h", "help"}
+var fileActions = []string{"c", "check", "check-config", "unpin", "version", "h", "help"}
 
 // widestRange is the widest range answered for even with -allow-wide: a
 // provider's whole allocation, more than any on-link prefix.
@@ -183,6 +184,7 @@ type options struct {
 	file        string
 	showVersion bool
 	checkOnly   bool
+	unpin       bool
 }
 
 func newOptions(getenv func(string) string, out io.Writer) *options {
@@ -245,6 +247,7 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 	fs.stringVar(&o.file, "c", "", "read options from `file`, one per line (\"n 2001:db8::/112\"), # comments; SIGHUP re-reads it")
 	fs.boolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.boolVar(&o.checkOnly, "check-config", false, "check the command line and configuration file, and exit (status 0: good)")
+	fs.boolVar(&o.unpin, "unpin", false, "remove the gateway pins that a run which died left on -i's interface (every interface without -i), and exit")
 	fs.boolVar(&cfg.check, "check", false, "check this host's setup, one line per finding with what to do, and exit (status 0: nothing wrong)")
 	fs.durationVar(&cfg.checkListen, "check-listen", 5*time.Second, "how long -check listens for the router's solicitations")
 	return o
@@ -358,10 +361,13 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 // finish checks the options as a whole and completes the config.
 func (o *options) finish() (*config, error) {
 	cfg, ranges, announce := o.cfg, o.ranges, o.announce
-	cfg.file, cfg.checkOnly = o.file, o.checkOnly
+	cfg.file, cfg.checkOnly, cfg.unpin = o.file, o.checkOnly, o.unpin
 	var err error
 	if cfg.level, err = parseLevel(o.level); err != nil {
 		return nil, err
+	}
+	if cfg.unpin {
+		return cfg, nil // cleaning up needs no more than the interface
 	}
 	if cfg.iface == "" {
 		return nil, errors.New("no uplink: -i IFACE is required")

@@ -29,25 +29,23 @@ func appendGatewayNS(b []byte, self, to mac, src, gw netip.Addr) []byte {
 	return appendNS(b, self, to, src, gw, gw, [6]byte{})
 }
 
-// solicitSources are the addresses we solicit the gateway from: every
-// announced address, and the uplink's first global address, which passes
-// a filter that drops link-local sources. Only with neither is the
-// link-local address used.
-func solicitSources(u *uplink, announce []netip.Addr) []netip.Addr {
-	return appendSolicitSources(nil, u, announce)
-}
-
-// appendSolicitSources is solicitSources appending to srcs, so that a
-// keepalive can reuse the last question's slice.
-func appendSolicitSources(srcs []netip.Addr, u *uplink, announce []netip.Addr) []netip.Addr {
-	srcs = append(srcs, announce...)
-	if len(u.Global) > 0 && !slices.Contains(srcs, u.Global[0]) {
-		srcs = append(srcs, u.Global[0])
+// askSource is the one address the keeper's own questions to the gateway
+// go from: the uplink's first global address, which passes a filter that
+// drops link-local sources; else the first announced address; else the
+// link-local address. The announced addresses speak to the gateway in
+// their announcements and, with -keepalive, in refreshes paced by
+// -announce-rate, not in every question: a question from each of
+// thousands of addresses was a burst of thousands of frames.
+// announced is asked only when the uplink has no global address. Invalid
+// when there is no address at all.
+func askSource(u *uplink, announced func() []netip.Addr) netip.Addr {
+	if len(u.Global) > 0 {
+		return u.Global[0]
 	}
-	if len(srcs) == 0 && u.LinkLocal.IsValid() {
-		srcs = append(srcs, u.LinkLocal)
+	if a := announced(); len(a) > 0 {
+		return a[0]
 	}
-	return srcs
+	return u.LinkLocal
 }
 
 // gatewayState follows what the gateway's NAs tell us.
@@ -94,7 +92,25 @@ const (
 	// maxCandidates is how many MACs one round of answers keeps; more
 	// is a conflict anyway.
 	maxCandidates = 4
+	// pinCheckEvery is how often a pinned entry is checked by a unicast
+	// probe of its MAC when -keepalive does not ask more often. The kernel
+	// never checks a NOARP entry, and ignores what the network says of it:
+	// a router whose MAC changes without a word (an unsolicited NA is not
+	// Linux's default) would be unreachable for good. Three unanswered
+	// probes, a window apart, make the keeper learn the gateway anew, so a
+	// silent change is followed within pinCheckEvery and a few seconds.
+	pinCheckEvery = 20 * time.Second
+	// giveBackAfter is how long the keeper keeps a pin while it cannot
+	// learn the gateway's MAC: then it removes the pin and leaves the entry
+	// to the kernel, as it would be without the daemon, until the gateway
+	// answers again.
+	giveBackAfter = 30 * time.Second
 )
+
+// pinProtocol marks the neighbour entries the keeper makes (NDA_PROTOCOL,
+// "proto 110" in ip -d neigh), so that a later run, or -unpin, can tell a
+// pin that a run which died left behind from an entry someone else made.
+const pinProtocol = 110
 
 // gatewayView is what the packet loop needs to sort the NAs it sees; the
 // keeper publishes a new one whenever any of it changes.
@@ -138,8 +154,9 @@ func (v *gatewayView) claimsOther(na *neighborAdvertisement, m mac) bool {
 // neighTable is the kernel's neighbour table as the keeper uses it.
 type neighTable interface {
 	neigh(ifindex int, addr netip.Addr) (e neighEntry, ok bool, err error)
-	setNeigh(ifindex int, addr netip.Addr, state uint16, m mac) error
+	setNeigh(ifindex int, addr netip.Addr, state uint16, m mac) error // marked pinProtocol
 	delNeigh(ifindex int, addr netip.Addr) error
+	neighs() ([]neighEntry, error)
 }
 
 // frameWriter sends whole Ethernet frames out of the uplink.
@@ -204,8 +221,10 @@ type gatewayKeeper struct {
 	st       gatewayState
 	pinned   bool // the entry is ours
 	pinMAC   mac
-	adminPin bool // the administrator's PERMANENT entry, left alone
-	noRoute  bool // warned that there is no default route
+	pinSaid  bool      // warned that pinning fails; said again only once it worked
+	adminPin bool      // the administrator's PERMANENT entry, left alone
+	noRoute  bool      // warned that there is no default route
+	lostAt   time.Time // since when the MAC is being learned; zero while followed
 
 	asked          question
 	unanswered     int       // probes of the followed MAC in a row without an answer
@@ -215,7 +234,9 @@ type gatewayKeeper struct {
 	refusals       logLimiter
 	solicitAt      time.Time     // the next multicast NS while learning; zero: none
 	retry          time.Duration // the interval after that one
-	keepaliveAt    time.Time     // the next keepalive; zero: off
+	keepaliveAt    time.Time     // the next keepalive or pin check; zero: off
+	refresh        []netip.Addr  // announced addresses still to speak to the gateway in this keepalive
+	refreshAt      time.Time     // when the next of them is due; zero: none
 	announce       announceQueue
 	announceAsked  askRing // the announcements' NS to the gateway, whose answers are expected
 	announceBudget bucket
@@ -247,6 +268,7 @@ func newGatewayKeeper(ifindex int, cfg *config, link *uplink, neigh neighTable, 
 func (k *gatewayKeeper) start(now time.Time) {
 	k.epoch = now
 	k.findGateway(now)
+	k.sweepPins()
 	k.setKeepalive(now)
 	k.announce.add(k.announceable(k.cfg.announce), now)
 	k.publish()
@@ -300,19 +322,70 @@ func (k *gatewayKeeper) findGateway(now time.Time) {
 	k.learnFrom(now)
 }
 
+// sweepPins looks, at start, for pins on the uplink that a run which died
+// left behind (SIGKILL, an OOM kill, a panic): the current gateway's is
+// taken over, kept until the gateway answers and then checked like our
+// own; any other is removed, since nothing would ever check it.
+func (k *gatewayKeeper) sweepPins() {
+	if !k.cfg.pinGateway {
+		return
+	}
+	entries, err := k.neigh.neighs()
+	if err != nil {
+		warnf("gateway: looking for pins a previous run left: %v", err)
+		return
+	}
+	for _, e := range entries {
+		if !leftPin(e, k.ifindex) {
+			continue
+		}
+		if e.Addr == k.st.Addr && e.HasMAC && !k.pinned {
+			k.pinned, k.pinMAC = true, e.MAC
+			infof("gateway: taking over the pin a previous run left for %v at %v until the gateway answers", e.Addr, e.MAC)
+			continue
+		}
+		if err := k.neigh.delNeigh(k.ifindex, e.Addr); err != nil {
+			warnf("gateway: %v", err)
+			continue
+		}
+		infof("gateway: removed the pin a previous run left for %v at %v", e.Addr, e.MAC)
+	}
+}
+
+// leftPin says whether e is a pin of ours on ifindex (any interface when
+// ifindex is zero).
+func leftPin(e neighEntry, ifindex int) bool {
+	return e.Family == afInet6 && e.Proto == pinProtocol && e.State&nudNoARP != 0 && (ifindex == 0 || e.Ifindex == ifindex)
+}
+
 // learnFrom starts soliciting the gateway by multicast at now, and again
 // after 1, 2, 4... s until it is learned.
 func (k *gatewayKeeper) learnFrom(now time.Time) {
 	k.solicitAt, k.retry = time.Time{}, time.Second
 	if k.wantMAC() {
 		k.solicitAt = now
+		if k.lostAt.IsZero() {
+			k.lostAt = now
+		}
 	}
+}
+
+// checkEvery is how often the followed MAC is asked whether it is still
+// there: every -keepalive, or, while we pin it, every pinCheckEvery.
+func (k *gatewayKeeper) checkEvery() time.Duration {
+	switch {
+	case k.cfg.keepalive > 0:
+		return k.cfg.keepalive
+	case k.cfg.pinGateway:
+		return pinCheckEvery
+	}
+	return 0
 }
 
 func (k *gatewayKeeper) setKeepalive(now time.Time) {
 	k.keepaliveAt = time.Time{}
-	if k.cfg.keepalive > 0 {
-		k.keepaliveAt = now.Add(k.cfg.keepalive)
+	if every := k.checkEvery(); every > 0 {
+		k.keepaliveAt = now.Add(every)
 	}
 }
 
@@ -329,7 +402,7 @@ func (k *gatewayKeeper) setUplink(u *uplink, now time.Time) {
 func (k *gatewayKeeper) setConfig(cfg *config, now time.Time) {
 	old := k.cfg
 	k.cfg = cfg
-	if cfg.keepalive != old.keepalive {
+	if cfg.keepalive != old.keepalive || cfg.pinGateway != old.pinGateway {
 		k.setKeepalive(now)
 	}
 	if old.pinGateway && !cfg.pinGateway {
@@ -408,7 +481,7 @@ func (k *gatewayKeeper) next() time.Time {
 	if !k.asked.settled {
 		settle = k.asked.at.Add(answerWindow)
 	}
-	for _, u := range []time.Time{k.solicitAt, k.keepaliveAt, settle} {
+	for _, u := range []time.Time{k.solicitAt, k.keepaliveAt, settle, k.refreshAt} {
 		if !u.IsZero() && (t.IsZero() || u.Before(t)) {
 			t = u
 		}
@@ -429,22 +502,37 @@ func (k *gatewayKeeper) tick(now time.Time) {
 			k.retry = min(2*k.retry, time.Minute)
 		}
 	}
+	k.giveBack(now)
 	if !k.keepaliveAt.IsZero() && !now.Before(k.keepaliveAt) {
-		k.keepaliveAt = now.Add(k.cfg.keepalive)
-		if k.st.Addr.IsValid() {
-			k.ask(now, k.following())
+		every := k.checkEvery()
+		k.keepaliveAt = now.Add(every)
+		switch {
+		case !k.st.Addr.IsValid() || !k.asked.settled:
+			// A question still open, such as a probe after one lost,
+			// stands for this one.
+		case k.following():
+			k.ask(now, true)
+		case k.cfg.keepalive > 0:
+			k.ask(now, false) // learning it: the retries above back off, this does not
 		}
-		if k.st.silent(now, k.cfg.keepalive) {
+		if k.cfg.keepalive > 0 && len(k.refresh) == 0 {
+			k.refreshFrom(k.announced(), now)
+		}
+		if k.st.silent(now, every) {
 			warnf("gateway: %v has not answered for %v; keeping the entry at %v", k.st.Addr, now.Sub(k.st.LastSeen).Round(time.Second), k.st.MAC)
 		}
 	}
-	// At most -announce-rate addresses a second, so that a crowd of new
-	// containers cannot flood the router's cache; the rest wait their turn.
+	// At most -announce-rate addresses a second, announcements first and
+	// then the keepalive's refreshes, so that neither a crowd of new
+	// containers nor a keepalive from thousands of addresses floods the
+	// router's cache; the rest wait their turn.
 	rate := k.cfg.announceRate
 	clock := int64(now.Sub(k.epoch))
 	take := func() bool { return rate <= 0 || k.announceBudget.take(clock, rate, rate) }
-	addrs, held := k.announce.due(now, take, now.Add(time.Second/time.Duration(max(rate, 1))))
+	retry := now.Add(time.Second / time.Duration(max(rate, 1)))
+	addrs, held := k.announce.due(now, take, retry)
 	k.announceAll(addrs, now)
+	k.refreshDue(now, take, retry)
 	if held > 0 {
 		k.c.announceDeferred.Add(uint64(held))
 		if !k.deferredSaid {
@@ -455,9 +543,9 @@ func (k *gatewayKeeper) tick(now time.Time) {
 	k.publish()
 }
 
-// ask sends our NS to the gateway from each of our sources, by unicast to
-// the followed MAC or by multicast, and opens a window for the answers.
-// A question still open is settled first.
+// ask sends our NS to the gateway from askSource, by unicast to the
+// followed MAC or by multicast, and opens a window for the answers. A
+// question still open is settled first.
 func (k *gatewayKeeper) ask(now time.Time, unicast bool) {
 	if !k.asked.settled {
 		k.settle(now)
@@ -466,11 +554,63 @@ func (k *gatewayKeeper) ask(now time.Time, unicast bool) {
 	if unicast {
 		to = k.st.MAC
 	}
-	srcs := appendSolicitSources(k.asked.srcs[:0], k.link, k.announced())
-	for _, src := range srcs {
+	srcs := k.asked.srcs[:0]
+	if src := askSource(k.link, k.announced); src.IsValid() {
 		k.send(appendGatewayNS(k.buf[:0], k.link.MAC, to, src, k.st.Addr), &k.c.nsSent)
+		srcs = append(srcs, src)
 	}
 	k.asked = question{at: now, srcs: srcs, unicast: unicast}
+}
+
+// refreshFrom queues an NS to the gateway from each of addrs, which keeps
+// the router's entries for them fresh; refreshDue sends them at the
+// announcements' rate. The queue is the keeper's; addrs is copied.
+func (k *gatewayKeeper) refreshFrom(addrs []netip.Addr, now time.Time) {
+	if len(addrs) == 0 || !k.st.Addr.IsValid() {
+		return
+	}
+	k.refresh = append(k.refresh[:0], addrs...)
+	k.refreshAt = now
+}
+
+// refreshDue sends the queued refreshes that take allows at now; the rest
+// wait until retry.
+func (k *gatewayKeeper) refreshDue(now time.Time, take func() bool, retry time.Time) {
+	if k.refreshAt.IsZero() || now.Before(k.refreshAt) {
+		return
+	}
+	var to mac // by unicast to the MAC followed, else to its group
+	if k.following() {
+		to = k.st.MAC
+	}
+	i := 0
+	for ; i < len(k.refresh); i++ {
+		a := k.refresh[i]
+		if !k.live[a] && !slices.Contains(k.cfg.announce, a) {
+			continue // gone since it was queued
+		}
+		if !take() {
+			break
+		}
+		k.send(appendGatewayNS(k.buf[:0], k.link.MAC, to, a, k.st.Addr), &k.c.nsSent)
+		k.announceAsked.add(a, now)
+	}
+	k.refresh = append(k.refresh[:0], k.refresh[i:]...)
+	k.refreshAt = time.Time{}
+	if len(k.refresh) > 0 {
+		k.refreshAt = retry
+	}
+}
+
+// giveBack removes our pin when the gateway's MAC could not be learned for
+// giveBackAfter: a pin nobody can check is worse than the kernel's own
+// resolution. The gateway answering pins it again.
+func (k *gatewayKeeper) giveBack(now time.Time) {
+	if !k.pinned || k.lostAt.IsZero() || now.Sub(k.lostAt) < giveBackAfter {
+		return
+	}
+	warnf("gateway: %v has not answered for %v; removing the pin at %v and leaving the entry to the kernel until it answers", k.st.Addr, now.Sub(k.lostAt).Round(time.Second), k.pinMAC)
+	k.unpin()
 }
 
 // settle closes the window of our last question and acts on what answered
@@ -489,6 +629,11 @@ func (k *gatewayKeeper) settle(now time.Time) {
 			k.relearning, k.fastProbes = true, 0
 			k.learnFrom(now)
 			return
+		}
+		if k.unanswered == 1 && k.fastProbes == 0 {
+			// One probe lost may be chance; two more, a window apart,
+			// tell, without waiting for the next checks.
+			k.fastProbes = maxUnanswered - 1
 		}
 		if k.fastProbes > 0 && k.following() {
 			k.fastProbes--
@@ -587,21 +732,19 @@ func (k *gatewayKeeper) claim(m mac, now time.Time) {
 func (k *gatewayKeeper) learned(m mac, now time.Time) {
 	was := k.st
 	changed, wasSilent := k.st.seen(m, now)
-	k.relearning, k.unanswered, k.solicitAt = false, 0, time.Time{}
+	k.relearning, k.unanswered, k.solicitAt, k.lostAt = false, 0, time.Time{}, time.Time{}
 	switch {
 	case !was.Known:
 		infof("gateway: %v is at %v", k.st.Addr, m)
 		// Addresses announced before the gateway was known still owe it
-		// their NS.
-		for _, a := range k.announced() {
-			k.send(appendGatewayNS(k.buf[:0], k.link.MAC, mac{}, a, k.st.Addr), &k.c.nsSent)
-		}
+		// their NS, at the announcements' rate.
+		k.refreshFrom(k.announced(), now)
 	case changed:
 		infof("gateway: %v moved from %v to %v", k.st.Addr, was.MAC, m)
 	case wasSilent:
 		infof("gateway: %v answers again", k.st.Addr)
 	}
-	if changed && k.cfg.pinGateway {
+	if k.cfg.pinGateway && (changed || !k.pinned || k.pinMAC != m) {
 		k.pinTo(m)
 	}
 	k.publish()
@@ -616,7 +759,7 @@ func (k *gatewayKeeper) pinTo(m mac) {
 	}
 	e, ok, err := k.neigh.neigh(k.ifindex, k.st.Addr)
 	if err != nil {
-		warnf("gateway: %v", err)
+		k.pinFailed(err)
 		return
 	}
 	if ok && e.State&nudPermanent != 0 {
@@ -625,17 +768,25 @@ func (k *gatewayKeeper) pinTo(m mac) {
 		return
 	}
 	if err := k.neigh.setNeigh(k.ifindex, k.st.Addr, nudNoARP, m); err != nil {
-		warnf("gateway: %v", err)
+		k.pinFailed(err)
 		return
 	}
-	k.pinned, k.pinMAC = true, m
+	k.pinned, k.pinMAC, k.pinSaid = true, m, false
 	infof("gateway: pinned %v at %v", k.st.Addr, m)
+}
+
+// pinFailed says once that pinning fails, not at every answer.
+func (k *gatewayKeeper) pinFailed(err error) {
+	if !k.pinSaid {
+		warnf("gateway: %v", err)
+		k.pinSaid = true
+	}
 }
 
 // ensurePin pins the gateway again if its entry is no longer ours: the
 // kernel flushes a device's entries, pins too, when it goes down.
 func (k *gatewayKeeper) ensurePin() {
-	if !k.cfg.pinGateway || !k.st.Known || k.adminPin {
+	if !k.cfg.pinGateway || !k.following() || k.adminPin {
 		return
 	}
 	e, ok, err := k.neigh.neigh(k.ifindex, k.st.Addr)

@@ -234,3 +234,94 @@ func TestGatewaySilent(t *testing.T) {
 	}
 	d.stop()
 }
+
+// TestGatewaySilentMACChange: with the default flags (the seed's usage),
+// the router's MAC changes without a word (no unsolicited NA, Linux's
+// default), on an open network and behind the anti-spoofing filter. The
+// kernel never checks the NOARP pin, so before the pin was checked the
+// containers' egress was gone for good; the keeper's check must follow the
+// change and bring it back within 60 s.
+func TestGatewaySilentMACChange(t *testing.T) {
+	for _, hv := range []struct {
+		name string
+		kind int
+	}{{"open", hvOpen}, {"anti-spoofing", hvSpoof}} {
+		t.Run(hv.name, func(t *testing.T) {
+			n := newTestNetWith(t, netOpts{hypervisor: hv.kind})
+			n.in("rt", "sysctl", "-qw", "net.ipv6.conf.rt0.ndisc_notify=0")
+			d := n.startDaemon("-i", "eth0", "-n", rangeArg)
+			n.requirePinned()
+			if got := n.containerPings(2, "0.3"); len(got) == 0 {
+				t.Fatalf("no egress before the change; entry %q", n.gatewayEntry())
+			}
+			newMAC := mac{0x02, 0, 0, 0, 0, 0x11}
+			n.in("rt", "ip", "link", "set", "rt0", "address", newMAC.String())
+			changed := time.Now()
+			back := time.Duration(0)
+			for time.Since(changed) < 60*time.Second {
+				if len(n.containerPings(1, "1")) > 0 {
+					back = time.Since(changed)
+					break
+				}
+			}
+			if back == 0 {
+				t.Fatalf("no egress within 60 s of the router's MAC change; entry %q", n.gatewayEntry())
+			}
+			t.Logf("egress back %v after the change", back.Round(100*time.Millisecond))
+			if e := n.gatewayEntry(); !strings.Contains(e, "lladdr "+newMAC.String()) || !strings.Contains(e, "NOARP") {
+				t.Errorf("entry %q, want NOARP at %v", e, newMAC)
+			}
+			if log := d.stop(); !strings.Contains(log, "moved from "+routerMAC.String()+" to "+newMAC.String()) {
+				t.Errorf("daemon did not say the gateway moved:\n%s", log)
+			}
+		})
+	}
+}
+
+// TestGatewayLeftPins: a daemon killed with SIGKILL (or by the OOM killer)
+// cannot unpin. The pin carries the daemon's mark; the next start takes it
+// over and removes a stale one of another address, and -unpin removes
+// what is left; entries without the mark are not touched.
+func TestGatewayLeftPins(t *testing.T) {
+	n := newTestNetWith(t, netOpts{hypervisor: hvSpoof})
+	d := n.startDaemon("-i", "eth0", "-n", rangeArg)
+	n.requirePinned()
+	d.cmd.Process.Kill()
+	<-d.done
+	e := n.gatewayEntry()
+	if !strings.Contains(e, "NOARP") || !strings.Contains(e, "proto 110") {
+		t.Fatalf("after SIGKILL the entry is %q, want the daemon's NOARP pin, marked proto 110", e)
+	}
+	stale, hand := "fe80::ff:fe00:99", "fe80::ff:fe00:98"
+	n.in("vps", "ip", "-6", "neigh", "replace", stale, "lladdr", "02:00:00:00:00:99", "dev", "eth0", "nud", "noarp", "protocol", "110")
+	n.in("vps", "ip", "-6", "neigh", "replace", hand, "lladdr", "02:00:00:00:00:98", "dev", "eth0", "nud", "noarp")
+	entry := func(a string) string {
+		return strings.TrimSpace(n.in("vps", "ip", "-6", "neigh", "show", a, "dev", "eth0", "nud", "all"))
+	}
+	d = n.startDaemon("-i", "eth0", "-n", rangeArg)
+	if !d.waitLog("taking over the pin a previous run left for "+routerLL.String(), 1, 5*time.Second) {
+		t.Errorf("the second run did not take the pin over:\n%s", d.logText())
+	}
+	if e := entry(stale); e != "" {
+		t.Errorf("the stale pin of another address is still there: %q", e)
+	}
+	if e := entry(hand); !strings.Contains(e, "NOARP") {
+		t.Errorf("an entry without the mark was changed: %q", e)
+	}
+	d.cmd.Process.Kill()
+	<-d.done
+	n.in("vps", "ip", "-6", "neigh", "replace", stale, "lladdr", "02:00:00:00:00:99", "dev", "eth0", "nud", "noarp", "protocol", "110")
+	out := n.in("vps", daemonBinary(t), "-unpin", "-i", "eth0")
+	if !strings.Contains(out, "removed 2 pin(s)") {
+		t.Errorf("-unpin said %q, want 2 removed", out)
+	}
+	if e := n.gatewayEntry(); e != "" {
+		t.Errorf("after -unpin the gateway's entry is %q, want none", e)
+	}
+	if e := entry(stale); e != "" {
+		t.Errorf("after -unpin the stale pin is %q, want none", e)
+	}
+	if e := entry(hand); !strings.Contains(e, "NOARP") {
+		t.Errorf("-unpin changed an entry without the mark: %q", e)
+	}
+}

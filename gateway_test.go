@@ -46,7 +46,7 @@ func TestAppendGatewayNS(t *testing.T) {
 	}
 }
 
-func TestSolicitSources(t *testing.T) {
+func TestAskSource(t *testing.T) {
 	a := netip.MustParseAddr
 	ll := a("fe80::ff:fe00:2")
 	gua1, gua2 := a("2001:db8:1:2::2"), a("2001:db8:1:2::3")
@@ -55,30 +55,24 @@ func TestSolicitSources(t *testing.T) {
 		name     string
 		link     *uplink
 		announce []netip.Addr
-		want     []netip.Addr
+		want     netip.Addr
+		asked    bool // whether the announced addresses were needed
 	}{
-		{"announced first, then the first global", &uplink{Addrs: []netip.Addr{ll, gua1, gua2}, LinkLocal: ll, Global: []netip.Addr{gua1, gua2}},
-			[]netip.Addr{ann1, ann2}, []netip.Addr{ann1, ann2, gua1}},
-		{"the first global alone", &uplink{Addrs: []netip.Addr{ll, gua2, gua1}, LinkLocal: ll, Global: []netip.Addr{gua2, gua1}}, nil, []netip.Addr{gua2}},
-		{"an announced global once", &uplink{Addrs: []netip.Addr{ll, ann1}, LinkLocal: ll, Global: []netip.Addr{ann1}}, []netip.Addr{ann1}, []netip.Addr{ann1}},
-		{"announced, no global", &uplink{Addrs: []netip.Addr{ll}, LinkLocal: ll}, []netip.Addr{ann1}, []netip.Addr{ann1}},
-		{"link-local only when there is nothing else", &uplink{Addrs: []netip.Addr{ll}, LinkLocal: ll}, nil, []netip.Addr{ll}},
-		{"multicast and loopback are not global", &uplink{Addrs: []netip.Addr{a("ff02::1"), a("::1"), ll}, LinkLocal: ll}, nil, []netip.Addr{ll}},
-		{"nothing at all", &uplink{}, nil, nil},
-		{"no link-local, no global", &uplink{Addrs: []netip.Addr{a("::1")}}, nil, nil},
+		{"the first global, announced or not", &uplink{Addrs: []netip.Addr{ll, gua1, gua2}, LinkLocal: ll, Global: []netip.Addr{gua1, gua2}},
+			[]netip.Addr{ann1, ann2}, gua1, false},
+		{"the first global alone", &uplink{Addrs: []netip.Addr{ll, gua2, gua1}, LinkLocal: ll, Global: []netip.Addr{gua2, gua1}}, nil, gua2, false},
+		{"announced, no global", &uplink{Addrs: []netip.Addr{ll}, LinkLocal: ll}, []netip.Addr{ann1, ann2}, ann1, true},
+		{"link-local only when there is nothing else", &uplink{Addrs: []netip.Addr{ll}, LinkLocal: ll}, nil, ll, true},
+		{"multicast and loopback are not global", &uplink{Addrs: []netip.Addr{a("ff02::1"), a("::1"), ll}, LinkLocal: ll}, nil, ll, true},
+		{"nothing at all", &uplink{}, nil, netip.Addr{}, true},
+		{"no link-local, no global", &uplink{Addrs: []netip.Addr{a("::1")}}, nil, netip.Addr{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			announce := slices.Clone(tt.announce)
-			got := solicitSources(tt.link, announce)
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("solicitSources(%+v, %v) = %v, want %v", *tt.link, tt.announce, got, tt.want)
-			}
-			if len(got) > 0 {
-				got[0] = netip.Addr{}
-			}
-			if !slices.Equal(announce, tt.announce) {
-				t.Errorf("solicitSources(%+v, %v): changing the result changed the announced list to %v", *tt.link, tt.announce, announce)
+			asked := false
+			got := askSource(tt.link, func() []netip.Addr { asked = true; return tt.announce })
+			if got != tt.want || asked != tt.asked {
+				t.Errorf("askSource(%+v, %v) = %v (announced asked: %v), want %v (%v)", *tt.link, tt.announce, got, asked, tt.want, tt.asked)
 			}
 		})
 	}
@@ -191,9 +185,18 @@ func (f *fakeNeigh) neigh(_ int, a netip.Addr) (neighEntry, bool, error) {
 }
 
 func (f *fakeNeigh) setNeigh(ifindex int, a netip.Addr, state uint16, m mac) error {
-	f.entries[a] = neighEntry{Ifindex: ifindex, Addr: a, State: state, MAC: m, HasMAC: true}
+	f.entries[a] = neighEntry{Family: afInet6, Ifindex: ifindex, Addr: a, State: state, Proto: pinProtocol, MAC: m, HasMAC: true}
 	f.changes = append(f.changes, "set "+a.String()+" "+nudString(state)+" "+m.String())
 	return nil
+}
+
+func (f *fakeNeigh) neighs() ([]neighEntry, error) {
+	var all []neighEntry
+	for _, e := range f.entries {
+		all = append(all, e)
+	}
+	slices.SortFunc(all, func(a, b neighEntry) int { return a.Addr.Compare(b.Addr) })
+	return all, nil
 }
 
 func (f *fakeNeigh) delNeigh(_ int, a netip.Addr) error {
@@ -358,8 +361,17 @@ func TestKeeperLearnsAndPins(t *testing.T) {
 	r.wantChanges(t, "before the window closes")
 	r.tick(at(8 * time.Second))
 	r.wantChanges(t, "after the window", pinned(routerMAC))
-	if !r.next().IsZero() {
-		t.Errorf("next() once the gateway is known = %v, want nothing scheduled", r.next())
+	// Without -keepalive, the pin is checked every pinCheckEvery.
+	if got := r.next(); !got.Equal(at(pinCheckEvery)) {
+		t.Errorf("next() once the gateway is pinned = t0+%v, want the pin's check at t0+%v", got.Sub(keeperT0), pinCheckEvery)
+	}
+	r.tick(at(pinCheckEvery))
+	r.wantSent(t, "the pin's check", probeFromGUA)
+	r.hear(answer(routerMAC), at(pinCheckEvery+100*time.Millisecond))
+	r.tick(at(pinCheckEvery + answerWindow))
+	r.wantSent(t, "the check answered")
+	if got := r.next(); !got.Equal(at(2 * pinCheckEvery)) {
+		t.Errorf("next() after the check = t0+%v, want t0+%v", got.Sub(keeperT0), 2*pinCheckEvery)
 	}
 	r.wantState(t, "pinned", routerLL.String()+","+routerMAC.String()+",pinned")
 	r.unpin()
@@ -440,33 +452,38 @@ func TestKeeperGatewayMoves(t *testing.T) {
 func TestKeeperKeepalive(t *testing.T) {
 	r := newTestKeeper(&config{pinGateway: true, keepalive: 10 * time.Second, announce: []netip.Addr{keeperAnn}})
 	r.tick(at(0))
-	r.wantSent(t, "at start", solicitFromAnn, solicitFromGUA, "DAD for "+keeperAnn.String(), solicitFromAnn)
+	r.wantSent(t, "at start", solicitFromGUA, "DAD for "+keeperAnn.String(), solicitFromAnn)
 	r.hear(answer(routerMAC), at(500*time.Millisecond))
 	r.tick(at(time.Second))
-	r.wantSent(t, "the window's close and the second announcement round", solicitFromAnn,
-		"DAD for "+keeperAnn.String(), solicitFromAnn)
+	probeFromAnn := "probe " + keeperAnn.String() + " -> " + routerLL.String() + " at " + routerMAC.String()
+	r.wantSent(t, "the window's close, the second announcement round, and the NS the announced address owes the gateway now known",
+		"DAD for "+keeperAnn.String(), solicitFromAnn, probeFromAnn)
 	r.wantChanges(t, "learned", pinned(routerMAC))
 	r.tick(at(3 * time.Second))
 	r.wantSent(t, "the third announcement round", "DAD for "+keeperAnn.String(), solicitFromAnn)
-	probeFromAnn := "probe " + keeperAnn.String() + " -> " + routerLL.String() + " at " + routerMAC.String()
-	for i := 1; i <= 3; i++ {
-		d := time.Duration(i) * 10 * time.Second
-		if got := r.next(); !got.Equal(at(d)) {
-			t.Fatalf("keepalive %d: next() = t0+%v, want t0+%v", i, got.Sub(keeperT0), d)
-		}
-		r.tick(at(d))
-		r.wantSent(t, "keepalive", probeFromAnn, probeFromGUA)
-		r.tick(at(d + answerWindow))
-		r.report()
-		silent := strings.Contains(*r.c.gateway.Load(), ",silent")
-		if want := i == 3; silent != want {
-			t.Errorf("keepalive %d, %v after the last answer: silent = %v, want %v", i, d, silent, want)
-		}
+	// A keepalive asks from the uplink's address, and refreshes the
+	// router's entry for each announced address at -announce-rate.
+	if got := r.next(); !got.Equal(at(10 * time.Second)) {
+		t.Fatalf("next() = t0+%v, want the keepalive at t0+10s", got.Sub(keeperT0))
 	}
-	r.wantState(t, "three probes unanswered", routerLL.String()+","+routerMAC.String()+",pinned,silent,relearning")
-	r.wantSent(t, "three probes unanswered", solicitFromAnn, solicitFromGUA)
-	r.hear(answer(routerMAC), at(31*time.Second+100*time.Millisecond))
-	r.tick(at(32 * time.Second))
+	r.tick(at(10 * time.Second))
+	r.wantSent(t, "keepalive", probeFromGUA, probeFromAnn)
+	r.hear(answer(routerMAC), at(10*time.Second+100*time.Millisecond))
+	r.tick(at(11 * time.Second))
+	r.wantSent(t, "keepalive answered")
+	// Unanswered, the keepalive is followed by two more probes a window
+	// apart, and then the gateway is solicited anew by multicast.
+	r.tick(at(20 * time.Second))
+	r.wantSent(t, "keepalive", probeFromGUA, probeFromAnn)
+	r.tick(at(21 * time.Second))
+	r.wantSent(t, "the keepalive unanswered", probeFromGUA)
+	r.tick(at(22 * time.Second))
+	r.wantSent(t, "two probes unanswered", probeFromGUA)
+	r.tick(at(23 * time.Second))
+	r.wantSent(t, "three probes unanswered", solicitFromGUA)
+	r.wantState(t, "three probes unanswered", routerLL.String()+","+routerMAC.String()+",pinned,relearning")
+	r.hear(answer(routerMAC), at(23*time.Second+100*time.Millisecond))
+	r.tick(at(24 * time.Second))
 	r.wantState(t, "answering again", routerLL.String()+","+routerMAC.String()+",pinned")
 	r.wantChanges(t, "answering again")
 }
@@ -603,7 +620,7 @@ func TestKeeperRefusesForgeries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newTestKeeper(&config{pinGateway: true})
 			r.pinRouter(t)
-			now := at(time.Minute)
+			now := at(5 * time.Second) // before the pin's first check
 			r.hear(tt.na, now)
 			if got := r.c.naRefused[tt.why].Load(); got != 1 {
 				t.Errorf("refused.%v = %d, want 1", tt.why, got)
@@ -649,25 +666,37 @@ func TestKeeperFloodInProbeWindow(t *testing.T) {
 	r.wantState(t, "the flood", routerLL.String()+","+routerMAC.String()+",pinned")
 }
 
-// TestKeeperMovesAfterProbes: the router's MAC really changes. The pin
-// stays until three probes of the old MAC go unanswered; then the gateway
-// is solicited by multicast and its one answer moves the pin.
+// TestKeeperMovesAfterProbes: the router's MAC really changes, without a
+// word. With the default flags the pin's check finds it: the pin stays
+// until three probes of the old MAC, a window apart, go unanswered; then
+// the gateway is solicited by multicast and its one answer moves the pin,
+// a few seconds after the check.
 func TestKeeperMovesAfterProbes(t *testing.T) {
-	r := newTestKeeper(&config{pinGateway: true, keepalive: 2 * time.Second})
-	r.pinRouter(t)
-	for _, d := range []time.Duration{2, 4, 6} {
-		r.tick(at(d * time.Second))
-		r.wantSent(t, "probe", probeFromGUA)
-		r.tick(at(d*time.Second + answerWindow))
-		if d < 6 {
-			r.wantChanges(t, "before three probes went unanswered")
-		}
+	for _, keepalive := range []time.Duration{0, 2 * time.Second} {
+		t.Run("keepalive "+keepalive.String(), func(t *testing.T) {
+			r := newTestKeeper(&config{pinGateway: true, keepalive: keepalive})
+			r.pinRouter(t)
+			check := at(pinCheckEvery)
+			if keepalive > 0 {
+				check = at(keepalive)
+			}
+			r.tick(check)
+			r.wantSent(t, "the check", probeFromGUA)
+			for i := range maxUnanswered {
+				r.tick(check.Add(time.Duration(i+1) * answerWindow))
+				if i < maxUnanswered-1 {
+					r.wantSent(t, "a probe unanswered", probeFromGUA)
+					r.wantChanges(t, "before three probes went unanswered")
+				}
+			}
+			r.wantSent(t, "after three unanswered probes", solicitFromGUA)
+			moved := check.Add(time.Duration(maxUnanswered) * answerWindow)
+			r.hear(answer(routerNew), moved.Add(100*time.Millisecond))
+			r.tick(moved.Add(answerWindow))
+			r.wantChanges(t, "the new MAC answered", pinned(routerNew))
+			r.wantState(t, "moved", routerLL.String()+","+routerNew.String()+",pinned")
+		})
 	}
-	r.wantSent(t, "after three unanswered probes", solicitFromGUA)
-	r.hear(answer(routerNew), at(7100*time.Millisecond))
-	r.tick(at(8 * time.Second))
-	r.wantChanges(t, "the new MAC answered", pinned(routerNew))
-	r.wantState(t, "moved", routerLL.String()+","+routerNew.String()+",pinned")
 }
 
 // TestKeeperVerifiesClaim: without -keepalive, the router's unsolicited NA
@@ -679,7 +708,7 @@ func TestKeeperVerifiesClaim(t *testing.T) {
 	r.pinRouter(t)
 	unsolicited := answer(routerNew)
 	unsolicited.Flags, unsolicited.Dst, unsolicited.EthDst = naFlagOverride|naFlagRouter, netip.MustParseAddr("ff02::1"), mac{0x33, 0x33, 0, 0, 0, 1}
-	now := at(time.Minute)
+	now := at(5 * time.Second) // before the pin's first check
 	r.hear(unsolicited, now)
 	r.wantSent(t, "the claim", probeFromGUA)
 	r.tick(now.Add(time.Second))
@@ -783,5 +812,120 @@ func TestKeeperKeepaliveAllocs(t *testing.T) {
 	}
 	if s := *r.c.gateway.Load(); s != routerLL.String()+","+routerMAC.String()+",pinned" {
 		t.Errorf("after the keepalives: gateway %q, want it known and pinned", s)
+	}
+}
+
+// TestKeeperSweepsLeftPins: at start, the pins a run that died left on the
+// uplink are found by their mark: the current gateway's is taken over and,
+// once the gateway answers from another MAC, moved; another address's is
+// removed. Entries not marked as ours, and ours on another interface (a
+// daemon of another uplink), are left alone.
+func TestKeeperSweepsLeftPins(t *testing.T) {
+	oldGateway := netip.MustParseAddr("fe80::ff:fe00:99")
+	hand := netip.MustParseAddr("fe80::ff:fe00:98")
+	elsewhere := netip.MustParseAddr("fe80::ff:fe00:97")
+	nt := newFakeNeigh()
+	nt.entries[routerLL] = neighEntry{Family: afInet6, Ifindex: 7, Addr: routerLL, State: nudNoARP, Proto: pinProtocol, MAC: routerMAC, HasMAC: true}
+	nt.entries[oldGateway] = neighEntry{Family: afInet6, Ifindex: 7, Addr: oldGateway, State: nudNoARP, Proto: pinProtocol, MAC: evilMAC, HasMAC: true}
+	nt.entries[hand] = neighEntry{Family: afInet6, Ifindex: 7, Addr: hand, State: nudNoARP, MAC: evilMAC, HasMAC: true}
+	nt.entries[elsewhere] = neighEntry{Family: afInet6, Ifindex: 8, Addr: elsewhere, State: nudNoARP, Proto: pinProtocol, MAC: evilMAC, HasMAC: true}
+	r := &keeperRig{nt: nt, w: &fakeWire{}, nas: make(chan neighborAdvertisement, 16)}
+	r.tk = &toKeeper{view: &atomic.Pointer[gatewayView]{}, nas: r.nas, claims: newMailbox[mac](), log: logLimiter{perSecond: 1, burst: 5}}
+	r.gatewayKeeper = newGatewayKeeper(7, &config{pinGateway: true}, keeperUplink(routerLL), nt, r.w, &counters{}, r.tk.view)
+	r.start(keeperT0)
+	r.wantChanges(t, "at start", "del "+oldGateway.String())
+	r.wantState(t, "taken over", routerLL.String()+",pinned")
+	r.tick(at(0))
+	r.hear(answer(routerNew), at(100*time.Millisecond))
+	r.tick(at(time.Second))
+	r.wantChanges(t, "the gateway answered from another MAC", pinned(routerNew))
+	for _, a := range []netip.Addr{hand, elsewhere} {
+		if _, ok := nt.entries[a]; !ok {
+			t.Errorf("the entry for %v, not this uplink's pin, was removed", a)
+		}
+	}
+	r.unpin()
+	r.wantChanges(t, "stop", "del "+routerLL.String())
+}
+
+// TestKeeperGivesBack: a pin whose gateway cannot be learned anew is
+// removed after giveBackAfter, leaving the entry to the kernel, and put
+// back when the gateway answers again.
+func TestKeeperGivesBack(t *testing.T) {
+	r := newTestKeeper(&config{pinGateway: true})
+	r.pinRouter(t)
+	lost := at(pinCheckEvery + time.Duration(maxUnanswered)*answerWindow)
+	for now := at(pinCheckEvery); now.Before(lost.Add(giveBackAfter)); now = now.Add(500 * time.Millisecond) {
+		r.tick(now)
+	}
+	r.wantChanges(t, "silent for less than giveBackAfter")
+	r.tick(lost.Add(giveBackAfter))
+	r.wantChanges(t, "silent for giveBackAfter", "del "+routerLL.String())
+	r.wantState(t, "given back", routerLL.String()+","+routerMAC.String()+",relearning")
+	r.w.take()
+	back := lost.Add(2 * giveBackAfter)
+	for now := lost.Add(giveBackAfter); !now.After(back); now = now.Add(500 * time.Millisecond) {
+		r.tick(now)
+	}
+	if sent := r.w.take(); !slices.Contains(sent, solicitFromGUA) {
+		t.Fatalf("while given back the keeper sent %q, want it to go on soliciting the gateway", sent)
+	}
+	r.wantChanges(t, "given back")
+	now := back
+	for range 200 { // the next solicitation, at most a minute on
+		now = now.Add(500 * time.Millisecond)
+		if r.tick(now); len(r.w.take()) > 0 {
+			break
+		}
+	}
+	r.hear(answer(routerMAC), now.Add(100*time.Millisecond))
+	r.tick(now.Add(answerWindow))
+	r.wantChanges(t, "the gateway answered again", pinned(routerMAC))
+	r.wantState(t, "pinned again", routerLL.String()+","+routerMAC.String()+",pinned")
+}
+
+// TestKeeperKeepalivePaced: a keepalive from 4,096 live addresses sends
+// no more frames a second than -announce-rate allows (and its one
+// question), where it sent one per address at once; each address still
+// speaks to the gateway within the time the rate needs.
+func TestKeeperKeepalivePaced(t *testing.T) {
+	const rate, n = 20, 4096
+	r := newTestKeeper(&config{pinGateway: true, keepalive: time.Hour, announceRate: rate})
+	r.pinRouter(t)
+	live := &liveAddrs{m: map[netip.Addr]uint8{}}
+	base := netip.MustParseAddr("2001:db8:1:2::1000").As16()
+	for i := range n {
+		a := base
+		a[12], a[14], a[15] = 1, byte(i>>8), byte(i)
+		live.m[netip.AddrFrom16(a)] = 1
+	}
+	r.setLive(live, at(time.Second))
+	// Let the announcements drain first: n addresses at rate a second, in
+	// three rounds.
+	now := at(time.Second)
+	for end := now.Add(4 * n / rate * time.Second); now.Before(end); now = now.Add(time.Second / rate) {
+		r.tick(now)
+	}
+	r.w.take()
+	start := at(time.Hour)
+	perSecond := map[int64]int{}
+	refreshed := map[string]bool{}
+	for now = start; now.Before(start.Add(2 * n / rate * time.Second)); now = now.Add(50 * time.Millisecond) {
+		r.tick(now)
+		for _, f := range r.w.take() {
+			if strings.Contains(f, keeperGUA.String()+" ->") {
+				continue // the keepalive's question, and probes after it
+			}
+			perSecond[int64(now.Sub(start)/time.Second)]++
+			refreshed[f] = true
+		}
+	}
+	for s, c := range perSecond {
+		if c > 2*rate { // a full bucket, and a second's worth
+			t.Errorf("second %d of the keepalive: %d frames from live addresses, want at most %d", s, c, 2*rate)
+		}
+	}
+	if len(refreshed) < n {
+		t.Errorf("%d distinct frames within %d s of the keepalive, want one from each of the %d addresses", len(refreshed), 2*n/rate, n)
 	}
 }

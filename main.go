@@ -30,6 +30,14 @@ func main() {
 		os.Stdout.WriteString("ndpresponder: configuration ok\n")
 		os.Exit(0)
 	}
+	if cfg.unpin {
+		n, err := unpinLeft(cfg.iface)
+		if err != nil {
+			fatal(1, err)
+		}
+		os.Stdout.WriteString(sprintf("ndpresponder: removed %d pin(s)\n", n))
+		os.Exit(0)
+	}
 	if cfg.check {
 		if !runCheck(cfg, os.Stdout) {
 			os.Exit(1)

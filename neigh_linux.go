@@ -31,10 +31,11 @@ func (c *rtnlConn) neigh(ifindex int, addr netip.Addr) (e neighEntry, ok bool, e
 	return e, ok, perr
 }
 
-// setNeigh creates or replaces the neighbour entry for addr.
+// setNeigh creates or replaces the neighbour entry for addr, marked as
+// ours (pinProtocol), so that a later run can tell our pin from others'.
 func (c *rtnlConn) setNeigh(ifindex int, addr netip.Addr, state uint16, m mac) error {
 	err := c.request(func(b []byte, seq uint32) []byte {
-		return appendNeigh(b, rtmNewNeigh, nlmFRequest|nlmFAck|nlmFCreate|nlmFReplace, seq, ifindex, addr, state, m)
+		return appendNeighProto(b, rtmNewNeigh, nlmFRequest|nlmFAck|nlmFCreate|nlmFReplace, seq, ifindex, addr, state, m, pinProtocol)
 	}, nil)
 	if err != nil {
 		return errf("setting the neighbour entry for %v: %w", addr, err)
@@ -58,4 +59,42 @@ func (c *rtnlConn) neighs() ([]neighEntry, error) {
 	return dump(c, "neighbours", rtmNewNeigh, func(b []byte, seq uint32) []byte {
 		return appendDump(b, rtmGetNeigh, seq, ndmsgLen, afInet6)
 	}, parseNeigh)
+}
+
+// unpinLeft removes the gateway pins (leftPin) on the interface named
+// iface, or on every interface when iface is empty, and says how many it
+// removed: what a package's removal, or a service manager after a run that
+// died, does to leave the host as it found it.
+func unpinLeft(iface string) (int, error) {
+	nl, err := openRtnl()
+	if err != nil {
+		return 0, err
+	}
+	defer nl.Close()
+	ifindex := 0
+	if iface != "" {
+		l, ok, err := nl.linkByName(iface)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			return 0, nil // gone, and its entries with it
+		}
+		ifindex = l.Index
+	}
+	entries, err := nl.neighs()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		if !leftPin(e, ifindex) {
+			continue
+		}
+		if err := nl.delNeigh(e.Ifindex, e.Addr); err != nil && !errors.Is(err, unix.ENOENT) {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -56,6 +56,7 @@ const (
 	ndaDst         = 1  // NDA_DST
 	ndaLLAddr      = 2  // NDA_LLADDR
 	ndaMaster      = 9  // NDA_MASTER: the bridge of a forwarding entry
+	ndaProtocol    = 12 // NDA_PROTOCOL (Linux 5.0): who made the entry, a u8
 	nudIncomplete  = 0x01
 	nudReachable   = 0x02
 	nudStale       = 0x04
@@ -255,6 +256,7 @@ type neighEntry struct {
 	Master  int  // for afBridge, the bridge
 	State   uint16
 	Flags   uint8
+	Proto   uint8 // NDA_PROTOCOL; pinProtocol on the pins we make
 	Addr    netip.Addr
 	MAC     mac
 	HasMAC  bool
@@ -264,6 +266,12 @@ type neighEntry struct {
 // RTM_DELNEIGH, RTM_GETNEIGH) for addr on ifindex; the MAC is included when
 // state is not zero.
 func appendNeigh(b []byte, typ, flags uint16, seq uint32, ifindex int, addr netip.Addr, state uint16, m mac) []byte {
+	return appendNeighProto(b, typ, flags, seq, ifindex, addr, state, m, 0)
+}
+
+// appendNeighProto is appendNeigh with an NDA_PROTOCOL attribute saying
+// who made the entry, when proto is not zero. Kernels before 5.0 ignore it.
+func appendNeighProto(b []byte, typ, flags uint16, seq uint32, ifindex int, addr netip.Addr, state uint16, m mac, proto uint8) []byte {
 	start := len(b)
 	b = appendNlmsg(b, typ, flags, seq)
 	// struct ndmsg: family, pad1, pad2 (u16), ifindex (s32), state (u16),
@@ -277,6 +285,9 @@ func appendNeigh(b []byte, typ, flags uint16, seq uint32, ifindex int, addr neti
 	b = appendAttr(b, ndaDst, a[:])
 	if state != 0 {
 		b = appendAttr(b, ndaLLAddr, m[:])
+	}
+	if proto != 0 {
+		b = appendAttr(b, ndaProtocol, []byte{proto})
 	}
 	return finishNlmsg(b, start)
 }
@@ -300,6 +311,8 @@ func parseNeigh(data []byte) (neighEntry, error) {
 			e.MAC, e.HasMAC = mac(v), true
 		case typ == ndaMaster && len(v) == 4:
 			e.Master = int(int32(ne.Uint32(v)))
+		case typ == ndaProtocol && len(v) == 1:
+			e.Proto = v[0]
 		}
 	})
 	// An entry cut short is kept with its address, and its MAC when its

@@ -61,6 +61,26 @@ func (k *toKeeper) sortNA(na *neighborAdvertisement, c *counters) {
 	}
 }
 
+// sortNS reports a claim when a solicitation that parsed comes from the
+// gateway's address but names another MAC than the one followed (its
+// source link-layer option, else the frame's source): a router whose MAC
+// changed says so in every NS it sends, if in no NA. Like an NA's claim,
+// it only makes the keeper check, by probes, that the MAC it follows
+// still answers.
+func (k *toKeeper) sortNS(ns *neighborSolicitation) {
+	v := k.view.Load()
+	if v == nil || v.follow == (mac{}) || ns.Src != v.addr {
+		return
+	}
+	m := ns.EthSrc
+	if ns.HasSourceLLA {
+		m = ns.SourceLLA
+	}
+	if m.isUnicast() && m != v.follow {
+		k.claims.put(m)
+	}
+}
+
 // serve answers solicitations until the connection is closed. NAs for
 // the gateway go to the keeper, without waiting.
 func serve(conn frameConn, r *responder, c *counters, k *toKeeper) error {
@@ -90,6 +110,9 @@ func serve(conn frameConn, r *responder, c *counters, k *toKeeper) error {
 		}
 		c.seen.Add(1)
 		why := r.answer(frame, &na, monotonic())
+		if why != reasonOwnFrame { // r.ns is this frame's, or zero
+			k.sortNS(&r.ns)
+		}
 		if why == reasonNone {
 			err = conn.write(na[:])
 		}

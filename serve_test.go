@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"net/netip"
 	"os"
@@ -104,5 +105,72 @@ func TestServeErrors(t *testing.T) {
 	}
 	if c.sendErrors.Load() != 1 || c.answered.Load() != 0 {
 		t.Errorf("send-errors=%d answered=%d, want 1 and 0", c.sendErrors.Load(), c.answered.Load())
+	}
+}
+
+// TestServeClaimsFromNS: an NS from the gateway's address naming another
+// MAC than the one the keeper follows (in its source link-layer option, or
+// the frame's source without one) is a claim the keeper checks; one naming
+// the followed MAC, one from another address, our own frame looped back,
+// and a frame that does not parse are not. Nothing allocates.
+func TestServeClaimsFromNS(t *testing.T) {
+	target := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:c1")
+	moved := mac{0x02, 0, 0, 0, 0, 0x11}
+	noSLLA := func(from mac) []byte { // a unicast reachability probe without the option
+		f := make([]byte, ethIP6Len+nsLen)
+		putEthIP6(f, from, vpsMAC, routerLL, target, nsLen)
+		icmp := f[ethIP6Len:]
+		icmp[icmp6OffType] = icmp6TypeNS
+		tg := target.As16()
+		copy(icmp[ndOffTarget:], tg[:])
+		binary.BigEndian.PutUint16(icmp[icmp6OffChecksum:], icmp6Checksum(routerLL, target, icmp))
+		return f
+	}
+	other := appendNS(nil, moved, multicastMAC(solicitedNode(target)), netip.MustParseAddr("fe80::66"), solicitedNode(target), target, [6]byte{})
+	broken := routerNS(target)
+	broken[len(broken)-1] ^= 0xff // bad checksum
+	tests := []struct {
+		name  string
+		frame []byte
+		claim bool
+	}{
+		{"the followed MAC", routerNS(target), false},
+		{"another MAC in the source option", appendNS(nil, moved, multicastMAC(solicitedNode(target)), routerLL, solicitedNode(target), target, [6]byte{}), true},
+		{"another MAC as the frame's source, no option", noSLLA(moved), true},
+		{"from another address", other, false},
+		{"a bad checksum", broken, false},
+		{"our own frame", withEthSrc(routerNS(target), vpsMAC), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := testResponder(nil, sourceTarget, netip.Addr{}, false, testUplink())
+			tk := &toKeeper{view: &atomic.Pointer[gatewayView]{}, nas: make(chan neighborAdvertisement, 1), claims: newMailbox[mac]()}
+			tk.view.Store(&gatewayView{addr: routerLL, self: vpsMAC, follow: routerMAC})
+			var c counters
+			if err := serve(&scriptedConn{script: []any{tt.frame}}, r, &c, tk); err != nil {
+				t.Fatalf("serve: %v", err)
+			}
+			select {
+			case m := <-tk.claims.c:
+				if !tt.claim || m != moved {
+					t.Errorf("claim of %v, want claim=%v of %v", m, tt.claim, moved)
+				}
+			default:
+				if tt.claim {
+					t.Errorf("no claim, want one of %v", moved)
+				}
+			}
+		})
+	}
+	r := testResponder(nil, sourceTarget, netip.Addr{}, false, testUplink())
+	tk := &toKeeper{view: &atomic.Pointer[gatewayView]{}, claims: newMailbox[mac]()}
+	tk.view.Store(&gatewayView{addr: routerLL, self: vpsMAC, follow: routerMAC})
+	var na [naFrameLen]byte
+	ns := routerNS(target)
+	if n := testing.AllocsPerRun(1000, func() {
+		r.answer(ns, &na, 0)
+		tk.sortNS(&r.ns)
+	}); n != 0 {
+		t.Errorf("answering and sorting an NS from the gateway allocates %v times, want 0", n)
 	}
 }
