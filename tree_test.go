@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// maxTrackedFile bounds a tracked file outside testdata: sources, scripts
+// and documents are far smaller, and a build product (an 11 MB test binary
+// was once committed) far larger.
+const maxTrackedFile = 300 << 10
+
+// TestNoBuildProducts: no file git tracks is a compiled program, and none
+// outside testdata is larger than maxTrackedFile.
+func TestNoBuildProducts(t *testing.T) {
+	out, err := exec.Command("git", "ls-files", "-z").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v (the test runs in a clone of the repository)", err)
+	}
+	files := strings.Split(strings.TrimRight(string(out), "\x00"), "\x00")
+	if len(files) < 20 {
+		t.Fatalf("git ls-files listed %d files, want the repository's", len(files))
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if os.IsNotExist(err) {
+			continue // deleted in the work tree, not yet committed
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.HasPrefix(b, []byte("\x7fELF")) {
+			t.Errorf("%s is a compiled program; build products stay out of git", f)
+		}
+		if len(b) > maxTrackedFile && !strings.HasPrefix(f, "testdata/") && !strings.Contains(f, "/testdata/") {
+			t.Errorf("%s is %d bytes, more than %d outside testdata", f, len(b), maxTrackedFile)
+		}
+	}
+}
