@@ -538,7 +538,7 @@ func (n *testNet) startPodman() *podman {
 		n.t.Fatal(err)
 	}
 	p := &podman{n: n, dir: dir, sock: filepath.Join(dir, "podman.sock")}
-	conf := "[network]\nnetwork_backend = \"cni\"\nnetwork_config_dir = \"" + dir + "/cni\"\n" +
+	conf := "[network]\nnetwork_backend = \"" + podmanBackend(n.t) + "\"\nnetwork_config_dir = \"" + dir + "/cni\"\n" +
 		"[engine]\nevents_logger = \"file\"\nevents_logfile_path = \"" + dir + "/events.log\"\n"
 	if err := os.MkdirAll(filepath.Join(dir, "cni"), 0o755); err != nil {
 		n.t.Fatal(err)
@@ -577,6 +577,26 @@ func (n *testNet) startPodman() *podman {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// podmanBackend is the network backend this host's podman has: netavark
+// where it is installed (podman 5 has nothing else), else the CNI plugins
+// (podman 4 as Debian 12 ships it). scripts/need.sh's need_podman_network
+// installs one of them.
+func podmanBackend(t *testing.T) string {
+	t.Helper()
+	for _, dir := range []string{"/usr/libexec/podman", "/usr/lib/podman"} {
+		if _, err := os.Stat(filepath.Join(dir, "netavark")); err == nil {
+			return "netavark"
+		}
+	}
+	for _, dir := range []string{"/usr/lib/cni", "/usr/libexec/cni", "/opt/cni/bin"} {
+		if _, err := os.Stat(filepath.Join(dir, "bridge")); err == nil {
+			return "cni"
+		}
+	}
+	t.Fatal("podman has no network backend: neither netavark nor the CNI plugins (.ci/run installs one)")
+	return ""
 }
 
 // command is podman with this instance's storage, in the VPS.

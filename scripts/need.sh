@@ -52,6 +52,17 @@ need() {
 	done
 }
 
+# need_podman_network is a probe: a network backend for podman, netavark
+# (podman 5 has only that) or the CNI plugins (podman 4); without either,
+# need installs netavark, which Debian 12 and 13 both have.
+need_podman_network() {
+	local f
+	for f in /usr/libexec/podman/netavark /usr/lib/podman/netavark /usr/lib/cni/bridge /usr/libexec/cni/bridge /opt/cni/bin/bridge; do
+		[ -x "$f" ] && return 0
+	done
+	return 1
+}
+
 # need_go puts Go's default install on PATH when it is not there already.
 need_go() {
 	command -v go >/dev/null 2>&1 || PATH=$PATH:/usr/local/go/bin
