@@ -37,11 +37,22 @@ need() {
 		echo "${0##*/}: missing packages: ${missing[*]}; run as root to install them with apt-get" >&2
 		exit 1
 	fi
-	echo "${0##*/}: installing ${missing[*]} with apt-get" >&2
+	echo "${0##*/}: installing ${missing[*]} with apt-get, without starting their services" >&2
 	export DEBIAN_FRONTEND=noninteractive
+	# The packages' services stay stopped: Debian's docker.io would start
+	# dockerd, which sets the host's FORWARD policy to DROP and cuts off
+	# its VMs and containers. The tests start their own, in namespaces.
+	local policy=/usr/sbin/policy-rc.d made='' status=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\n# need.sh: no service starts while it installs\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		made=1
+	fi
 	# Another installer may hold dpkg's lock for a while: wait for it.
-	apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
-	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null || status=$?
+	[ $status != 0 ] || apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+	[ -z "$made" ] || rm -f "$policy"
+	[ $status = 0 ] || { echo "${0##*/}: apt-get failed with status $status" >&2; exit $status; }
 	for spec in "$@"; do
 		pkg=${spec%%:*} probe=${spec#*:}
 		case $probe in
