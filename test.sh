@@ -15,7 +15,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 need iproute2:ip nftables:nft iputils-ping:ping procps:sysctl util-linux:setpriv util-linux:nsenter \
-	shellcheck:shellcheck busybox-static:need_static_busybox docker.io:dockerd podman:podman netavark:need_podman_network systemd:systemd-analyze mawk:awk \
+	shellcheck:shellcheck busybox-static:need_static_busybox docker.io:dockerd podman:podman netavark:need_podman_network debootstrap:debootstrap systemd:systemd-analyze mawk:awk \
 	qemu-user-static:qemu-mips-static iptables:ip6tables-legacy
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

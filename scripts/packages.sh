@@ -9,6 +9,8 @@
 # sorted, gzip without name or time.
 # Usage: scripts/packages.sh STAMP
 #        scripts/packages.sh --version STAMP   prints VERSION
+# NDPR_DIST=DIR reads and writes DIR instead of dist/, and NDPR_DEBS and
+# NDPR_IPKS narrow the lists below (the tests package one architecture).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/need.sh
@@ -17,8 +19,9 @@ need dpkg:dpkg-deb tar:tar gzip:gzip
 # Debian architecture:binary, and OpenWrt architecture:binary. OpenWrt's
 # arm_cortex-a7 has no FPU in its CPU type, so its Go packages are GOARM=5
 # (golang-values.mk); its MIPS are soft float.
-debs="amd64:amd64 arm64:arm64 armhf:armv7 i386:386"
-ipks="mips_24kc:mips mipsel_24kc:mipsle arm_cortex-a7:armv5 aarch64_generic:arm64 x86_64:amd64"
+debs=${NDPR_DEBS-"amd64:amd64 arm64:arm64 armhf:armv7 i386:386"}
+ipks=${NDPR_IPKS-"mips_24kc:mips mipsel_24kc:mipsle arm_cortex-a7:armv5 aarch64_generic:arm64 x86_64:amd64"}
+dist=${NDPR_DIST:-dist}
 
 maintainer="ndpresponder developers <ndpresponder@example.invalid>"
 summary="IPv6 Neighbor Discovery responder for on-link prefixes"
@@ -130,7 +133,7 @@ deb() { # deb DEBARCH BINARY
 	} >"$root/DEBIAN/control"
 	chmod 644 "$root/DEBIAN/control" "$root/DEBIAN/conffiles" "$root/DEBIAN/md5sums"
 	touch_all "$root"
-	dpkg-deb --root-owner-group -Zxz -z9 --build "$root" "dist/ndpresponder_${version}_$arch.deb" >/dev/null
+	dpkg-deb --root-owner-group -Zxz -z9 --build "$root" "$dist/ndpresponder_${version}_$arch.deb" >/dev/null
 }
 
 ipk() { # ipk OPENWRTARCH BINARY
@@ -165,13 +168,13 @@ ipk() { # ipk OPENWRTARCH BINARY
 	chmod 644 "$dir/debian-binary" "$dir/data.tar.gz" "$dir/control.tar.gz"
 	touch_all "$dir"
 	# The outer archive is a gzip'd tar, not ar: opkg reads only that.
-	tgz "$dir" ./debian-binary ./data.tar.gz ./control.tar.gz >"dist/ndpresponder_${version}_$arch.ipk"
+	tgz "$dir" ./debian-binary ./data.tar.gz ./control.tar.gz >"$dist/ndpresponder_${version}_$arch.ipk"
 }
 
-rm -f dist/*.deb dist/*.ipk
+rm -f "$dist"/*.deb "$dist"/*.ipk
 for p in $debs; do
-	deb "${p%%:*}" "dist/ndpresponder-linux-${p#*:}"
+	deb "${p%%:*}" "$dist/ndpresponder-linux-${p#*:}"
 done
 for p in $ipks; do
-	ipk "${p%%:*}" "dist/ndpresponder-linux-${p#*:}"
+	ipk "${p%%:*}" "$dist/ndpresponder-linux-${p#*:}"
 done
