@@ -103,7 +103,7 @@ func (d *daemon) run(sc *scope) error {
 			overrun, err := ev.next(apply)
 			if err != nil {
 				if !sc.ended() && !errors.Is(err, os.ErrClosed) {
-					evErr = errf("uplink: following changes: %w", err)
+					evErr = errf("following the uplink's changes: %w", err)
 				}
 				return
 			}
