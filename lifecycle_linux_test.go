@@ -296,3 +296,42 @@ func TestSignalsAtStart(t *testing.T) {
 	}
 	d.stop()
 }
+
+// TestClosedUnderRead: a read waiting on the packet socket or the event
+// subscription when the daemon closes it returns os.ErrClosed, which ends
+// the packet loop and the event reader quietly, and no other error.
+func TestClosedUnderRead(t *testing.T) {
+	ns := bareNetns(t, false)
+	inNetns(t, ns, func() error {
+		sock, err := openPacketSocket(1, ndFilterProgram) // lo
+		if err != nil {
+			return err
+		}
+		ev, err := openRtnlEvents(uplinkEvents)
+		if err != nil {
+			sock.Close()
+			return err
+		}
+		for name, c := range map[string]struct {
+			read  func() error
+			close func() error
+		}{
+			"packet socket": {func() error { _, err := sock.read(); return err }, sock.Close},
+			"events":        {func() error { _, err := ev.next(func(nlMsg) {}); return err }, ev.Close},
+		} {
+			res := make(chan error, 1)
+			go func() { res <- c.read() }()
+			time.Sleep(50 * time.Millisecond) // the read waits on the poller
+			c.close()
+			select {
+			case err := <-res:
+				if err != os.ErrClosed {
+					return fmt.Errorf("%s: a read waiting when it was closed = %v, want os.ErrClosed", name, err)
+				}
+			case <-time.After(5 * time.Second):
+				return fmt.Errorf("%s: a read still waiting 5 s after it was closed", name)
+			}
+		}
+		return nil
+	})
+}
