@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -246,13 +247,16 @@ func TestSignalsAtStart(t *testing.T) {
 			return false
 		}
 	}
-	// feed waits until the daemon opens the configuration file, sends it
-	// signals while it waits for the file's text if asked, then gives it.
-	feed := func(what string, signals bool) {
+	// feed waits until ready says the reader of the last text is gone and
+	// the daemon opens the configuration file, sends it signals while it
+	// waits for the file's text if asked, then gives it.
+	feed := func(what string, signals bool, ready func() bool) {
 		t.Helper()
 		var fd int
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
-			if fd, err = unix.Open(conf, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
+			if !ready() {
+				err = unix.ENXIO
+			} else if fd, err = unix.Open(conf, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
 				break
 			}
 			if err != unix.ENXIO { // ENXIO: no reader yet
@@ -280,9 +284,14 @@ func TestSignalsAtStart(t *testing.T) {
 			}
 		}
 	}
-	feed("the first program", true)
-	feed("after the re-exec", true)
-	feed("the reload asked for while it started", false)
+	reexecuted := func() bool { // the program lean started
+		env, _ := os.ReadFile("/proc/" + strconv.Itoa(d.cmd.Process.Pid) + "/environ")
+		return strings.Contains("\x00"+string(env), "\x00GOMAXPROCS=1\x00")
+	}
+	running := func() bool { return strings.Contains(d.logText(), "does not exist; waiting for it") }
+	feed("the first program", true, func() bool { return true })
+	feed("after the re-exec", true, reexecuted)
+	feed("the reload asked for while it started", false, running)
 	// From now on a reload reads a plain file.
 	plain := filepath.Join(dir, "plain.conf")
 	if err := os.WriteFile(plain, text, 0o644); err != nil {

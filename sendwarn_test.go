@@ -142,3 +142,11 @@ func TestKeeperSendFailureSaidOnce(t *testing.T) {
 		t.Errorf("send-errors = %d, want every failed frame (at least %d)", got, len(addrs))
 	}
 }
+
+// TestSentAllocs: a frame sent costs the packet loop no allocation.
+func TestSentAllocs(t *testing.T) {
+	var c counters
+	if n := testing.AllocsPerRun(1000, func() { c.sent("responder", nil) }); n != 0 {
+		t.Errorf("sent allocates %v times per frame sent, want 0", n)
+	}
+}
