@@ -4,8 +4,10 @@ package main
 
 // The daemon's lifecycle when things go wrong around it: the uplink goes
 // between the look and the bind, the event reader fails, a reload names a
-// metrics file. The daemon runs in a namespace of its own, in this process
-// where a fault is injected, with the real kernel as its peer.
+// metrics file. The daemon runs in a namespace of its own with the real
+// kernel as its peer: in this process, on a thread in the namespace, where
+// it opens no socket on another thread; in a child process inside the
+// namespace where it does; as the binary where the test is its start.
 
 import (
 	"bufio"
@@ -18,6 +20,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,33 +83,65 @@ func testDaemon(t *testing.T, args ...string) *daemon {
 	return d
 }
 
-// TestUplinkGoneBeforeBind: the uplink deleted between the daemon's look
-// at it and the bind of its packet socket is an uplink that does not
-// exist, to wait for, not a fatal error.
+// TestUplinkGoneBeforeBind: the whole daemon, when its uplink goes
+// between the look and the bind, waits for it and serves it once it is
+// back. The test runs again as a child process inside a namespace of its
+// own, so that every socket the daemon opens, on whatever thread, is in
+// that namespace.
 func TestUplinkGoneBeforeBind(t *testing.T) {
-	ns := bareNetns(t, true)
+	if os.Getenv("NDPR_LIFE_CHILD") == "" {
+		ns := bareNetns(t, true)
+		cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestUplinkGoneBeforeBind$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), "NDPR_LIFE_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestUplinkGoneBeforeBind") {
+			t.Errorf("in namespace %s: %v\n%s", ns, err, out)
+		}
+		return
+	}
 	d := testDaemon(t, "-i", "eth0", "-n", rangeArg)
 	n := &testNet{t: t}
-	beforeBind = func() { n.run("ip", "-n", ns, "link", "del", "eth0") }
-	defer func() { beforeBind = nil }()
-	inNetns(t, ns, func() error {
-		nl, err := openRtnl()
+	var deleted atomic.Bool
+	beforeBind = func() {
+		if !deleted.Load() {
+			n.run("ip", "link", "del", "eth0")
+			deleted.Store(true)
+		}
+	}
+	sc := newScope()
+	done := make(chan error, 1)
+	go func() { done <- d.run(sc) }()
+	for deadline := time.Now().Add(5 * time.Second); !deleted.Load(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the daemon did not come to bind its socket within 5 s")
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // it has failed to bind, one way or the other
+	select {
+	case err := <-done:
+		t.Fatalf("run = %v after the uplink went before the bind; want it to wait for the uplink", err)
+	default:
+	}
+	if d.sock.Load() != nil {
+		t.Fatal("the daemon serves an uplink that was deleted before the bind")
+	}
+	n.run("ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0-peer")
+	n.run("ip", "link", "set", "eth0", "up")
+	n.run("ip", "link", "set", "eth0-peer", "up")
+	for deadline := time.Now().Add(5 * time.Second); d.sock.Load() == nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the daemon does not serve its uplink 5 s after it came back")
+		}
+	}
+	sc.end()
+	select {
+	case err := <-done:
 		if err != nil {
-			return err
+			t.Errorf("run = %v, want nil after its scope ended", err)
 		}
-		defer nl.Close()
-		sc := newScope()
-		defer sc.end()
-		inc, err := d.startUplink(sc, nl)
-		if inc != nil {
-			inc.stop()
-			return errors.New("startUplink served an uplink deleted before the bind")
-		}
-		if !errors.Is(err, errGone) {
-			return fmt.Errorf("startUplink with the uplink deleted before the bind = %v, want errGone (wait for it to come back)", err)
-		}
-		return nil
-	})
+	case <-time.After(10 * time.Second):
+		t.Errorf("run still running 10 s after its scope ended")
+	}
 }
 
 // failingEvents is the uplink's event subscription whose reads fail.
