@@ -13,6 +13,7 @@ type counters struct {
 	seen             atomic.Uint64 // frames that passed the socket filter
 	answered         atomic.Uint64 // NAs sent
 	sendErrors       atomic.Uint64
+	sendFailing      atomic.Uint64             // frames failed since the last one sent; see sent
 	ignored          [numReasons]atomic.Uint64 // solicitations, by why
 	naRefused        [numReasons]atomic.Uint64 // NAs for the gateway not taken, by why
 	nasSeen          atomic.Uint64             // NAs that passed the socket filter

@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 type daemon struct {
@@ -34,6 +36,10 @@ type daemon struct {
 
 	watchers [numLiveSources]*watcher
 
+	hup, usr1    <-chan os.Signal // reload; log the counters and write the metrics (main's caught)
+	args         []string         // the command line, read again by a reload
+	metricsEvery time.Duration
+
 	upMu sync.Mutex
 	up   uplinkState // the uplink as its events left it; upMu guards it
 }
@@ -43,6 +49,7 @@ type daemon struct {
 func newDaemon(cfg *config) *daemon {
 	d := &daemon{r: &responder{probes: make(chan probeRequest, probeQueueLen)}}
 	d.live = newLivePublisher(d.r)
+	d.args, d.metricsEvery = os.Args[1:], metricsEvery
 	d.r.configure(cfg)
 	d.cfg.Store(cfg)
 	return d
@@ -68,7 +75,7 @@ func (d *daemon) run(sc *scope) error {
 	}
 	d.releaseImage(string(status))
 	// Subscribe before looking, so that no change falls between the two.
-	ev, err := openRtnlEvents(uplinkEvents)
+	ev, err := openUplinkEvents()
 	if err != nil {
 		return err
 	}
@@ -82,6 +89,7 @@ func (d *daemon) run(sc *scope) error {
 	// below is told; the rest are read and dropped.
 	d.up.follow(d.cfg.Load().iface)
 	events := make(chan struct{}, 1)
+	var evErr error // why the reader stopped; read once events is closed
 	go func() {
 		defer close(events)
 		concerned := false
@@ -95,7 +103,7 @@ func (d *daemon) run(sc *scope) error {
 			overrun, err := ev.next(apply)
 			if err != nil {
 				if !sc.ended() && !errors.Is(err, os.ErrClosed) {
-					errorf("uplink: following changes: %v", err)
+					evErr = errf("following the uplink's changes: %w", err)
 				}
 				return
 			}
@@ -118,11 +126,6 @@ func (d *daemon) run(sc *scope) error {
 	defer func() { infof("counters: %v", &d.c) }()
 	d.applyWatchers(sc, nil, d.cfg.Load())
 	defer d.applyWatchers(sc, d.cfg.Load(), nil)
-	usr1, hup := make(chan os.Signal, 1), make(chan os.Signal, 1)
-	signal.Notify(usr1, syscall.SIGUSR1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(usr1)
-	defer signal.Stop(hup)
 
 	var (
 		inc     *incarnation // nil while there is no uplink to serve
@@ -130,14 +133,28 @@ func (d *daemon) run(sc *scope) error {
 		retry   *alarm       // after a failed look at the uplink
 		backoff = time.Second
 		metrics metricsWriter
-		tick    <-chan struct{} // rewrite the metrics file
+		ticker  *alarm // rewrites the metrics file while one is named
+		tick    <-chan struct{}
 	)
-	if name := d.cfg.Load().metrics; name != "" {
-		t := newTicker(metricsEvery)
-		defer t.stop()
-		tick = t.C
+	// setMetrics starts or stops the periodic writing as the configuration
+	// names a file or not, and writes it at once.
+	setMetrics := func(name string) {
+		switch {
+		case name != "" && ticker == nil:
+			ticker = newTicker(d.metricsEvery)
+			tick = ticker.C
+		case name == "" && ticker != nil:
+			ticker.stop()
+			ticker, tick = nil, nil
+		}
 		metrics.write(name, &d.c)
 	}
+	setMetrics(d.cfg.Load().metrics)
+	defer func() {
+		if ticker != nil {
+			ticker.stop()
+		}
+	}()
 	defer func() {
 		if inc != nil {
 			inc.stop()
@@ -183,6 +200,12 @@ func (d *daemon) run(sc *scope) error {
 			retry = nil
 		case _, ok := <-events:
 			if !ok {
+				// Not a clean end: without events the daemon would go
+				// on serving an uplink it no longer follows. A
+				// non-zero exit lets the service manager restart it.
+				if evErr != nil && !sc.ended() {
+					return evErr
+				}
 				return nil
 			}
 			if inc != nil && !d.followUplink(inc, nl) {
@@ -191,13 +214,16 @@ func (d *daemon) run(sc *scope) error {
 			}
 		case <-tick:
 			metrics.write(d.cfg.Load().metrics, &d.c)
-		case <-usr1:
+		case <-d.usr1:
 			infof("counters: %v", &d.c)
 			metrics.write(d.cfg.Load().metrics, &d.c)
-		case <-hup:
+		case <-d.hup:
 			old, cfg := d.cfg.Load(), d.reload()
 			if cfg == nil {
 				continue
+			}
+			if cfg.metrics != old.metrics {
+				setMetrics(cfg.metrics)
 			}
 			d.applyWatchers(sc, old, cfg)
 			if inc == nil {
@@ -219,6 +245,16 @@ func (d *daemon) run(sc *scope) error {
 		}
 	}
 }
+
+// uplinkEventReader is the subscription to the uplink's rtnetlink events.
+type uplinkEventReader interface {
+	next(f func(nlMsg)) (overrun bool, err error)
+	Close() error
+}
+
+// openUplinkEvents subscribes to the uplink's events; a test makes the
+// reader fail through it.
+var openUplinkEvents = func() (uplinkEventReader, error) { return openRtnlEvents(uplinkEvents) }
 
 // errGone says the uplink does not exist (now); errNetlink that reading
 // it over rtnetlink failed, which may pass.
@@ -270,14 +306,19 @@ func (d *daemon) startUplink(sc *scope, nl *rtnlConn) (*incarnation, error) {
 		return nil, err
 	}
 	d.r.link.Store(u)
+	if beforeBind != nil {
+		beforeBind()
+	}
+	// The interface may go between the look and the bind: the kernel
+	// then says ENODEV, and the daemon waits for it to come back.
 	sock, err := openPacketSocket(l.Index, ndFilterProgram)
 	if err != nil {
-		return nil, err
+		return nil, goneIfNoDevice(err)
 	}
 	groups, all := solicitedNodeGroups(cfg.ranges)
 	if err := sock.setGroups(l.Index, groups, all); err != nil {
 		sock.Close()
-		return nil, err
+		return nil, goneIfNoDevice(err)
 	}
 	d.sock.Store(sock)
 	sc = sc.sub()
@@ -306,6 +347,18 @@ func (d *daemon) startUplink(sc *scope, nl *rtnlConn) (*incarnation, error) {
 	}
 	infof("responder: answering on %s (%v) for %v, receiving %s", cfg.iface, u.MAC, cfg.ranges, how)
 	return inc, nil
+}
+
+// beforeBind, when set, runs between the look at the uplink and the bind
+// of its packet socket: a test deletes the interface there.
+var beforeBind func()
+
+// goneIfNoDevice turns the kernel's "no such device" into errGone.
+func goneIfNoDevice(err error) error {
+	if errors.Is(err, unix.ENODEV) {
+		return errf("%w: %v", errGone, err)
+	}
+	return err
 }
 
 // stop ends the incarnation and waits until the keeper has removed its
@@ -374,7 +427,7 @@ func (d *daemon) followUplink(inc *incarnation, nl *rtnlConn) bool {
 // changes nothing and returns nil; a good one takes effect without
 // dropping the gateway's pin or the counters.
 func (d *daemon) reload() *config {
-	cfg, err := parseArgs(os.Args[1:], os.Getenv, io.Discard)
+	cfg, err := parseArgs(d.args, os.Getenv, io.Discard)
 	if err != nil {
 		warnf("reload: %v; keeping the running configuration", err)
 		return nil
@@ -462,6 +515,11 @@ func (d *daemon) applyWatchers(sc *scope, old, cfg *config) {
 // 0.2 MB of RSS, which runtime.GOMAXPROCS(1) called from main does not
 // (bench/bench.sh measures it). If the exec fails, the daemon goes on as
 // it is.
+//
+// Across the exec SIGHUP and SIGUSR1 are ignored, not left to the kernel's
+// default, which ends the process: the new program inherits the ignoring
+// until it catches them (caught), and it reads its configuration afresh,
+// which is all a reload asked for before the exec would do.
 func lean() {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return
@@ -470,5 +528,7 @@ func lean() {
 	if err != nil {
 		return
 	}
+	signal.Ignore(syscall.SIGHUP, syscall.SIGUSR1)
 	_ = syscall.Exec(exe, os.Args, append(os.Environ(), "GOMAXPROCS=1"))
+	caught.notify()
 }

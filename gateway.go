@@ -882,12 +882,9 @@ func (k *gatewayKeeper) announceAll(addrs []netip.Addr, now time.Time) {
 
 func (k *gatewayKeeper) send(frame []byte, counter interface{ Add(uint64) uint64 }) {
 	k.buf = frame
-	if err := k.out.write(frame); err != nil {
-		k.c.sendErrors.Add(1)
-		warnf("gateway: sending: %v", err)
-		return
+	if k.c.sent("gateway", k.out.write(frame)) {
+		counter.Add(1)
 	}
-	counter.Add(1)
 }
 
 // keeperInputs are what the keeper is handed while it runs; each channel

@@ -249,8 +249,7 @@ func (d *daemon) answerLate(frame []byte) {
 		}
 		return
 	}
-	if err := s.write(d.late.na[:]); err != nil {
-		d.c.sendErrors.Add(1)
+	if !d.c.sent("probe", s.write(d.late.na[:])) {
 		return
 	}
 	d.c.answered.Add(1)

@@ -10,6 +10,30 @@ import (
 	"syscall"
 )
 
+// caught holds the signals the daemon acts on while it runs, caught from
+// the program's first Go code on: a SIGHUP that arrived before the daemon
+// caught it ended the process (the Go runtime's default), and systemctl
+// reload right after systemctl start sends one. What arrives before the
+// daemon is ready waits here: a reload asked for while it starts is done
+// once it runs. A package variable, so that it is set up before any init
+// function runs; the runtime's own start-up, before it, is microseconds.
+var caught = catchSignals()
+
+type signals struct {
+	hup, usr1 chan os.Signal // one pending each: a second one adds nothing
+}
+
+func catchSignals() signals {
+	s := signals{hup: make(chan os.Signal, 1), usr1: make(chan os.Signal, 1)}
+	s.notify()
+	return s
+}
+
+func (s signals) notify() {
+	signal.Notify(s.hup, syscall.SIGHUP)
+	signal.Notify(s.usr1, syscall.SIGUSR1)
+}
+
 func main() {
 	cfg, err := parseArgs(os.Args[1:], os.Getenv, os.Stderr)
 	switch {
@@ -39,6 +63,7 @@ func main() {
 		os.Exit(0)
 	}
 	if cfg.check {
+		signal.Reset(syscall.SIGHUP, syscall.SIGUSR1) // nothing to reload
 		if !runCheck(cfg, os.Stdout) {
 			os.Exit(1)
 		}
@@ -46,6 +71,7 @@ func main() {
 	}
 	setLogLevel(cfg.level)
 	d := newDaemon(cfg)
+	d.hup, d.usr1 = caught.hup, caught.usr1
 	if err := dropPrivileges(cfg); err != nil {
 		fatal(2, err)
 	}

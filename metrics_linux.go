@@ -15,8 +15,14 @@ import (
 // *.prom, so it never sees the temporary. Both paths are NUL-terminated.
 // The calls are made on the paths as they are, where os.OpenFile and
 // os.Rename would copy each path and allocate a File.
+//
+// Whatever is at tmp is removed first, and tmp is created anew, never
+// opened: a symbolic link planted there (the directory may be one others
+// can write) is neither followed nor its target truncated. If something
+// comes back between the two, the write fails and the next one tries again.
 func writeMetricsFile(name, tmp, b []byte) error {
-	fd, err := openat(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o644)
+	unlinkat(tmp)
+	fd, err := openat(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return pathError("open", tmp, err)
 	}

@@ -54,34 +54,27 @@ func (b *bucket) take(now int64, rate, burst int64) bool {
 	return true
 }
 
-// targetSlots is how many targets the per-target budget follows at once.
-// Targets share a slot by hash; a new target takes the slot over (and so
-// starts with a full bucket: a collision errs on the side of answering), so
-// the memory stays fixed, 6 kB, however many targets a flood names.
+// targetSlots is how many buckets the per-target budget keeps. Targets
+// share a slot by hash, and the targets of one slot share its bucket, so
+// the memory stays fixed, 6 kB, however many targets a flood names. A
+// collision errs on the side of answering less: it once gave the new
+// target a fresh bucket, and two targets of one slot, asked in turn, were
+// never limited. A bucket left alone refills, so a slot whose last target
+// fell quiet is as good as new for the next.
 const targetSlots = 256
-
-type targetBucket struct {
-	key uint64 // FNV-1a of the target
-	bucket
-}
 
 // naBudget holds the state of the NA budget; the rates come from the
 // configuration at each call, so a reload changes them in place.
 type naBudget struct {
 	global  bucket
-	targets [targetSlots]targetBucket
+	targets [targetSlots]bucket
 }
 
 // allow spends from the target's budget, perTarget NAs a second, and the
 // global one, rate a second; 0 is unlimited.
 func (b *naBudget) allow(target netip.Addr, now, rate, perTarget int64) bool {
 	if perTarget > 0 {
-		h := addrHash(target)
-		s := &b.targets[h%targetSlots]
-		if s.key != h {
-			*s = targetBucket{key: h}
-		}
-		if !s.take(now, perTarget, perTarget) {
+		if !b.targets[addrHash(target)%targetSlots].take(now, perTarget, perTarget) {
 			return false
 		}
 	}

@@ -27,6 +27,36 @@ func TestNABudget(t *testing.T) {
 			t.Errorf("a third of a second later, one token should have come back")
 		}
 	})
+	t.Run("colliding targets", func(t *testing.T) {
+		// Two targets of one slot, asked in turn, share its budget: a
+		// collision never hands out a fresh bucket.
+		var c netip.Addr
+		for i := 3; i < 1<<16 && !c.IsValid(); i++ {
+			tg := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)})
+			if addrHash(tg)%targetSlots == addrHash(a)%targetSlots {
+				c = tg
+			}
+		}
+		if !c.IsValid() {
+			t.Fatal("no target shares a slot with", a)
+		}
+		var nb naBudget
+		allowed := 0
+		// 1000 solicitations over one second, a and c in turn.
+		for i := range 1000 {
+			tg := a
+			if i%2 == 1 {
+				tg = c
+			}
+			if nb.allow(tg, s+int64(i)*s/1000, 0, 3) {
+				allowed++
+			}
+		}
+		// The burst of 3 and 3 more refilled over the second, shared.
+		if allowed > 6 {
+			t.Errorf("%d NAs allowed in one second for %v and %v in turn at -rate-target 3, want at most 6", allowed, a, c)
+		}
+	})
 	t.Run("global", func(t *testing.T) {
 		var nb naBudget
 		allow := func(a netip.Addr, now int64) bool { return nb.allow(a, now, 100, 0) }

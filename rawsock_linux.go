@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -21,8 +22,9 @@ import (
 const rcvBufSize = 4 << 20
 
 type packetSocket struct {
-	f  *os.File
-	rc syscall.RawConn
+	f      *os.File
+	rc     syscall.RawConn
+	closed closeFlag
 
 	// The closures handed to the poller and what they report, made once
 	// so that a read or a write allocates nothing.
@@ -171,7 +173,7 @@ func (s *packetSocket) setGroups(ifindex int, groups []mac, all bool) error {
 // the next read.
 func (s *packetSocket) read() ([]byte, error) {
 	if err := s.rc.Read(s.readFn); err != nil {
-		return nil, closedErr(err)
+		return nil, s.closed.err(err)
 	}
 	if s.rerr != nil {
 		return nil, os.NewSyscallError("read", s.rerr)
@@ -187,7 +189,7 @@ func (s *packetSocket) write(frame []byte) error {
 	err := s.rc.Write(s.writeFn)
 	s.wbuf = nil
 	if err != nil {
-		return closedErr(err)
+		return s.closed.err(err)
 	}
 	if s.werr != nil {
 		return os.NewSyscallError("write", s.werr)
@@ -195,12 +197,23 @@ func (s *packetSocket) write(frame []byte) error {
 	return nil
 }
 
-func (s *packetSocket) Close() error { return s.f.Close() }
+func (s *packetSocket) Close() error { return s.closed.close(s.f) }
 
-// closedErr turns what the poller returns for a file closed under a
-// waiting read ("use of closed file") into os.ErrClosed.
-func closedErr(err error) error {
-	if errors.Is(err, os.ErrClosed) || err.Error() == "use of closed file" {
+// closeFlag remembers that its owner closed a file on purpose. A read
+// waiting on the file then returns the poller's "use of closed file", an
+// error of an internal package that is not os.ErrClosed and can be told
+// only by its text; the flag tells instead.
+type closeFlag struct{ closed atomic.Bool }
+
+func (c *closeFlag) close(f *os.File) error {
+	c.closed.Store(true)
+	return f.Close()
+}
+
+// err turns the error of an operation on the file into os.ErrClosed once
+// the file was closed.
+func (c *closeFlag) err(err error) error {
+	if c.closed.Load() || errors.Is(err, os.ErrClosed) {
 		return os.ErrClosed
 	}
 	return err

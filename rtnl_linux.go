@@ -18,10 +18,11 @@ import (
 // rtnlEvents is a netlink socket subscribed to multicast groups of
 // NETLINK_ROUTE, on Go's runtime poller so that Close unblocks wait.
 type rtnlEvents struct {
-	file *os.File
-	rc   syscall.RawConn
-	buf  []byte
-	msgs []nlMsg
+	file   *os.File
+	rc     syscall.RawConn
+	closed closeFlag
+	buf    []byte
+	msgs   []nlMsg
 
 	// What next hands the poller and what it reports, kept here so that
 	// waiting for events allocates nothing.
@@ -57,7 +58,7 @@ func (e *rtnlEvents) wait() error {
 	return err
 }
 
-func (e *rtnlEvents) Close() error { return e.file.Close() }
+func (e *rtnlEvents) Close() error { return e.closed.close(e.file) }
 
 // rtnlConn is a netlink socket for requests to the kernel, one at a time.
 // It is non-blocking, on Go's runtime poller, and its reads and writes are
@@ -333,7 +334,7 @@ func (e *rtnlEvents) next(f func(nlMsg)) (overrun bool, err error) {
 	err = e.rc.Read(e.readFn)
 	e.f = nil
 	if err != nil {
-		return e.overrun, closedErr(err)
+		return e.overrun, e.closed.err(err)
 	}
 	if e.rerr != nil {
 		return e.overrun, os.NewSyscallError("recvfrom", e.rerr)

@@ -119,12 +119,11 @@ func serve(conn frameConn, r *responder, c *counters, k *toKeeper) error {
 		switch {
 		case why != reasonNone:
 			c.ignore(why)
-		case err != nil:
-			c.sendErrors.Add(1)
+		case !c.sent("responder", err):
 		default:
 			c.answered.Add(1)
 		}
-		if logEnabled(levelDebug) || err != nil {
+		if logEnabled(levelDebug) {
 			logDecision(&limiter, &r.ns, why, err)
 		}
 	}
@@ -141,8 +140,8 @@ func logDecision(l *logLimiter, ns *neighborSolicitation, why reason, err error)
 		debugf("responder: %d lines held back by the rate limit", held)
 	}
 	switch {
-	case err != nil:
-		warnf("responder: NA for %v to %v not sent: %v", ns.Target, ns.Src, err)
+	case err != nil: // said once by sent; each frame at debug level
+		debugf("responder: NA for %v to %v not sent: %v", ns.Target, ns.Src, err)
 	case why == reasonNone:
 		debugf("responder: answered NS from %v (%v) for %v", ns.Src, ns.EthSrc, ns.Target)
 	case ns.Target.IsValid():
