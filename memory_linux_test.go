@@ -93,3 +93,29 @@ func majorFaults(t *testing.T, pid int) int {
 	}
 	return v
 }
+
+// anonBudget is the daemon's memory budget in kB: what it owns, its
+// RssAnon. The binary's pages are not in it: they are the page cache's.
+const anonBudget = 1 << 10
+
+// checkAnonBudget logs the daemon's RssAnon and fails the test past the
+// budget; not under the race detector, whose shadow memory is anonymous
+// too.
+func (d *daemonProc) checkAnonBudget() {
+	d.t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(d.cmd.Process.Pid) + "/status")
+	if err != nil {
+		d.t.Fatalf("reading the daemon's status: %v", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "RssAnon:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			d.t.Logf("the daemon's RssAnon: %d kB", kb)
+			if kb > anonBudget && os.Getenv("NDPR_TEST_RACE") == "" {
+				d.t.Errorf("RssAnon %d kB, over the budget of %d kB", kb, anonBudget)
+			}
+			return
+		}
+	}
+	d.t.Fatalf("no RssAnon in the daemon's status:\n%s", b)
+}
