@@ -73,7 +73,6 @@ func (d *daemon) run(sc *scope) error {
 	if err := checkCaps(eff, d.cfg.Load()); err != nil {
 		return err
 	}
-	d.releaseImage(string(status))
 	// Subscribe before looking, so that no change falls between the two.
 	ev, err := openUplinkEvents()
 	if err != nil {

@@ -2,12 +2,15 @@
 # Measures ndpresponder against its budgets, on this machine, in network
 # namespaces it makes and removes (scripts/testnet.sh):
 #   - the stripped static amd64 binary's size (budget 2,500,000 bytes);
-#   - VmRSS and VmHWM from /proc idle and after a flood of COUNT
-#     solicitations for distinct targets (budget VmHWM 3 MB);
+#   - the daemon's own memory, RssAnon from /proc/PID/status, idle and
+#     after a flood of COUNT solicitations for distinct targets, and the
+#     largest seen, sampled every 0.15 s through the whole run (budget
+#     1,024 kB); VmRSS, VmHWM and RssFile (the binary's pages, which are
+#     the page cache's) only for information;
 #   - CPU time used while idle (budget: none);
 #   - answered/sent, NA per second, latency from NS sent to NA seen;
-#   - with CHURN=N, VmRSS and VmHWM after N container starts and stops
-#     (see churn below) and the CPU time they took.
+#   - with CHURN=N, the same after N container starts and stops (see
+#     churn below), and the CPU time they took.
 # Usage: bench/bench.sh [COUNT [RATE [DAEMON-FLAG...]]]
 #   RATE 0: as fast as the sender goes. The daemon runs with -rate 0 (no NA
 #   budget) unless flags are given: bench/bench.sh 1000000 0 -rate 1000
@@ -79,15 +82,16 @@ resident() {
 
 NDPR_MEMPROF=$work/memprof ip netns exec "$VPS" ./ndpresponder -i eth0 -n $FLOOD_RANGE -log info "$@" 2>"$work/daemon.log" &
 pid=$!
+sample_anon "$pid" "$work/anon" & # from the start: its peak counts too
+sampler=$!
 sleep 1
 status() { awk -v k="$1:" '$1 == k { print $2 }' /proc/$pid/status; }
-# mem: VmRSS, VmHWM, and what the resident memory is now: the process's own
-# (RssAnon) and the binary's pages (RssFile), which the kernel maps from the
-# page cache; on kernels that map whole large folios that is nearly the
-# whole file, whatever the daemon runs.
-# VmHWM is the peak so far (peak_kb): at start, before the daemon lets go
-# of its binary's pages, unless it grew past that since.
-mem() { echo "VmRSS $(status VmRSS) kB, VmHWM $(peak_kb "$pid" "$work/daemon.log") kB (now RssAnon $(status RssAnon) kB + RssFile $(status RssFile) kB, $(status Threads) threads)"; }
+# mem: what the daemon owns now (RssAnon) and the most it owned so far,
+# sampled (the budget's figure); then, for information, VmRSS, VmHWM and
+# RssFile: the binary's pages, which the kernel maps from the page cache
+# and may keep or drop; on kernels that map whole large folios that is
+# nearly the whole file, whatever the daemon runs.
+mem() { echo "RssAnon $(status RssAnon) kB, peak $(anon_peak "$pid" "$work/anon") kB sampled (VmRSS $(status VmRSS) kB, VmHWM $(status VmHWM) kB, RssFile $(status RssFile) kB, $(status Threads) threads)"; }
 # profile NAME has the profiling build write its allocations so far to
 # $MEMPROF/NAME.memprof; nothing without MEMPROF.
 profile() {
@@ -131,7 +135,9 @@ if [ "$CHURN" -gt 0 ]; then
 else
 	profile after
 fi
+anon=$(anon_peak "$pid" "$work/anon") mem_end=$(mem)
 kill -TERM "$pid"; wait "$pid" || true; pid=
+kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true; sampler=
 
 echo "machine:          $(nproc) cores, $(awk '/model name/ { $1=$2=$3=""; print; exit }' /proc/cpuinfo | sed 's/^ *//'), Linux $(uname -r)"
 if [ -n "${MEMPROF:-}" ]; then
@@ -147,5 +153,7 @@ if [ "$CHURN" -gt 0 ]; then
 	[ "$RESIDENT" = 0 ] || echo "$RESIDENT resident:      $mem_resident"
 	echo "after the churn:  $mem_churn; $CHURN container starts and stops in ${churn_s} s took ${churn_ticks} ticks of CPU"
 fi
+echo "end of the run:   $mem_end"
+echo "RssAnon peak:     $anon kB, sampled every 0.15 s through the run (budget 1,024 kB)"
 echo "daemon counters:  $(grep 'counters:' "$work/daemon.log" | sed 's/^info: counters: //')"
 [ -z "${LOG:-}" ] || cp "$work/daemon.log" "$LOG"

@@ -8,8 +8,10 @@
 # for distinct targets as fast as the sender goes, at 20,000/s and at
 # 5,000/s; answered/sent, NA per second, latency from NS sent to NA seen
 # (p50, p99), the responder's CPU time (utime+stime from /proc/PID/stat, in
-# ticks of 10 ms) per 10,000 NS answered, and VmHWM after the three bursts;
-# then the ratios to each peer, round by round.
+# ticks of 10 ms) per 10,000 NS answered, and its memory: the largest
+# RssAnon (what it owns) sampled through the bursts, and VmHWM after them
+# for information (it counts the binary's and libraries' pages too); then
+# the ratios to each peer, round by round.
 # Usage: sudo bench/compare.sh   (installs ndppd and npd6 with apt-get)
 #   BURST=10000 ROUNDS=2 RESPONDERS="ndpresponder ndppd npd6" by default;
 #   NDPR_FLAGS adds flags to ndpresponder's command line.
@@ -50,13 +52,15 @@ start() {
 	npd6) ip netns exec "$VPS" npd6 -f -c "$work/npd6.conf" -l "$work/npd6.log" >/dev/null 2>&1 & ;;
 	esac
 	pid=$!
+	sample_anon "$pid" "$work/anon" &
+	sampler=$!
 	sleep 1
 	kill -0 "$pid" || { echo "$1 did not start" >&2; exit 1; }
 }
 cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # The figures of each burst, by responder, round and mode.
-declare -A answered rate p50 p99 cpu hwm
+declare -A answered rate p50 p99 cpu hwm anon
 first=1
 printf '%-13s %5s %-6s %12s %8s %9s %9s %12s\n' responder round burst answered "NA/s" p50 p99 "CPU/10k NS"
 for round in $(seq "$ROUNDS"); do
@@ -85,17 +89,19 @@ for round in $(seq "$ROUNDS"); do
 				"${rate[$k]}" "${p50[$k]}" "${p99[$k]}" "${cpu[$k]}"
 			sleep 1
 		done
-		hwm[$who,$round]=$(peak_kb "$pid" "$work/$who.log")
+		hwm[$who,$round]=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$pid/status")
+		anon[$who,$round]=$(anon_peak "$pid" "$work/anon")
 		kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+		kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true; sampler=
 	done
 done
 echo
-printf '%-13s %5s %12s\n' responder round "VmHWM (kB)"
+printf '%-13s %5s %14s %12s\n' responder round "RssAnon (kB)" "VmHWM (kB)"
 for who in $RESPONDERS; do
-	for round in $(seq "$ROUNDS"); do printf '%-13s %5s %12s\n' "$who" "$round" "${hwm[$who,$round]}"; done
+	for round in $(seq "$ROUNDS"); do printf '%-13s %5s %14s %12s\n' "$who" "$round" "${anon[$who,$round]}" "${hwm[$who,$round]}"; done
 done
 echo
-echo "ratios, ndpresponder / peer in the same round (answered and NA/s: higher is better; p50, p99, CPU and VmHWM: lower is better)"
+echo "ratios, ndpresponder / peer in the same round (answered and NA/s: higher is better; p50, p99, CPU, RssAnon and VmHWM: lower is better)"
 ms() { # a Go duration in milliseconds
 	awk -v d="$1" 'BEGIN { v = d + 0; if (d ~ /µs$/) v /= 1000; else if (d ~ /ns$/) v /= 1e6; else if (d ~ /[0-9]s$/ && d !~ /ms$/) v *= 1000; print v }'
 }
@@ -111,8 +117,8 @@ for peer in $RESPONDERS; do
 				-v peer="$peer" -v round="$round" -v mode="$mode" 'function r(x, y) { return y > 0 ? sprintf("%.2f", x / y) : "n/a" }
 				BEGIN { printf "vs %-6s round %s %-6s answered %s  NA/s %s  p50 %s  p99 %s  CPU %s\n", peer, round, mode, r(a, b), r(ra, rb), r(la, lb), r(qa, qb), r(ca, cb) }'
 		done
-		awk -v a="${hwm[ndpresponder,$round]}" -v b="${hwm[$peer,$round]}" -v peer="$peer" -v round="$round" \
-			'BEGIN { printf "vs %-6s round %s VmHWM %.2f\n", peer, round, a / b }'
+		awk -v a="${anon[ndpresponder,$round]}" -v b="${anon[$peer,$round]}" -v ha="${hwm[ndpresponder,$round]}" -v hb="${hwm[$peer,$round]}" \
+			-v peer="$peer" -v round="$round" 'BEGIN { printf "vs %-6s round %s RssAnon %.2f  VmHWM %.2f\n", peer, round, a / b, ha / hb }'
 	done
 done
 echo "machine: $(nproc) cores, $(awk '/model name/ { $1=$2=$3=""; print; exit }' /proc/cpuinfo | sed 's/^ *//'), Linux $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg); $(ndppd 2>&1 | sed -n 's/.*\(version [0-9.]*\).*/ndppd \1/p' | head -1); npd6 $(dpkg-query -W -f='${Version}' npd6); ndpresponder $(./ndpresponder -version)"
