@@ -24,6 +24,7 @@ type counters struct {
 	probed           atomic.Uint64             // targets the kernel was asked to resolve on a -learn bridge
 	docker           atomic.Uint64             // live addresses of the Docker networks' containers
 	dockerNotGlobal  atomic.Uint64             // container addresses refused: not global unicast
+	dockerHeldBack   atomic.Uint64             // container addresses of the latest listing not answered: over the cap
 	auto             atomic.Uint64             // live host routes of -auto
 	gateway          atomic.Pointer[string]
 
@@ -68,6 +69,9 @@ func (c *counters) String() string {
 	}
 	if n := c.dockerNotGlobal.Load(); n != 0 {
 		b.WriteString(sprintf(" docker-not-global=%d", n))
+	}
+	if n := c.dockerHeldBack.Load(); n != 0 {
+		b.WriteString(sprintf(" docker-held-back=%d", n))
 	}
 	if n := c.probed.Load(); n != 0 {
 		b.WriteString(sprintf(" probed=%d", n))

@@ -8,6 +8,7 @@ package main
 // channels each of which has one reader.
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net/netip"
@@ -33,6 +34,10 @@ type daemon struct {
 	mldOverSaid atomic.Bool // said that more groups are wanted than joined
 
 	watchers [numLiveSources]*watcher
+	dockerIO struct { // the Docker watcher's, kept across its connections
+		events, listing *bufio.Reader
+		heldBackSaid    bool
+	}
 
 	upMu sync.Mutex
 	up   uplinkState // the uplink as its events left it; upMu guards it
@@ -401,34 +406,44 @@ func (w *watcher) stop() {
 }
 
 // applyWatchers starts, stops or restarts the watchers of live addresses
-// as the configuration changes from old to cfg (nil: none).
+// as the configuration changes from old to cfg (nil: none). Each runs under
+// superviseWatcher: a failed one is started again, and its addresses are
+// withdrawn if it has not recovered within watchGrace.
 func (d *daemon) applyWatchers(sc *scope, old, cfg *config) {
 	type spec struct {
+		name   string
 		wanted func(*config) bool
 		same   func(a, b *config) bool
-		run    func(*scope, *config)
+		run    func(*scope, *config, func() bool) error
+		count  *atomic.Uint64 // its addresses, for the counters
 	}
 	specs := [numLiveSources]spec{
 		liveLearn: {
+			name:   "learn",
 			wanted: func(c *config) bool { return len(c.learn) > 0 },
 			same: func(a, b *config) bool {
 				return slices.Equal(a.learn, b.learn) && slices.Equal(a.ranges, b.ranges)
 			},
-			run: d.learn,
+			run:   d.learn,
+			count: &d.c.learned,
 		},
 		liveDocker: {
+			name:   "docker",
 			wanted: func(c *config) bool { return len(c.docker) > 0 },
 			same: func(a, b *config) bool {
 				return slices.Equal(a.docker, b.docker) && a.dockerHost == b.dockerHost && slices.Equal(a.ranges, b.ranges)
 			},
-			run: func(sc *scope, _ *config) { d.watchDocker(sc) },
+			run:   d.watchDocker,
+			count: &d.c.docker,
 		},
 		liveAuto: {
+			name:   "auto",
 			wanted: func(c *config) bool { return c.auto },
 			same: func(a, b *config) bool {
 				return a.iface == b.iface && a.table == b.table && slices.Equal(a.ranges, b.ranges)
 			},
-			run: d.auto,
+			run:   d.auto,
+			count: &d.c.auto,
 		},
 	}
 	for source, s := range specs {
@@ -442,6 +457,7 @@ func (d *daemon) applyWatchers(sc *scope, old, cfg *config) {
 			d.watchers[source] = nil
 			if !want {
 				d.setLive(source, nil)
+				s.count.Store(0)
 			}
 		}
 		if want {
@@ -449,7 +465,10 @@ func (d *daemon) applyWatchers(sc *scope, old, cfg *config) {
 			w := &watcher{cancel: wsc.end, done: make(chan struct{})}
 			go func() {
 				defer close(w.done)
-				s.run(wsc, cfg)
+				superviseWatcher(wsc, s.name, func(sc *scope, up func() bool) error { return s.run(sc, cfg, up) }, func() {
+					d.setLive(source, nil)
+					s.count.Store(0)
+				})
 			}()
 			d.watchers[source] = w
 		}
