@@ -200,3 +200,65 @@ func TestDockerLyingEngine(t *testing.T) {
 		t.Errorf("the latest listing's %v is not live after the storm", want)
 	}
 }
+
+// shortWatchTimes makes the watchers' grace and backoff short for a test.
+func shortWatchTimes(t *testing.T) {
+	old := watchTimes
+	watchTimes.grace, watchTimes.backoffMin, watchTimes.backoffMax = 600*time.Millisecond, 50*time.Millisecond, 200*time.Millisecond
+	t.Cleanup(func() { watchTimes = old })
+}
+
+// TestDockerEngineGone: the engine goes away. Its containers' addresses
+// stay answered for the grace period, then no longer are; when it comes
+// back, what its fresh listing says is answered.
+func TestDockerEngineGone(t *testing.T) {
+	shortWatchTimes(t)
+	a1, a2 := netip.MustParseAddr("2001:db8:1:2:646f:636b:6573:c1"), netip.MustParseAddr("2001:db8:1:2:646f:636b:6573:c2")
+	var (
+		up     atomic.Bool
+		listed atomic.Pointer[netip.Addr]
+		kill   = make(chan struct{}) // closed: the engine's event streams end
+	)
+	up.Store(true)
+	listed.Store(&a1)
+	e := startFakeEngine(t, func(path string, c net.Conn, done <-chan struct{}) {
+		if !up.Load() {
+			return // accepted and closed: the engine is going
+		}
+		if strings.HasPrefix(path, "/events") {
+			c.Write([]byte("HTTP/1.0 200 OK\r\n\r\n"))
+			select {
+			case <-kill:
+			case <-done:
+			}
+			return
+		}
+		c.Write([]byte("HTTP/1.0 200 OK\r\n\r\n" + fakeListing(*listed.Load())))
+	})
+	d, _ := dockerTestDaemon(t, e.sock, "-n", "2001:db8:1:2:646f:636b:6573::/112")
+	if !waitUpTo(5*time.Second, func() bool { return liveHas(d, a1) }) {
+		t.Fatal("the container is not live")
+	}
+	up.Store(false)
+	gone := time.Now()
+	close(kill)
+	time.Sleep(200 * time.Millisecond)
+	if !liveHas(d, a1) {
+		t.Errorf("the container's address went %v after the engine, before the grace period of %v", time.Since(gone), watchTimes.grace)
+	}
+	if !waitUpTo(3*time.Second, func() bool { return !liveHas(d, a1) }) {
+		t.Fatalf("the container's address is still answered %v after the engine went (grace %v)", time.Since(gone), watchTimes.grace)
+	}
+	t.Logf("withdrawn %v after the engine went", time.Since(gone))
+	if n := d.c.docker.Load(); n != 0 {
+		t.Errorf("docker = %d after the withdrawal, want 0", n)
+	}
+	listed.Store(&a2)
+	up.Store(true)
+	if !waitUpTo(3*time.Second, func() bool { return liveHas(d, a2) }) {
+		t.Fatal("the engine is back, and its fresh listing is not answered")
+	}
+	if liveHas(d, a1) {
+		t.Errorf("%v, gone while the engine was away, is answered again", a1)
+	}
+}
