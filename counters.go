@@ -26,6 +26,7 @@ type counters struct {
 	dockerNotGlobal  atomic.Uint64             // container addresses refused: not global unicast
 	dockerHeldBack   atomic.Uint64             // container addresses of the latest listing not answered: over the cap
 	auto             atomic.Uint64             // live host routes of -auto
+	liveOutOfScope   atomic.Uint64             // addresses a source said were live, held back (each counted as it came): outside -n, or without it the uplink's on-link prefixes
 	gateway          atomic.Pointer[string]
 
 	// The gateway's state for -metrics, as the gateway keeper last saw it.
@@ -72,6 +73,9 @@ func (c *counters) String() string {
 	}
 	if n := c.dockerHeldBack.Load(); n != 0 {
 		b.WriteString(sprintf(" docker-held-back=%d", n))
+	}
+	if n := c.liveOutOfScope.Load(); n != 0 {
+		b.WriteString(sprintf(" live-out-of-scope=%d", n))
 	}
 	if n := c.probed.Load(); n != 0 {
 		b.WriteString(sprintf(" probed=%d", n))

@@ -48,6 +48,8 @@ type daemon struct {
 func newDaemon(cfg *config) *daemon {
 	d := &daemon{r: &responder{probes: make(chan probeRequest, probeQueueLen)}}
 	d.live = newLivePublisher(d.r)
+	d.live.refused = &d.c.liveOutOfScope
+	d.live.setRanges(cfg.ranges)
 	d.r.configure(cfg)
 	d.cfg.Store(cfg)
 	return d
@@ -275,6 +277,7 @@ func (d *daemon) startUplink(sc *scope, nl *rtnlConn) (*incarnation, error) {
 		return nil, err
 	}
 	d.r.link.Store(u)
+	d.live.setOnLink(u.OnLink)
 	sock, err := openPacketSocket(l.Index, ndFilterProgram)
 	if err != nil {
 		return nil, err
@@ -371,6 +374,7 @@ func (d *daemon) followUplink(inc *incarnation, nl *rtnlConn) bool {
 		inc.mac = u.MAC
 	}
 	d.r.link.Store(u)
+	d.live.setOnLink(u.OnLink)
 	inc.uplinks.put(u)
 	return true
 }
@@ -445,6 +449,9 @@ func (d *daemon) applyWatchers(sc *scope, old, cfg *config) {
 			run:   d.auto,
 			count: &d.c.auto,
 		},
+	}
+	if cfg != nil {
+		d.live.setRanges(cfg.ranges)
 	}
 	for source, s := range specs {
 		had := d.watchers[source] != nil
