@@ -195,6 +195,21 @@ func (p *livePublisher) hold(a netip.Addr, said uint8) {
 	}
 }
 
+// sweepHeld takes the source's bit off what is held before its new set is
+// sorted (done false), and then forgets what no source says (done true):
+// an address held before and after is not counted again. It is apart from
+// publishSet so that each of publishSet's instances does not carry it.
+func (p *livePublisher) sweepHeld(bit uint8, done bool) {
+	for a, said := range p.held {
+		switch {
+		case !done:
+			p.held[a] = said &^ bit
+		case said == 0:
+			delete(p.held, a)
+		}
+	}
+}
+
 // publish hands the live set to the responder and the followers; the
 // caller holds mu.
 func (p *livePublisher) publish() {
@@ -245,15 +260,7 @@ func publishSet[V any](p *livePublisher, source int, addrs map[netip.Addr]V, rou
 			}
 		}
 	}
-	for a, said := range p.held {
-		if _, ok := addrs[a]; !ok && said&bit != 0 {
-			if said &^= bit; said == 0 {
-				delete(p.held, a)
-			} else {
-				p.held[a] = said
-			}
-		}
-	}
+	p.sweepHeld(bit, false)
 	for a := range addrs {
 		if p.inScope(a) {
 			p.live.m[a] |= bit
@@ -261,6 +268,7 @@ func publishSet[V any](p *livePublisher, source int, addrs map[netip.Addr]V, rou
 			p.hold(a, bit)
 		}
 	}
+	p.sweepHeld(bit, true)
 	if source == liveAuto {
 		p.live.routes = routes
 	}
