@@ -37,6 +37,7 @@ type daemon struct {
 	dockerIO struct { // the Docker watcher's, kept across its connections
 		events, listing *bufio.Reader
 		heldBackSaid    bool
+		cfg             *config // the configuration it last said it follows
 	}
 
 	upMu sync.Mutex

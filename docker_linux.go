@@ -118,8 +118,11 @@ func (d *daemon) watchDocker(sc *scope, cfg *config, up func() bool) error {
 	if err != nil {
 		return err
 	}
-	if d.dockerIO.events == nil {
+	if d.dockerIO.cfg != cfg {
 		infof("docker: following network(s) %v through %s", cfg.docker, sock)
+		d.dockerIO.cfg = cfg
+	}
+	if d.dockerIO.events == nil {
 		// One reader for the stream of events, one for the listings,
 		// kept across connections; each connection resets them.
 		d.dockerIO.events, d.dockerIO.listing = bufio.NewReaderSize(nil, httpMaxLine), bufio.NewReaderSize(nil, httpMaxLine)
