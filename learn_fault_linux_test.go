@@ -12,8 +12,12 @@ import (
 	"time"
 )
 
-// runLearn is the -learn watcher as the supervisor runs it.
-var runLearn = func(d *daemon, sc *scope, cfg *config, up func() bool) error { return d.learn(sc, cfg, up) }
+// runLearn and runAuto are the -learn and -auto watchers as the supervisor
+// runs them.
+var (
+	runLearn = func(d *daemon, sc *scope, cfg *config, up func() bool) error { return d.learn(sc, cfg, up) }
+	runAuto  = func(d *daemon, sc *scope, cfg *config, up func() bool) error { return d.auto(sc, cfg, up) }
+)
 
 // TestLearnSocketFails: the -learn watcher's rtnetlink socket fails, and
 // opening a new one fails too for a while (fault injected: the kernel cannot
@@ -21,10 +25,25 @@ var runLearn = func(d *daemon, sc *scope, cfg *config, up func() bool) error { r
 // then no longer is; once a socket opens again, the kernel's fresh dump
 // makes it live again.
 func TestLearnSocketFails(t *testing.T) {
+	learned := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:c9")
+	watcherSocketFails(t, learned, runLearn, []string{"-learn", "br0"},
+		"ip", "-6", "neigh", "replace", learned.String(), "lladdr", "02:00:00:00:0c:09", "dev", "br0", "nud", "permanent")
+}
+
+// TestAutoSocketFails: the same for -auto, whose address is live by a host
+// route through the container bridge.
+func TestAutoSocketFails(t *testing.T) {
+	routed := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:ca")
+	watcherSocketFails(t, routed, runAuto, []string{"-auto"}, "ip", "-6", "route", "add", routed.String()+"/128", "dev", "br0")
+}
+
+// watcherSocketFails runs the watcher run with args in the VPS, setup
+// making a live; its socket fails, and then opens again.
+func watcherSocketFails(t *testing.T, a netip.Addr, run func(*daemon, *scope, *config, func() bool) error, args []string, setup ...string) {
 	shortWatchTimes(t)
 	n := newTestNet(t, false)
-	learned := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:c9")
-	n.in("vps", "ip", "-6", "neigh", "replace", learned.String(), "lladdr", "02:00:00:00:0c:09", "dev", "br0", "nud", "permanent")
+	learned := a
+	n.in("vps", setup...)
 
 	var (
 		failing atomic.Bool
@@ -45,7 +64,7 @@ func TestLearnSocketFails(t *testing.T) {
 		}
 		return e, err
 	}
-	cfg, err := parseArgs([]string{"-i", "eth0", "-n", rangeArg, "-learn", "br0"}, func(string) string { return "" }, io.Discard)
+	cfg, err := parseArgs(append([]string{"-i", "eth0", "-n", rangeArg}, args...), func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,14 +76,17 @@ func TestLearnSocketFails(t *testing.T) {
 		// The watcher's sockets are the VPS's: it runs, and runs again,
 		// on a thread in its namespace.
 		inNetns(t, n.ns("vps"), func() error {
-			superviseWatcher(sc, "learn", func(sc *scope, up func() bool) error { return runLearn(d, sc, cfg, up) }, func() { d.setLive(liveLearn, nil) })
+			superviseWatcher(sc, "watcher", func(sc *scope, up func() bool) error { return run(d, sc, cfg, up) }, func() {
+				d.setLive(liveLearn, nil)
+				d.setLive(liveAuto, nil)
+			})
 			return nil
 		})
 	}()
 	defer func() { sc.end(); <-done }()
 
 	if !waitUpTo(5*time.Second, func() bool { return liveHas(d, learned) }) {
-		t.Fatalf("%v, in br0's neighbour table, is not live", learned)
+		t.Fatalf("%v is not live", learned)
 	}
 	failing.Store(true)
 	mu.Lock()
