@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"os"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -12,20 +10,20 @@ import (
 // dump at start and after lost events, then RTM_NEWROUTE and RTM_DELROUTE
 // events, and the uplink's ifindex from link events. Each change of what
 // the routes make live is published; a route that goes stops being
-// answered at once, a new one within publishEvery.
-func (d *daemon) auto(sc *scope, cfg *config) {
-	ev, err := openRtnlEvents(unix.RTMGRP_IPV6_ROUTE | unix.RTMGRP_LINK)
+// answered at once, a new one within publishEvery. It returns when sc
+// ends, or with the error that made it fail; up is called before each dump
+// is published (see superviseWatcher).
+func (d *daemon) auto(sc *scope, cfg *config, up func() bool) error {
+	ev, err := openWatchEvents(unix.RTMGRP_IPV6_ROUTE | unix.RTMGRP_LINK)
 	if err != nil {
-		errorf("auto: %v", err)
-		return
+		return err
 	}
 	defer ev.Close()
 	stop := sc.onEnd(func() { ev.Close() })
 	defer stop()
 	nl, err := openRtnl()
 	if err != nil {
-		errorf("auto: %v", err)
-		return
+		return err
 	}
 	defer nl.Close()
 
@@ -64,6 +62,9 @@ func (d *daemon) auto(sc *scope, cfg *config) {
 		t = newAutoRoutes(cfg.ranges, uint32(cfg.table))
 		for _, r := range routes {
 			t.apply(r, false)
+		}
+		if up() {
+			infof("auto: following the routes of table %d again", cfg.table)
 		}
 		publish()
 	}
@@ -112,10 +113,10 @@ func (d *daemon) auto(sc *scope, cfg *config) {
 		changed, gone, again = false, false, false
 		overrun, err := ev.next(apply)
 		if err != nil {
-			if !sc.ended() && !errors.Is(err, os.ErrClosed) {
-				errorf("auto: following routes: %v", err)
+			if sc.ended() {
+				return nil
 			}
-			return
+			return errf("following routes: %w", err)
 		}
 		mu.Lock()
 		switch {

@@ -25,7 +25,9 @@ type counters struct {
 	probed           atomic.Uint64             // targets the kernel was asked to resolve on a -learn bridge
 	docker           atomic.Uint64             // live addresses of the Docker networks' containers
 	dockerNotGlobal  atomic.Uint64             // container addresses refused: not global unicast
+	dockerHeldBack   atomic.Uint64             // container addresses of the latest listing not answered: over the cap
 	auto             atomic.Uint64             // live host routes of -auto
+	liveOutOfScope   atomic.Uint64             // addresses a source said were live, held back (each counted as it came): outside -n, or without it the uplink's on-link prefixes
 	gateway          atomic.Pointer[string]
 
 	// The gateway's state for -metrics, as the gateway keeper last saw it.
@@ -69,6 +71,12 @@ func (c *counters) String() string {
 	}
 	if n := c.dockerNotGlobal.Load(); n != 0 {
 		b.WriteString(sprintf(" docker-not-global=%d", n))
+	}
+	if n := c.dockerHeldBack.Load(); n != 0 {
+		b.WriteString(sprintf(" docker-held-back=%d", n))
+	}
+	if n := c.liveOutOfScope.Load(); n != 0 {
+		b.WriteString(sprintf(" live-out-of-scope=%d", n))
 	}
 	if n := c.probed.Load(); n != 0 {
 		b.WriteString(sprintf(" probed=%d", n))

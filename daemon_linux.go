@@ -8,6 +8,7 @@ package main
 // channels each of which has one reader.
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net/netip"
@@ -35,6 +36,11 @@ type daemon struct {
 	mldOverSaid atomic.Bool // said that more groups are wanted than joined
 
 	watchers [numLiveSources]*watcher
+	dockerIO struct { // the Docker watcher's, kept across its connections
+		events, listing *bufio.Reader
+		heldBackSaid    bool
+		cfg             *config // the configuration it last said it follows
+	}
 
 	hup, usr1    <-chan os.Signal // reload; log the counters and write the metrics (main's caught)
 	args         []string         // the command line, read again by a reload
@@ -50,6 +56,8 @@ func newDaemon(cfg *config) *daemon {
 	d := &daemon{r: &responder{probes: make(chan probeRequest, probeQueueLen)}}
 	d.live = newLivePublisher(d.r)
 	d.args, d.metricsEvery = os.Args[1:], metricsEvery
+	d.live.refused = &d.c.liveOutOfScope
+	d.live.setRanges(cfg.ranges)
 	d.r.configure(cfg)
 	d.cfg.Store(cfg)
 	return d
@@ -305,6 +313,7 @@ func (d *daemon) startUplink(sc *scope, nl *rtnlConn) (*incarnation, error) {
 		return nil, err
 	}
 	d.r.link.Store(u)
+	d.live.setOnLink(u.OnLink)
 	if beforeBind != nil {
 		beforeBind()
 	}
@@ -418,6 +427,7 @@ func (d *daemon) followUplink(inc *incarnation, nl *rtnlConn) bool {
 		inc.mac = u.MAC
 	}
 	d.r.link.Store(u)
+	d.live.setOnLink(u.OnLink)
 	inc.uplinks.put(u)
 	return true
 }
@@ -453,35 +463,48 @@ func (w *watcher) stop() {
 }
 
 // applyWatchers starts, stops or restarts the watchers of live addresses
-// as the configuration changes from old to cfg (nil: none).
+// as the configuration changes from old to cfg (nil: none). Each runs under
+// superviseWatcher: a failed one is started again, and its addresses are
+// withdrawn if it has not recovered within watchGrace.
 func (d *daemon) applyWatchers(sc *scope, old, cfg *config) {
 	type spec struct {
+		name   string
 		wanted func(*config) bool
 		same   func(a, b *config) bool
-		run    func(*scope, *config)
+		run    func(*scope, *config, func() bool) error
+		count  *atomic.Uint64 // its addresses, for the counters
 	}
 	specs := [numLiveSources]spec{
 		liveLearn: {
+			name:   "learn",
 			wanted: func(c *config) bool { return len(c.learn) > 0 },
 			same: func(a, b *config) bool {
 				return slices.Equal(a.learn, b.learn) && slices.Equal(a.ranges, b.ranges)
 			},
-			run: d.learn,
+			run:   d.learn,
+			count: &d.c.learned,
 		},
 		liveDocker: {
+			name:   "docker",
 			wanted: func(c *config) bool { return len(c.docker) > 0 },
 			same: func(a, b *config) bool {
 				return slices.Equal(a.docker, b.docker) && a.dockerHost == b.dockerHost && slices.Equal(a.ranges, b.ranges)
 			},
-			run: func(sc *scope, _ *config) { d.watchDocker(sc) },
+			run:   d.watchDocker,
+			count: &d.c.docker,
 		},
 		liveAuto: {
+			name:   "auto",
 			wanted: func(c *config) bool { return c.auto },
 			same: func(a, b *config) bool {
 				return a.iface == b.iface && a.table == b.table && slices.Equal(a.ranges, b.ranges)
 			},
-			run: d.auto,
+			run:   d.auto,
+			count: &d.c.auto,
 		},
+	}
+	if cfg != nil {
+		d.live.setRanges(cfg.ranges)
 	}
 	for source, s := range specs {
 		had := d.watchers[source] != nil
@@ -494,6 +517,7 @@ func (d *daemon) applyWatchers(sc *scope, old, cfg *config) {
 			d.watchers[source] = nil
 			if !want {
 				d.setLive(source, nil)
+				s.count.Store(0)
 			}
 		}
 		if want {
@@ -501,7 +525,10 @@ func (d *daemon) applyWatchers(sc *scope, old, cfg *config) {
 			w := &watcher{cancel: wsc.end, done: make(chan struct{})}
 			go func() {
 				defer close(w.done)
-				s.run(wsc, cfg)
+				superviseWatcher(wsc, s.name, func(sc *scope, up func() bool) error { return s.run(sc, cfg, up) }, func() {
+					d.setLive(source, nil)
+					s.count.Store(0)
+				})
 			}()
 			d.watchers[source] = w
 		}

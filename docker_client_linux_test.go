@@ -35,12 +35,12 @@ func startFakeEngine(t *testing.T, serve func(path string, c net.Conn, done <-ch
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var conns []net.Conn
+	conns := map[net.Conn]bool{} // open ones only: a test may make thousands
 	t.Cleanup(func() {
 		close(e.done)
 		ln.Close()
 		mu.Lock()
-		for _, c := range conns {
+		for c := range conns {
 			c.Close()
 		}
 		mu.Unlock()
@@ -55,12 +55,17 @@ func startFakeEngine(t *testing.T, serve func(path string, c net.Conn, done <-ch
 				return
 			}
 			mu.Lock()
-			conns = append(conns, c)
+			conns[c] = true
 			mu.Unlock()
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer c.Close()
+				defer func() {
+					c.Close()
+					mu.Lock()
+					delete(conns, c)
+					mu.Unlock()
+				}()
 				r := bufio.NewReader(c)
 				line, err := r.ReadString('\n')
 				if err != nil {
@@ -213,20 +218,7 @@ func TestDockerNotGlobal(t *testing.T) {
 		}
 		c.Write([]byte("HTTP/1.0 200 OK\r\n\r\n" + listing))
 	})
-	cfg, err := parseArgs([]string{"-i", "eth0", "-N", "ndpr6"}, func(k string) string {
-		if k == "DOCKER_HOST" {
-			return "unix://" + e.sock
-		}
-		return ""
-	}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := newDaemon(cfg)
-	sc := newScope()
-	done := make(chan struct{})
-	go func() { defer close(done); d.watchDocker(sc) }()
-	defer func() { sc.end(); <-done }()
+	d, _ := dockerTestDaemon(t, e.sock, "-n", "2001:db8:1:2::/64")
 	for deadline := time.Now().Add(5 * time.Second); d.r.live.Load() == nil && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -96,50 +97,37 @@ func dockerNetwork(sc *scope, sock, name string, r *bufio.Reader, max int) (id s
 	return id, addrs, more, true, nil
 }
 
-// watchDocker follows the engine until sc ends: it lists the networks'
-// containers, follows network events, and relists on each that concerns
-// them. When the engine is not there, or goes, the known addresses stay
-// answered while it reconnects with backoff, and a fresh listing after
-// reconnecting catches whatever happened meanwhile.
-func (d *daemon) watchDocker(sc *scope) {
-	cfg := d.cfg.Load()
+// dockerRelistEvery is the least time between two listings: the events of
+// a storm are coalesced into one listing an interval, and the last event is
+// always followed by a listing, so that nothing is missed. A test shortens
+// it.
+var dockerRelistEvery = time.Second
+
+// watchDocker follows the engine until sc ends, or until the connection
+// fails (superviseWatcher connects again): it lists the networks'
+// containers, follows network events, and lists again after those that
+// concern them, at most once in dockerRelistEvery. up is called before each
+// listing is published: a fresh listing after reconnecting catches
+// whatever happened meanwhile.
+//
+// All it keeps of the engine is bounded by the latest listing: the
+// networks' IDs it names and at most maxLearned addresses, whatever the
+// engine says and however often.
+func (d *daemon) watchDocker(sc *scope, cfg *config, up func() bool) error {
 	sock, err := dockerSocket(cfg.dockerHost)
 	if err != nil {
-		errorf("docker: %v", err)
-		return
+		return err
 	}
-	infof("docker: following network(s) %v through %s", cfg.docker, sock)
-	// One reader for the stream of events, one for the listings; each
-	// session resets them.
-	events, listing := bufio.NewReaderSize(nil, httpMaxLine), bufio.NewReaderSize(nil, httpMaxLine)
-	backoff, down := time.Second, false
-	for !sc.ended() {
-		err := d.dockerSession(sc, sock, events, listing, func() {
-			if down {
-				infof("docker: connected to %s again", sock)
-			}
-			backoff, down = time.Second, false
-		})
-		if sc.ended() {
-			return
-		}
-		if !down {
-			warnf("docker: %v; keeping the known addresses, reconnecting", err)
-			down = true
-		}
-		wait := newAlarm(backoff)
-		select {
-		case <-sc.Done():
-			wait.stop()
-			return
-		case <-wait.C:
-		}
-		backoff = min(2*backoff, 30*time.Second)
+	if d.dockerIO.cfg != cfg {
+		infof("docker: following network(s) %v through %s", cfg.docker, sock)
+		d.dockerIO.cfg = cfg
 	}
-}
-
-// dockerSession is one connection to the engine's event stream.
-func (d *daemon) dockerSession(sc *scope, sock string, events, listing *bufio.Reader, connected func()) error {
+	if d.dockerIO.events == nil {
+		// One reader for the stream of events, one for the listings,
+		// kept across connections; each connection resets them.
+		d.dockerIO.events, d.dockerIO.listing = bufio.NewReaderSize(nil, httpMaxLine), bufio.NewReaderSize(nil, httpMaxLine)
+	}
+	events, listing := d.dockerIO.events, d.dockerIO.listing
 	// Follow the events first, so nothing falls between listing and
 	// following.
 	c, err := dockerGet(sc, sock, dockerEventsPath, events)
@@ -151,22 +139,30 @@ func (d *daemon) dockerSession(sc *scope, sock string, events, listing *bufio.Re
 		return errf("events: status %d", c.head.code)
 	}
 	c.f.SetReadDeadline(time.Time{}) // events come when they come
-	cfg := d.cfg.Load()
 	networks := cfg.docker
-	ids := map[string]bool{}
+	var (
+		ids     = map[string]bool{}           // the networks' IDs in the latest listing
+		all     = map[netip.Addr]struct{}{}   // its live addresses, kept between listings
+		missing = make([]bool, len(networks)) // said that the network does not exist
+		said    = &d.dockerIO.heldBackSaid
+	)
 	relist := func() error {
-		all := map[netip.Addr]struct{}{}
-		for _, name := range networks {
+		clear(ids)
+		clear(all)
+		held := 0
+		for i, name := range networks {
 			id, addrs, more, ok, err := dockerNetwork(sc, sock, name, listing, maxLearned)
 			if err != nil {
 				return err
 			}
-			if !ok {
+			if !ok && !missing[i] {
 				warnf("docker: no network %s (yet)", name)
 			}
+			missing[i] = !ok
 			if ok {
 				ids[id] = true
 			}
+			held += more
 			for _, a := range addrs {
 				// What the engine says is a claim too: only a global
 				// unicast address may be answered and announced.
@@ -179,15 +175,20 @@ func (d *daemon) dockerSession(sc *scope, sock string, events, listing *bufio.Re
 				if len(cfg.ranges) > 0 && !contains(cfg.ranges, a) {
 					continue // -n bounds what is answered, and so announced
 				}
-				if len(all) >= maxLearned {
-					more++
+				if _, dup := all[a]; !dup && len(all) >= maxLearned {
+					held++
 					continue
 				}
 				all[a] = struct{}{}
 			}
-			if more > 0 {
-				warnf("docker: more than %d container addresses; %d are not answered", maxLearned, more)
-			}
+		}
+		d.c.dockerHeldBack.Store(uint64(held))
+		if held > 0 && !*said {
+			warnf("docker: more than %d container addresses; the rest are not answered (counted as docker-held-back)", maxLearned)
+			*said = true
+		}
+		if up() {
+			infof("docker: connected to %s again", sock)
 		}
 		d.setLive(liveDocker, all)
 		d.c.docker.Store(uint64(len(all)))
@@ -196,7 +197,59 @@ func (d *daemon) dockerSession(sc *scope, sock string, events, listing *bufio.Re
 	if err := relist(); err != nil {
 		return err
 	}
-	connected()
+	last := time.Now()
+
+	// The events are read by a goroutine of their own, so that a storm
+	// of them waits for no listing; this one decides and lists.
+	evc, failed, quit := make(chan dockerEvent), make(chan error, 1), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		failed <- readDockerEvents(sc, events, c, evc, quit)
+	}()
+	defer func() {
+		close(quit)
+		c.f.Close() // interrupts the reader
+		wg.Wait()
+	}()
+	wake := newAlarm(time.Hour)
+	defer wake.stop()
+	pending := false // an event that concerns the networks came since the last listing
+	for {
+		var due <-chan struct{}
+		if pending {
+			due = wake.C
+		}
+		select {
+		case <-sc.Done():
+			return nil
+		case err := <-failed:
+			return err
+		case e := <-evc:
+			if pending || !e.concerns(networks, ids) {
+				continue
+			}
+			debugf("docker: %s %s", e.Action, e.Name)
+			pending = true
+			wake.reset(max(0, dockerRelistEvery-time.Since(last)))
+		case <-due:
+			if wait := dockerRelistEvery - time.Since(last); wait > 0 {
+				wake.reset(wait) // an early ring, from before a reset
+				continue
+			}
+			pending = false
+			if err := relist(); err != nil {
+				return err
+			}
+			last = time.Now()
+		}
+	}
+}
+
+// readDockerEvents reads the stream of events of c until it fails or quit
+// is closed, and hands each event on.
+func readDockerEvents(sc *scope, events *bufio.Reader, c *dockerConn, out chan<- dockerEvent, quit <-chan struct{}) error {
 	body := newHTTPBody(events, c.head, 0)
 	dec := newJSONDecoder(body)
 	for {
@@ -214,12 +267,10 @@ func (d *daemon) dockerSession(sc *scope, sock string, events, listing *bufio.Re
 			}
 			return errf("events: %w", dockerErr(sc, err))
 		}
-		if !e.concerns(networks, ids) {
-			continue
-		}
-		debugf("docker: %s %s", e.Action, e.Name)
-		if err := relist(); err != nil {
-			return err
+		select {
+		case out <- e:
+		case <-quit:
+			return nil
 		}
 	}
 }

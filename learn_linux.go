@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"net/netip"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -17,20 +15,20 @@ import (
 // a bridge that goes. Each change of the live addresses is published.
 // Meanwhile it probes the bridges for the targets the packet loop hands
 // over (probe.go), and answers a probed target's solicitation as soon as
-// its entry comes alive.
-func (d *daemon) learn(sc *scope, cfg *config) {
-	ev, err := openRtnlEvents(unix.RTMGRP_NEIGH | unix.RTMGRP_LINK)
+// its entry comes alive. It returns when sc ends, or with the error that
+// made it fail; up is called before each dump is published (see
+// superviseWatcher).
+func (d *daemon) learn(sc *scope, cfg *config, up func() bool) error {
+	ev, err := openWatchEvents(unix.RTMGRP_NEIGH | unix.RTMGRP_LINK)
 	if err != nil {
-		errorf("learn: %v", err)
-		return
+		return err
 	}
 	defer ev.Close()
 	stop := sc.onEnd(func() { ev.Close() })
 	defer stop()
 	nl, err := openRtnl()
 	if err != nil {
-		errorf("learn: %v", err)
-		return
+		return err
 	}
 	defer nl.Close()
 
@@ -88,6 +86,9 @@ func (d *daemon) learn(sc *scope, cfg *config) {
 		for _, e := range entries {
 			l.apply(e, false, bridges)
 		}
+		if up() {
+			infof("learn: following the neighbours of %v again", cfg.learn)
+		}
 		publish()
 	}
 	th := &throttle{mu: &mu, publish: publish}
@@ -101,8 +102,7 @@ func (d *daemon) learn(sc *scope, cfg *config) {
 	mu.Unlock()
 	prober, err := openNeighProber()
 	if err != nil {
-		errorf("learn: %v", err)
-		return
+		return err
 	}
 	defer prober.Close()
 	probing := make(chan struct{})
@@ -168,10 +168,10 @@ func (d *daemon) learn(sc *scope, cfg *config) {
 		woke = woke[:0]
 		overrun, err := ev.next(apply)
 		if err != nil {
-			if !sc.ended() && !errors.Is(err, os.ErrClosed) {
-				errorf("learn: following neighbours: %v", err)
+			if sc.ended() {
+				return nil
 			}
-			return
+			return errf("following neighbours: %w", err)
 		}
 		switch {
 		case overrun || again:
@@ -195,6 +195,22 @@ func (d *daemon) learn(sc *scope, cfg *config) {
 			mu.Unlock()
 		}
 	}
+}
+
+// watchEvents is what a watcher reads rtnetlink events from: the kernel's
+// socket, which a test wraps to make it fail.
+type watchEvents interface {
+	next(f func(nlMsg)) (overrun bool, err error)
+	Close() error
+}
+
+// openWatchEvents subscribes a watcher to rtnetlink groups.
+var openWatchEvents = func(groups uint32) (watchEvents, error) {
+	e, err := openRtnlEvents(groups)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // probeBridges asks the kernel to resolve each target the packet loop

@@ -8,7 +8,9 @@ package main
 
 import (
 	"net/netip"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -94,9 +96,127 @@ const (
 // livePublisher owns the live addresses.
 type livePublisher struct {
 	mu   sync.Mutex                         // one change at a time
-	live liveAddrs                          // what the sources said; m is nil until the first publication
+	live liveAddrs                          // what the sources said, inside the scope; m is nil until the first publication
 	r    *responder                         // answers for live
 	out  [numFollowers]*mailbox[*liveAddrs] // to the followers of the moment
+
+	// The scope: with -n, the ranges; without, the uplink's on-link
+	// prefixes. What a source says outside it is held, not published:
+	// without -n, an engine's network with a neighbour's prefix must not
+	// make the VPS claim the neighbour's addresses. Until setRanges, all
+	// is published.
+	scoped  bool
+	ranges  []netip.Prefix
+	onLink  []netip.Prefix
+	held    map[netip.Addr]uint8 // what the sources said outside the scope, as in live.m
+	refused *atomic.Uint64       // counts the addresses held, each once as it comes; may be nil
+	warned  bool                 // said that addresses are held
+}
+
+// inScope says whether a may be published.
+func (p *livePublisher) inScope(a netip.Addr) bool {
+	switch {
+	case !p.scoped:
+		return true
+	case len(p.ranges) > 0:
+		return contains(p.ranges, a)
+	}
+	return contains(p.onLink, a)
+}
+
+// setRanges sets the scope's ranges (-n; none: the on-link prefixes
+// bound it), and setOnLink the uplink's on-link prefixes. What the sources
+// said is sorted again, published or held.
+func (p *livePublisher) setRanges(ranges []netip.Prefix) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.scoped && slices.Equal(p.ranges, ranges) {
+		return
+	}
+	p.scoped, p.ranges = true, ranges
+	p.rescope()
+}
+
+func (p *livePublisher) setOnLink(onLink []netip.Prefix) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if slices.Equal(p.onLink, onLink) {
+		return
+	}
+	p.onLink = slices.Clone(onLink)
+	p.rescope()
+}
+
+// rescope moves what the sources said between live.m and held as the
+// scope says, and publishes if anything moved; the caller holds mu.
+func (p *livePublisher) rescope() {
+	if p.live.m == nil {
+		return
+	}
+	moved := false
+	p.live.mu.Lock()
+	for a, said := range p.live.m {
+		if !p.inScope(a) {
+			delete(p.live.m, a)
+			p.hold(a, said)
+			moved = true
+		}
+	}
+	for a, said := range p.held {
+		if p.inScope(a) {
+			delete(p.held, a)
+			p.live.m[a] = said
+			moved = true
+		}
+	}
+	p.live.mu.Unlock()
+	if moved {
+		p.publish()
+	}
+}
+
+// hold keeps what the sources said of a outside the scope, and says so
+// once.
+func (p *livePublisher) hold(a netip.Addr, said uint8) {
+	if p.held == nil {
+		p.held = map[netip.Addr]uint8{}
+	}
+	if _, ok := p.held[a]; !ok && p.refused != nil {
+		p.refused.Add(1)
+	}
+	p.held[a] |= said
+	if !p.warned {
+		p.warned = true
+		if len(p.ranges) > 0 {
+			warnf("live: %v is outside the ranges %v; not answering or announcing such addresses (counted as live-out-of-scope)", a, p.ranges)
+		} else {
+			warnf("live: %v is outside the uplink's on-link prefixes %v; without -n, not answering or announcing such addresses (counted as live-out-of-scope)", a, p.onLink)
+		}
+	}
+}
+
+// sweepHeld takes the source's bit off what is held before its new set is
+// sorted (done false), and then forgets what no source says (done true):
+// an address held before and after is not counted again. It is apart from
+// publishSet so that each of publishSet's instances does not carry it.
+func (p *livePublisher) sweepHeld(bit uint8, done bool) {
+	for a, said := range p.held {
+		switch {
+		case !done:
+			p.held[a] = said &^ bit
+		case said == 0:
+			delete(p.held, a)
+		}
+	}
+}
+
+// publish hands the live set to the responder and the followers; the
+// caller holds mu.
+func (p *livePublisher) publish() {
+	p.r.live.Store(&p.live)
+	for _, o := range p.out {
+		o.put(&p.live)
+	}
 }
 
 func newLivePublisher(r *responder) *livePublisher {
@@ -140,17 +260,20 @@ func publishSet[V any](p *livePublisher, source int, addrs map[netip.Addr]V, rou
 			}
 		}
 	}
+	p.sweepHeld(bit, false)
 	for a := range addrs {
-		p.live.m[a] |= bit
+		if p.inScope(a) {
+			p.live.m[a] |= bit
+		} else {
+			p.hold(a, bit)
+		}
 	}
+	p.sweepHeld(bit, true)
 	if source == liveAuto {
 		p.live.routes = routes
 	}
 	p.live.mu.Unlock()
-	p.r.live.Store(&p.live)
-	for _, o := range p.out {
-		o.put(&p.live)
-	}
+	p.publish()
 }
 
 // follow returns the channel on which a follower is told of changes, with

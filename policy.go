@@ -125,9 +125,13 @@ func (r *responder) decide(frame []byte, ns *neighborSolicitation, na *[naFrameL
 	if !ns.EthSrc.isUnicast() || !to.isUnicast() {
 		return reasonBadLinkAddress
 	}
-	// With only Docker networks to follow, their containers' addresses
-	// are all ours; otherwise the ranges bound what we answer.
+	// The ranges bound what we answer; without them (Docker networks
+	// alone), the uplink's on-link prefixes do: a network made with a
+	// neighbour's prefix must not make us claim the neighbour's addresses.
 	if (len(p.ranges) > 0 || !p.liveOnly) && !contains(p.ranges, ns.Target) {
+		return reasonOutOfRange
+	}
+	if len(p.ranges) == 0 && !u.onLink(ns.Target) {
 		return reasonOutOfRange
 	}
 	if p.liveOnly {

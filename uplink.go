@@ -16,7 +16,17 @@ type uplink struct {
 	LinkLocal netip.Addr   // first usable link-local address, if any
 	Global    []netip.Addr // usable global addresses, to solicit from
 	Gateway   netip.Addr   // the default route's gateway through it, if any
+	// OnLink are the uplink's global on-link prefixes, from the main
+	// table's routes through it without a gateway: without -n, the live
+	// addresses answered and announced are those inside them.
+	OnLink []netip.Prefix
 }
+
+// maxOnLink bounds the on-link prefixes kept of the uplink.
+const maxOnLink = 16
+
+// onLink says whether a is inside one of the uplink's on-link prefixes.
+func (u *uplink) onLink(a netip.Addr) bool { return contains(u.OnLink, a) }
 
 func (u *uplink) owns(a netip.Addr) bool {
 	for _, o := range u.Addrs {
@@ -62,7 +72,7 @@ type uplinkState struct {
 	index  int    // 0 until it is found
 	mac    mac
 	addrs  []ifAddr // its IPv6 addresses
-	routes []route  // the main table's IPv6 default routes through it
+	routes []route  // the main table's IPv6 default and on-link routes through it
 
 	stale       bool // an event was lost, unreadable or a new address: read everything again
 	routesStale bool // a default route changed: read the routes again
@@ -76,11 +86,32 @@ func (s *uplinkState) follow(name string) {
 }
 
 // addRoute keeps r if it is a default route of the main table through the
-// interface, the only routes that defaultGateway picks from.
+// interface, the only routes that defaultGateway picks from, or one of its
+// on-link prefixes (at most maxOnLink).
 func (s *uplinkState) addRoute(r route) {
-	if r.Dst.Bits() == 0 && r.Table == rtTableMain && r.OIF == s.index {
+	switch {
+	case r.Dst.Bits() == 0 && r.Table == rtTableMain && r.OIF == s.index:
 		s.routes = append(s.routes, r)
+	case s.onLinkRoute(r):
+		n := 0
+		for _, o := range s.routes {
+			if o.Dst.Bits() != 0 {
+				n++
+			}
+		}
+		if n < maxOnLink {
+			s.routes = append(s.routes, r)
+		}
 	}
+}
+
+// onLinkRoute says whether r puts a global prefix on the interface's link:
+// a unicast route of the main table through it, without a gateway, no
+// wider than any on-link prefix (widestRange), and not a host route (those
+// of routed containers come and go with them).
+func (s *uplinkState) onLinkRoute(r route) bool {
+	return r.Dst.Bits() >= widestRange && r.Dst.Bits() < 128 && r.Table == rtTableMain && r.Type == rtnUnicast && r.OIF == s.index &&
+		!r.Gateway.IsValid() && globalUnicast(r.Dst.Addr())
 }
 
 // event applies one rtnetlink message (a link, an IPv6 address or an IPv6
@@ -145,9 +176,15 @@ func (s *uplinkState) event(m nlMsg) bool {
 	case rtmNewRoute, rtmDelRoute:
 		// A default route (struct rtmsg: family, dst_len) may be replaced
 		// or grouped with others without an event for each; read them all
-		// again. Other routes (a container brings a few) do not matter.
-		if s.index == 0 || len(m.Data) < rtmsgLen || m.Data[0] != afInet6 || m.Data[1] != 0 {
+		// again, as for a change of an on-link prefix. Other routes (a
+		// container brings a few) do not matter.
+		if s.index == 0 || len(m.Data) < rtmsgLen || m.Data[0] != afInet6 {
 			return false
+		}
+		if m.Data[1] != 0 {
+			if r, err := parseRoute(m.Data); err != nil || !s.onLinkRoute(r) {
+				return false
+			}
 		}
 		s.routesStale = true
 		return true
@@ -174,11 +211,16 @@ func (s *uplinkState) snapshot() *uplink {
 		}
 	}
 	u.Gateway, _ = defaultGateway(s.routes, s.index)
+	for _, r := range s.routes {
+		if r.Dst.Bits() != 0 && len(u.OnLink) < maxOnLink && !slices.Contains(u.OnLink, r.Dst.Masked()) {
+			u.OnLink = append(u.OnLink, r.Dst.Masked())
+		}
+	}
 	return u
 }
 
 // equal says whether two snapshots say the same.
 func (u *uplink) equal(o *uplink) bool {
 	return u.MAC == o.MAC && u.LinkLocal == o.LinkLocal && u.Gateway == o.Gateway &&
-		slices.Equal(u.Addrs, o.Addrs) && slices.Equal(u.Global, o.Global)
+		slices.Equal(u.Addrs, o.Addrs) && slices.Equal(u.Global, o.Global) && slices.Equal(u.OnLink, o.OnLink)
 }

@@ -98,6 +98,15 @@ func TestUplinkStateEvents(t *testing.T) {
 		{"another's address", addrMsgOf(rtmNewAddr, veth, a("fe80::5"), 0), false, nil},
 		{"another's route", routeMsgOf(rtmNewRoute, netip.MustParsePrefix("fe80::/64"), veth), false, nil},
 		{"a host route of ours", routeMsgOf(rtmNewRoute, netip.MustParsePrefix("2001:db8:1:2::2/128"), eth0), false, nil},
+		{"another's on-link prefix", routeMsgOf(rtmNewRoute, netip.MustParsePrefix("2001:db8:5::/64"), veth), false, nil},
+		{"an on-link prefix of ours", routeMsgOf(rtmNewRoute, netip.MustParsePrefix("2001:db8:1:3::/64"), eth0), true,
+			func(s *uplinkState, u *uplink) bool {
+				// Read again; here, as if read.
+				s.routesStale = false
+				s.addRoute(route{Dst: netip.MustParsePrefix("2001:db8:1:3::/64"), OIF: eth0, Table: rtTableMain, Type: rtnUnicast})
+				u = s.snapshot()
+				return u.onLink(a("2001:db8:1:3::77")) && !u.onLink(a("2001:db8:1:4::77")) && u.Gateway == routerLL
+			}},
 		{"a new address", addrMsgOf(rtmNewAddr, eth0, a("2001:db8:1:2::3"), 0), true,
 			func(s *uplinkState, u *uplink) bool {
 				// Where the kernel lists it is read again; here, as if read.
@@ -169,6 +178,7 @@ func TestUplinkStateEventsAllocs(t *testing.T) {
 		linkMsgOf(rtmDelLink, 5, "veth1", routerNew),
 		addrMsgOf(rtmNewAddr, 5, netip.MustParseAddr("fe80::5"), 0),
 		routeMsgOf(rtmNewRoute, netip.MustParsePrefix("fe80::/64"), 5),
+		routeMsgOf(rtmNewRoute, netip.MustParsePrefix("2001:db8:5::/64"), 5),
 		addrMsgOf(rtmNewAddr, 2, ownAddr, ifaFDeprecated),
 		addrMsgOf(rtmNewAddr, 2, ownAddr, 0),
 	}
