@@ -16,7 +16,7 @@ fi
 work=$(mktemp -d)
 go test -tags floodtool -c -o "$work/nsflood.test" .
 . scripts/testnet.sh
-pid= sampler=
+pid='' sampler=''
 # sample_anon PID FILE keeps in FILE the largest RssAnon of PID seen so
 # far, in kB: what the process owns, the figure of the memory budget (the
 # binary's pages, RssFile, are the page cache's, which the kernel keeps or
