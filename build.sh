@@ -9,7 +9,8 @@
 #                     and the binaries they hold, into dist/ as above
 set -euo pipefail
 cd "$(dirname "$0")"
-command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
+. scripts/need.sh
+need_go
 version=$(git describe --tags --always --dirty 2>/dev/null || echo devel)
 build() { # build OUTPUT [ENV...]
 	local out=$1
