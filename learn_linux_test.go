@@ -48,7 +48,7 @@ func TestLearn(t *testing.T) {
 	// A container that appears after the daemon started, and says hello.
 	c2 := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:c2")
 	n.addContainer("c2", c2)
-	n.in("c2", "ping", "-n", "-c", "1", "-W", "1", bridgeAddr.String())
+	n.speak("c2")
 	if !d.waitLog("new live address", 1, 3*time.Second) {
 		t.Fatalf("the daemon did not learn the new container:\n%s", d.logText())
 	}
@@ -108,7 +108,7 @@ func TestLearnPortGone(t *testing.T) {
 	start := func(name string, seen int) {
 		n.addContainer(name, c2)
 		n.in(name, "ip", "link", "set", "eth0", "address", c2MAC)
-		n.in(name, "ping", "-n", "-c", "1", "-W", "1", bridgeAddr.String())
+		n.speak(name)
 		if !d.waitLog("new live address", seen, 3*time.Second) {
 			t.Fatalf("the daemon did not learn %s:\n%s", name, d.logText())
 		}

@@ -103,7 +103,7 @@ func TestMLDSnooping(t *testing.T) {
 	n := newTestNetWith(t, netOpts{hypervisor: hvOpen})
 	n.snoopMLD()
 	w := n.openWire("rt", "rt0")
-	n.in("c1", "ping", "-n", "-c", "1", "-W", "1", bridgeAddr.String()) // c1 has spoken
+	n.speak("c1") // c1 has spoken
 
 	// The network filters: a solicitation for a group nobody reported
 	// does not reach the VPS.
@@ -143,7 +143,7 @@ func TestMLDSnooping(t *testing.T) {
 	// A container plugged in later, once it speaks.
 	c2 := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:c2")
 	n.addContainer("c2", c2)
-	n.in("c2", "ping", "-n", "-c", "1", "-W", "1", bridgeAddr.String())
+	n.speak("c2")
 	if !n.waitGroup(c2, true, 3*time.Second) {
 		t.Errorf("the daemon's group for the new %v is not registered:\n%s", c2, n.in("hv", "bridge", "mdb", "show", "dev", "hvbr"))
 	}

@@ -312,6 +312,16 @@ func (n *testNet) ping(dst netip.Addr) bool {
 	return err == nil
 }
 
+// speak has container name ping the VPS's bridge address until a reply
+// comes, at most 4 s: the container's first packet, so that -learn sees it.
+// One ping of one second was not enough while a port just plugged into the
+// bridge came up on a loaded machine (the container's NS went out before it
+// forwarded, and the next NS is a second later).
+func (n *testNet) speak(name string) {
+	n.t.Helper()
+	n.in(name, "ping", "-n", "-c", "1", "-i", "0.2", "-w", "4", bridgeAddr.String())
+}
+
 // routerNeigh is the router's neighbour entry for a, as ip prints it.
 func (n *testNet) routerNeigh(a netip.Addr) string {
 	n.t.Helper()

@@ -204,7 +204,7 @@ func TestPackageUnderSystemd(t *testing.T) {
 	deb := buildDeb(t)
 	n := newTestNetWith(t, netOpts{hypervisor: hvAnnounce})
 	n.snoopMLD()
-	n.in("c1", "ping", "-n", "-c", "1", "-W", "1", bridgeAddr.String()) // c1 has spoken
+	n.speak("c1") // c1 has spoken
 	s := n.bootSystemd(deb)
 	if _, err := s.exec("sh", "-c", "command -v kill >/dev/null && test ! -e /bin/kill"); err != nil {
 		t.Fatalf("the root has /bin/kill, so it cannot show that reload works without procps")
@@ -226,7 +226,7 @@ func TestPackageUnderSystemd(t *testing.T) {
 	}
 	c2 := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:c2")
 	n.addContainer("c2", c2)
-	n.in("c2", "ping", "-n", "-c", "1", "-W", "1", bridgeAddr.String())
+	n.speak("c2")
 	if !n.waitGroup(c2, true, 5*time.Second) {
 		t.Errorf("the group of the hot-plugged %v is not registered; journal:\n%s", c2, s.journal())
 	}
