@@ -352,3 +352,173 @@ func TestOpenRCScript(t *testing.T) {
 		t.Errorf("after rc-service stop the pin of the killed run is still there: %q", e)
 	}
 }
+
+// TestOpenRCInstances: two uplinks, each served by an instance of the
+// OpenRC script linked under its uplink's name (ndpresponder.eth0 and
+// ndpresponder.eth0.100, reading /etc/ndpresponder/eth0.conf and
+// /etc/ndpresponder/eth0.100.conf), both in the default runlevel and
+// started by openrc-init at boot. The second uplink stands for a VLAN on
+// the first. This kernel has no 802.1Q (CONFIG_VLAN_8021Q is not set and
+// there are no modules: "ip link add link X name X.100 type vlan id 100"
+// says "Unknown device type"), so eth0.100 is a macvlan on eth0: like a
+// VLAN it is an interface of its own stacked on the uplink, with its own
+// MAC, its own prefix and its own default route, on the same wire. The
+// hypervisor filters nothing here, since its rule knows the VPS's first
+// /64 only. Each instance answers for its own uplink and pins its own
+// gateway entry; a reload and a stop of one leave the other alone; the
+// stop of one whose daemon and supervisor were killed removes that
+// instance's pin and not the other's; the poweroff stops both, leaving no
+// pin.
+func TestOpenRCInstances(t *testing.T) {
+	n := newTestNetWith(t, netOpts{hypervisor: hvOpen})
+	vlanMAC := "02:00:00:00:01:00"
+	vlanPrefix := netip.MustParsePrefix("2001:db8:1:3::/64")
+	vlanRange := "2001:db8:1:3:646f:636b:6572::/112"
+	vlanBridge := netip.MustParseAddr("2001:db8:1:3:646f:636b:6572:1")
+	c2 := netip.MustParseAddr("2001:db8:1:3:646f:636b:6572:c2")
+	n.in("vps", "ip", "link", "add", "link", "eth0", "name", "eth0.100", "address", vlanMAC, "type", "macvlan", "mode", "bridge")
+	n.in("vps", "ip", "link", "set", "eth0.100", "up")
+	n.in("vps", "ip", "-6", "addr", "add", "2001:db8:1:3::2/64", "dev", "eth0.100")
+	n.in("vps", "ip", "-6", "route", "add", "default", "via", routerLL.String(), "dev", "eth0.100", "metric", "2048")
+	n.in("rt", "ip", "-6", "route", "add", vlanPrefix.String(), "dev", "rt0")
+	// The second uplink's container, behind the same bridge.
+	n.in("vps", "ip", "-6", "addr", "add", vlanBridge.String()+"/112", "dev", "br0")
+	n.run("ip", "netns", "add", n.ns("c2"))
+	t.Cleanup(func() { n.try("ip", "netns", "del", n.ns("c2")) })
+	n.in("c2", "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+	n.run("ip", "link", "add", "vps-c2", "netns", n.ns("vps"), "type", "veth", "peer", "name", "eth0", "netns", n.ns("c2"))
+	n.in("vps", "ip", "link", "set", "vps-c2", "master", "br0", "up")
+	n.in("c2", "ip", "link", "set", "eth0", "up")
+	n.in("c2", "ip", "-6", "addr", "add", c2.String()+"/112", "dev", "eth0")
+	n.in("c2", "ip", "-6", "route", "add", "default", "via", vlanBridge.String())
+	vlanGateway := func() string {
+		return strings.TrimSpace(n.in("vps", "ip", "-6", "neigh", "show", routerLL.String(), "dev", "eth0.100", "nud", "all"))
+	}
+	waitVlanPin := func(want bool) string {
+		deadline := time.Now().Add(5 * time.Second)
+		e := vlanGateway()
+		for strings.Contains(e, "NOARP") != want && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			e = vlanGateway()
+		}
+		return e
+	}
+
+	s := n.bootOpenRC()
+	const eth0Conf, vlanConf = "/etc/ndpresponder/eth0.conf", "/etc/ndpresponder/eth0.100.conf"
+	const eth0Log, vlanLog = "/var/log/ndpresponder.eth0.log", "/var/log/ndpresponder.eth0.100.log"
+	s.mustExec("mkdir", "-p", "/etc/ndpresponder")
+	s.put(eth0Conf, "i eth0\nn "+rangeArg+"\n")
+	s.put(vlanConf, "i eth0.100\nn "+vlanRange+"\n")
+	for _, uplink := range []string{"eth0", "eth0.100"} {
+		s.mustExec("ln", "-s", "ndpresponder", "/etc/init.d/ndpresponder."+uplink)
+		s.mustExec("rc-update", "add", "ndpresponder."+uplink, "default")
+	}
+	// Reboot, so that openrc-init starts them as at any boot.
+	s.mustExec("openrc-shutdown", "--reboot", "now")
+	if !s.waitExit(30 * time.Second) {
+		t.Fatalf("openrc-shutdown --reboot: the container still runs after 30 s")
+	}
+	s.must("start", s.name)
+	s.waitOpenRC()
+	logs := func() string {
+		return eth0Log + ":\n" + s.file(eth0Log) + vlanLog + ":\n" + s.file(vlanLog) + "rc.log:\n" + s.file("/var/log/rc.log")
+	}
+	if !s.waitFile(eth0Log, "responder: answering on eth0 (", 1, 10*time.Second) ||
+		!s.waitFile(vlanLog, "responder: answering on eth0.100 (", 1, 10*time.Second) {
+		t.Fatalf("the instances did not start answering at boot:\n%s", logs())
+	}
+	eth0PID, vlanPID := s.daemon(eth0Conf, 5*time.Second), s.daemon(vlanConf, 5*time.Second)
+	if len(s.daemons("/etc/ndpresponder.conf")) != 0 {
+		t.Errorf("an instance runs with the plain name's /etc/ndpresponder.conf")
+	}
+	n.requirePinned()
+	if e := waitVlanPin(true); !strings.Contains(e, "NOARP") {
+		t.Errorf("the eth0.100 instance did not pin its gateway: %q\n%s", e, logs())
+	}
+	if !n.reachable(container, 10*time.Second) {
+		t.Errorf("the router cannot reach the eth0 container\n%s", logs())
+	}
+	if !n.reachable(c2, 10*time.Second) {
+		t.Errorf("the router cannot reach the eth0.100 container\n%s", logs())
+	}
+	if e := n.routerNeigh(c2); !strings.Contains(e, "lladdr "+vlanMAC) {
+		t.Errorf("the router has %q for %v, want eth0.100's MAC %s", e, c2, vlanMAC)
+	}
+
+	// A reload of one instance is that instance's.
+	announced := netip.MustParseAddr("2001:db8:1:3:646f:636b:6572:a0")
+	s.put(vlanConf, "i eth0.100\nn "+vlanRange+"\na "+announced.String()+"\n")
+	s.rc("ndpresponder.eth0.100", "reload")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(n.routerNeigh(announced), "lladdr "+vlanMAC) {
+		if time.Now().After(deadline) {
+			t.Errorf("after the reload of ndpresponder.eth0.100 the router has %q for %v, want eth0.100's MAC\n%s", n.routerNeigh(announced), announced, logs())
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if strings.Contains(s.file(eth0Log), "reload:") {
+		t.Errorf("the eth0 instance reloaded too:\n%s", logs())
+	}
+
+	// Stopping one leaves the other serving, and pinned.
+	s.rc("ndpresponder.eth0.100", "stop")
+	if e := waitVlanPin(false); strings.Contains(e, "NOARP") {
+		t.Errorf("after stopping ndpresponder.eth0.100 its gateway entry is %q, want no pin", e)
+	}
+	if got := s.daemons(eth0Conf); len(got) != 1 || got[0] != eth0PID {
+		t.Errorf("after stopping ndpresponder.eth0.100 the eth0 daemons are %v, want %d", got, eth0PID)
+	}
+	if e := n.gatewayEntry(); !strings.Contains(e, "NOARP") {
+		t.Errorf("stopping ndpresponder.eth0.100 took eth0's pin: %q", e)
+	}
+	n.flushRouterNeigh()
+	if !n.reachable(container, 10*time.Second) {
+		t.Errorf("after stopping ndpresponder.eth0.100 the router cannot reach the eth0 container\n%s", logs())
+	}
+
+	// Killed with its supervisor, then stopped: its own pin goes, with
+	// its own configuration, and eth0's stays.
+	s.rc("ndpresponder.eth0.100", "start")
+	if !s.waitFile(vlanLog, "responder: answering on eth0.100 (", 2, 10*time.Second) {
+		t.Fatalf("ndpresponder.eth0.100 did not start again:\n%s", logs())
+	}
+	if e := waitVlanPin(true); !strings.Contains(e, "NOARP") {
+		t.Fatalf("ndpresponder.eth0.100 did not pin again: %q\n%s", e, logs())
+	}
+	supervisor := strings.TrimSpace(s.file("/run/supervise-ndpresponder.eth0.100.pid"))
+	vlanPID = s.daemon(vlanConf, 5*time.Second)
+	if supervisor == "" || vlanPID == 0 {
+		t.Fatalf("no supervisor (%q) or daemon (%d) of ndpresponder.eth0.100 to kill", supervisor, vlanPID)
+	}
+	s.mustExec("sh", "-c", "kill -KILL "+supervisor+" "+strconv.Itoa(vlanPID))
+	time.Sleep(500 * time.Millisecond)
+	if e := vlanGateway(); !strings.Contains(e, "NOARP") {
+		t.Fatalf("the killed eth0.100 run left no pin (%q): the stop would prove nothing", e)
+	}
+	s.exec("rc-service", "ndpresponder.eth0.100", "stop")
+	if e := vlanGateway(); strings.Contains(e, "NOARP") {
+		t.Errorf("after rc-service ndpresponder.eth0.100 stop the pin of its killed run is still there: %q", e)
+	}
+	if e := n.gatewayEntry(); !strings.Contains(e, "NOARP") {
+		t.Errorf("stopping the killed ndpresponder.eth0.100 took eth0's pin: %q", e)
+	}
+
+	// The poweroff stops the rest: no pin on either uplink.
+	s.rc("ndpresponder.eth0.100", "start")
+	if !s.waitFile(vlanLog, "responder: answering on eth0.100 (", 3, 10*time.Second) {
+		t.Fatalf("ndpresponder.eth0.100 did not start again:\n%s", logs())
+	}
+	waitVlanPin(true)
+	s.mustExec("openrc-shutdown", "--poweroff", "now")
+	if !s.waitExit(30 * time.Second) {
+		t.Fatalf("openrc-shutdown --poweroff: the container still runs after 30 s")
+	}
+	if e := n.gatewayEntry(); strings.Contains(e, "NOARP") {
+		t.Errorf("after the poweroff eth0's gateway entry is %q, want no pin", e)
+	}
+	if e := vlanGateway(); strings.Contains(e, "NOARP") {
+		t.Errorf("after the poweroff eth0.100's gateway entry is %q, want no pin", e)
+	}
+}
