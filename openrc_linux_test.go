@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -57,34 +56,18 @@ func openrcRoot(t *testing.T) string {
 	return openrcRootCache
 }
 
-// staticDaemon is the daemon built without cgo, for roots that are not
-// this host's: a BusyBox root has no C library at all.
-var (
-	staticOnce sync.Once
-	staticBin  string
-	staticErr  error
-)
-
+// staticDaemon builds the daemon without cgo, for roots that are not this
+// host's (a BusyBox root has no C library at all), into a directory of the
+// test's.
 func staticDaemon(t *testing.T) string {
 	t.Helper()
-	staticOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ndpresponder-static")
-		if err != nil {
-			staticErr = err
-			return
-		}
-		staticBin = filepath.Join(dir, "ndpresponder")
-		build := exec.Command("go", "build", "-o", staticBin, ".")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			staticErr = err
-			staticBin = string(out)
-		}
-	})
-	if staticErr != nil {
-		t.Fatalf("go build (static): %v\n%s", staticErr, staticBin)
+	bin := filepath.Join(t.TempDir(), "ndpresponder")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build (static): %v\n%s", err, out)
 	}
-	return staticBin
+	return bin
 }
 
 // newBox prepares a podman of the test's own (its storage, its
