@@ -160,8 +160,10 @@ func TestSysVBusyBoxInit(t *testing.T) {
 	// stop: a clean exit, no pin.
 	supervisor, daemon := pidOf("ndpresponder.supervisor.pid"), pidOf("ndpresponder.pid")
 	script("stop")
-	if out, err := s.exec("kill", "-0", supervisor, daemon); err == nil {
-		t.Errorf("after stop the supervisor %s or the daemon %s still runs: %s", supervisor, daemon, out)
+	for _, pid := range []string{supervisor, daemon} {
+		if _, err := s.exec("kill", "-0", pid); err == nil {
+			t.Errorf("after stop the supervisor %s or the daemon %s still runs: %s does", supervisor, daemon, pid)
+		}
 	}
 	if e := n.gatewayEntry(); strings.Contains(e, "NOARP") {
 		t.Errorf("after stop the gateway's entry is %q, want no pin", e)
