@@ -127,6 +127,9 @@ func TestSysVBusyBoxInit(t *testing.T) {
 	if !n.reachable(container, 10*time.Second) {
 		t.Errorf("the router cannot reach the container; log:\n%s", logText())
 	}
+	if e := n.routerNeigh(container); !strings.Contains(e, "lladdr "+vpsMAC.String()) {
+		t.Errorf("the router's entry for the container is %q, want the VPS's MAC %v", e, vpsMAC)
+	}
 
 	// A crash: the script's supervisor starts a new one, which pins
 	// again.

@@ -270,6 +270,9 @@ func TestOpenRCScript(t *testing.T) {
 	if !n.reachable(container, 10*time.Second) {
 		t.Errorf("the router cannot reach the container; log:\n%s", logText())
 	}
+	if e := n.routerNeigh(container); !strings.Contains(e, "lladdr "+vpsMAC.String()) {
+		t.Errorf("the router's entry for the container is %q, want the VPS's MAC %v", e, vpsMAC)
+	}
 
 	// reload: a new -a is announced to the router.
 	announced := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:a0")
