@@ -46,7 +46,10 @@ func openrcRoot(t *testing.T) string {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("debootstrap: %v\n%s", err, tail(out, 2000))
 	}
-	tmp := openrcRootCache + ".part"
+	// A tar of its own, renamed into place whole: another test run
+	// making the root at the same time writes its own.
+	tmp := root + ".tar"
+	defer os.Remove(tmp)
 	if out, err := exec.Command("tar", "-C", root, "-cf", tmp, ".").CombinedOutput(); err != nil {
 		t.Fatalf("tar: %v\n%s", err, out)
 	}
