@@ -3,8 +3,9 @@
 # network namespaces with the kernel as every peer. As root; on Debian and
 # Ubuntu it installs what the tests run (iproute2, nftables, ping, and the
 # real peers: dockerd, Podman, BusyBox, shellcheck, systemd-analyze,
-# qemu-user for the router builds, ip6tables-legacy for -check) when
-# missing.
+# debootstrap for the Debian roots systemd and OpenRC boot in (Debian's
+# openrc goes into that root, not onto the host), qemu-user for the
+# router builds, ip6tables-legacy for -check) when missing.
 # Fails when a test fails or is skipped.
 set -euo pipefail
 cd "$(dirname "$0")"
