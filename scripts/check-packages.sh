@@ -104,7 +104,10 @@ drwxr-xr-x root/root ./usr/share/doc/ndpresponder/examples/
 -rw-r--r-- root/root ./usr/share/doc/ndpresponder/examples/ndpresponder.sysv
 drwxr-xr-x root/root ./usr/share/lintian/
 drwxr-xr-x root/root ./usr/share/lintian/overrides/
--rw-r--r-- root/root ./usr/share/lintian/overrides/ndpresponder"
+-rw-r--r-- root/root ./usr/share/lintian/overrides/ndpresponder
+drwxr-xr-x root/root ./usr/share/man/
+drwxr-xr-x root/root ./usr/share/man/man8/
+-rw-r--r-- root/root ./usr/share/man/man8/ndpresponder.8.gz"
 
 # throwaway_root DIR: an empty dpkg database, a static BusyBox as /bin/sh
 # for the maintainer scripts, /dev/null, and stand-ins for systemctl and

@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/need.sh
 need_go
-need qemu-user-static:qemu-mips-static binutils:readelf
+need qemu-user-static:qemu-mips-static binutils:readelf groff-base:groff
 
 probe_dir=$(mktemp -d) work=$(mktemp -d)
 trap 'rm -rf "$probe_dir" "$work"' EXIT

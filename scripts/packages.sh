@@ -105,6 +105,8 @@ deb() { # deb DEBARCH BINARY
 	to_sbin init/ndpresponder.sysv >"$doc/examples/ndpresponder.sysv"
 	cp init/ndpresponder.rules.yml "$doc/examples/"
 	cp init/debian/lintian-overrides "$root/usr/share/lintian/overrides/ndpresponder"
+	install -d -m 755 "$root/usr/share/man/man8"
+	gzip -9n <docs/ndpresponder.8 >"$root/usr/share/man/man8/ndpresponder.8.gz"
 	{
 		cat init/debian/copyright
 		printf '\nFiles: *\nComment: The binary holds the Go standard library, golang.org/x/sys and\n golang.org/x/net, linked in.\nCopyright: The Go Authors\nLicense: BSD-3-Clause\n'
