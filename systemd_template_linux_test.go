@@ -155,10 +155,10 @@ func (n *testNet) reachableFrom(ns string, a netip.Addr, d time.Duration) (bool,
 // range through the VPS, its neighbour entry at the VPS's MAC on its
 // segment, and each instance pins its own uplink's gateway. Each writes
 // its metrics in its own runtime directory and holds its unit's MemoryMax
-// and CPUQuota in the kernel. systemctl stop of one takes its pin away and
-// leaves the other's pin, runtime directory and service; the -unpin after
-// an instance's killed run removes its pin and no other uplink's; the
-// purge leaves no pin.
+// and CPUQuota in the kernel. An upgrade restarts both. systemctl stop of
+// one takes its pin away and leaves the other's pin, runtime directory and
+// service; the -unpin after an instance's killed run removes its pin and
+// no other uplink's; the purge stops both and leaves no pin.
 func TestTemplateUnderSystemd(t *testing.T) {
 	deb := buildDeb(t)
 	n := newTestNetWith(t, netOpts{hypervisor: hvAnnounce})
@@ -252,6 +252,29 @@ func TestTemplateUnderSystemd(t *testing.T) {
 		}
 	}
 
+	// An upgrade (here a reinstall) restarts both running instances
+	// (deb-systemd-invoke try-restart of ndpresponder@*.service), which
+	// answer again.
+	s.mustExec("dpkg", "-i", "/root/ndpresponder.deb")
+	for _, c := range []struct{ unit, uplink string }{{unit1, "eth0"}, {unit2, uplink2}} {
+		if !s.waitJournalOf(c.unit, "responder: answering on "+c.uplink, 2, 10*time.Second) {
+			t.Errorf("%s was not restarted by the upgrade, or does not answer again:\n%s", c.unit, journals())
+		}
+		pid := s.showUnit(c.unit, "MainPID")
+		if pid == pids[c.unit] || s.showUnit(c.unit, "ActiveState") != "active" {
+			t.Errorf("after the upgrade %s is %s with MainPID %s, was %s: want it restarted", c.unit, s.showUnit(c.unit, "ActiveState"), pid, pids[c.unit])
+		}
+		pids[c.unit] = pid
+	}
+	for _, g := range []struct {
+		dev string
+		gw  netip.Addr
+	}{{"eth0", routerLL}, {uplink2, router2LL}} {
+		if e, ok := n.waitPinned(g.dev, g.gw, true, 10*time.Second); !ok {
+			t.Fatalf("after the upgrade the gateway on %s is not pinned: %q\n%s", g.dev, e, journals())
+		}
+	}
+
 	// systemctl stop of eth0's instance: its pin goes, eth0.100's stays
 	// and still serves; each runtime directory stays, and eth0.100's
 	// instance still writes in its own.
@@ -299,8 +322,9 @@ func TestTemplateUnderSystemd(t *testing.T) {
 	s.mustExec("mkdir", "-p", "/run/systemd/system/"+unit2+".service.d")
 	s.mustExec("sh", "-c", "printf '[Service]\\nKillSignal=SIGKILL\\n' >/run/systemd/system/"+unit2+".service.d/kill.conf")
 	s.mustExec("systemctl", "daemon-reload")
+	unpinned := strings.Count(s.journalOf(unit2), "gateway: unpinned") // by its clean exits so far
 	s.mustExec("systemctl", "stop", unit2)
-	if j := s.journalOf(unit2); !strings.Contains(j, "removed 1 pin(s)") || strings.Contains(j, "gateway: unpinned") {
+	if j := s.journalOf(unit2); strings.Count(j, "removed 1 pin(s)") != 1 || strings.Count(j, "gateway: unpinned") != unpinned {
 		t.Errorf("%s's killed run: want its pin left and removed by the -unpin after it, not by itself; journal:\n%s", unit2, j)
 	}
 	if e := n.gatewayOn(uplink2, router2LL); strings.Contains(e, "NOARP") {
@@ -310,9 +334,29 @@ func TestTemplateUnderSystemd(t *testing.T) {
 		t.Errorf("%s's -unpin removed eth0's pin (%q): it must touch only its own uplink", unit2, e)
 	}
 
-	// The purge leaves no pin on either uplink, no runtime directory, and
-	// the administrator's files.
+	// Both instances running again (eth0's takes the left pin over), the
+	// purge stops them: it leaves no pin on either uplink, no runtime
+	// directory, and the administrator's files.
+	s.mustExec("rm", "-r", "/run/systemd/system/"+unit2+".service.d")
+	s.mustExec("systemctl", "daemon-reload")
+	s.mustExec("systemctl", "start", unit1, unit2)
+	for _, c := range []struct{ unit, uplink string }{{unit1, "eth0"}, {unit2, uplink2}} {
+		if !s.waitJournalOf(c.unit, "responder: answering on "+c.uplink, 3, 10*time.Second) {
+			t.Fatalf("%s does not answer again after systemctl start:\n%s", c.unit, journals())
+		}
+	}
+	if e, ok := n.waitPinned(uplink2, router2LL, true, 10*time.Second); !ok {
+		t.Fatalf("the gateway on %s is not pinned again: %q\n%s", uplink2, e, journals())
+	}
+	for _, u := range []string{unit1, unit2} {
+		pids[u] = s.showUnit(u, "MainPID")
+	}
 	s.mustExec("dpkg", "--purge", "ndpresponder")
+	for _, u := range []string{unit1, unit2} {
+		if out, err := s.exec("test", "-e", "/proc/"+pids[u]); err == nil || pids[u] == "0" {
+			t.Errorf("the purge did not stop %s (MainPID %s): %s", u, pids[u], out)
+		}
+	}
 	for _, g := range []struct {
 		dev string
 		gw  netip.Addr
