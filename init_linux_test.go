@@ -82,7 +82,7 @@ func TestUCIToConf(t *testing.T) {
 }
 
 // TestInitLint runs shellcheck over every shell script and systemd-analyze
-// over the unit.
+// over the units.
 func TestInitLint(t *testing.T) {
 	shellcheck := needTool(t, "shellcheck")
 	scripts := []string{"build.sh", "demo.sh", "test.sh", ".ci/run", "scripts/testnet.sh", "scripts/emulated.sh", "scripts/need.sh",
@@ -107,6 +107,22 @@ func TestInitLint(t *testing.T) {
 	}
 	if out, err := exec.Command(analyze, "verify", filepath.Join(dir, "ndpresponder.service")).CombinedOutput(); err != nil || strings.Contains(string(out), "ndpresponder.service:") {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+	// The template, verified as the instances users start: an uplink, and
+	// a VLAN on it, whose name holds a dot as a unit's suffix does.
+	tmpl, err := os.ReadFile("init/ndpresponder@.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = strings.ReplaceAll(string(tmpl), "/usr/local/bin/ndpresponder", daemonBinary(t))
+	if err := os.WriteFile(filepath.Join(dir, "ndpresponder@.service"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, instance := range []string{"ndpresponder@eth0.service", "ndpresponder@eth0.100.service"} {
+		out, err := exec.Command(analyze, "verify", filepath.Join(dir, instance)).CombinedOutput()
+		if err != nil || strings.Contains(string(out), "ndpresponder@") {
+			t.Errorf("systemd-analyze verify %s: %v\n%s", instance, err, out)
+		}
 	}
 }
 

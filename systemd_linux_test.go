@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -117,7 +118,13 @@ func (n *testNet) bootSystemd(deb string) *sysbox {
 		exec.Command("sh", "-c", "umount -R "+dir+"/root/* "+dir+"/run/* 2>/dev/null; rm -rf "+dir).Run()
 	})
 	s.must("import", tarball, "ndpr-debian:systemd")
-	s.must("run", "-d", "--name", s.name, "--privileged", "--systemd=always",
+	// A cgroup namespace of its own: without one, on a cgroup v1 (or
+	// hybrid) host, the system sees its cgroups at the host's paths,
+	// which are not where podman mounts them, makes no cgroup of a unit's
+	// own in the memory and cpu hierarchies, and every unit's MemoryMax
+	// and CPUQuota are silently not applied (the daemon sat in the
+	// container's unlimited cgroup).
+	s.must("run", "-d", "--name", s.name, "--privileged", "--systemd=always", "--cgroupns=private",
 		"--network", "ns:/run/netns/"+n.ns("vps"), "-v", deb+":/root/ndpresponder.deb:ro",
 		"ndpr-debian:systemd", "/lib/systemd/systemd")
 	deadline := time.Now().Add(60 * time.Second)
@@ -170,19 +177,34 @@ func (s *sysbox) mustExec(args ...string) string {
 // show reads one property of the unit.
 func (s *sysbox) show(prop string) string {
 	s.n.t.Helper()
-	return strings.TrimSpace(s.mustExec("systemctl", "show", "-p", prop, "--value", "ndpresponder"))
+	return s.showUnit("ndpresponder", prop)
+}
+
+// showUnit reads one property of a unit.
+func (s *sysbox) showUnit(unit, prop string) string {
+	s.n.t.Helper()
+	return strings.TrimSpace(s.mustExec("systemctl", "show", "-p", prop, "--value", unit))
 }
 
 // journal is what the unit logged since the system started.
-func (s *sysbox) journal() string {
-	out, _ := s.exec("journalctl", "-u", "ndpresponder", "--no-pager", "-o", "cat")
+func (s *sysbox) journal() string { return s.journalOf("ndpresponder") }
+
+// journalOf is what a unit logged since the system started.
+func (s *sysbox) journalOf(unit string) string {
+	out, _ := s.exec("journalctl", "-u", unit, "--no-pager", "-o", "cat")
 	return out
 }
 
 // waitJournal waits up to d for the journal to contain want n times.
 func (s *sysbox) waitJournal(want string, n int, d time.Duration) bool {
+	return s.waitJournalOf("ndpresponder", want, n, d)
+}
+
+// waitJournalOf waits up to d for a unit's journal to contain want n
+// times.
+func (s *sysbox) waitJournalOf(unit, want string, n int, d time.Duration) bool {
 	deadline := time.Now().Add(d)
-	for strings.Count(s.journal(), want) < n {
+	for strings.Count(s.journalOf(unit), want) < n {
 		if time.Now().After(deadline) {
 			return false
 		}
@@ -191,15 +213,75 @@ func (s *sysbox) waitJournal(want string, n int, d time.Duration) bool {
 	return true
 }
 
+// Where MemoryMax=32M and CPUQuota=20% land in the kernel: cgroup v1's
+// memory.limit_in_bytes and cpu.cfs_quota_us over cpu.cfs_period_us, or
+// v2's memory.max and cpu.max.
+const (
+	wantMemoryLimit = "33554432"
+	wantCPULimit    = "20000 100000"
+)
+
+// cgroupLimits reads the memory and CPU limits the kernel holds for the
+// cgroup of process pid in the booted system, whichever cgroup version it
+// runs, and the cgroups' paths: what systemd applied of a unit's MemoryMax
+// and CPUQuota, not what its properties say.
+func (s *sysbox) cgroupLimits(pid string) (memory, cpu string, paths []string) {
+	s.n.t.Helper()
+	fs := strings.TrimSpace(s.mustExec("stat", "-fc", "%T", "/sys/fs/cgroup"))
+	groups := s.mustExec("cat", "/proc/"+pid+"/cgroup")
+	path := func(controller string) string {
+		for _, l := range strings.Split(strings.TrimSpace(groups), "\n") {
+			f := strings.SplitN(l, ":", 3)
+			if len(f) == 3 && slices.Contains(strings.Split(f[1], ","), controller) {
+				return f[2]
+			}
+		}
+		s.n.t.Fatalf("process %s is in no %q cgroup:\n%s", pid, controller, groups)
+		return ""
+	}
+	read := func(f string) string {
+		out, err := s.exec("cat", f)
+		if err != nil {
+			return "(no " + f + ")"
+		}
+		return strings.TrimSpace(out)
+	}
+	if fs == "cgroup2fs" {
+		p := path("")
+		d := "/sys/fs/cgroup" + p
+		return read(d + "/memory.max"), read(d + "/cpu.max"), []string{p}
+	}
+	m, c := path("memory"), path("cpu")
+	dm, dc := "/sys/fs/cgroup/memory"+m, "/sys/fs/cgroup/cpu"+c
+	return read(dm + "/memory.limit_in_bytes"), read(dc+"/cpu.cfs_quota_us") + " " + read(dc+"/cpu.cfs_period_us"), []string{m, c}
+}
+
+// requireLimits fails the test unless process pid is in the unit's own
+// cgroups, and the kernel holds the unit's MemoryMax and CPUQuota there.
+func (s *sysbox) requireLimits(unit, pid string) {
+	s.n.t.Helper()
+	m, c, paths := s.cgroupLimits(pid)
+	for _, p := range paths {
+		if !strings.HasSuffix(p, "/"+unit+".service") {
+			s.n.t.Errorf("%s: its process is in cgroup %s, not one of the unit's own: systemd cannot apply MemoryMax and CPUQuota there", unit, p)
+		}
+	}
+	if m != wantMemoryLimit || c != wantCPULimit {
+		s.n.t.Errorf("%s: the kernel limits its cgroup to memory %s and CPU %q, want %s (MemoryMax=32M) and %q (CPUQuota=20%%)",
+			unit, m, c, wantMemoryLimit, wantCPULimit)
+	}
+}
+
 // TestPackageUnderSystemd: the .deb installed with dpkg, started with
 // systemctl enable --now, on an anti-spoofing, announce-learning,
 // MLD-snooping network, with -learn: a container present at start and one
 // plugged in later are reached, their groups joined; the daemon holds only
-// its two capabilities; systemctl reload applies a changed configuration
-// (with the shell's kill: the root has no procps); the metrics file is
-// written; a crash is restarted and its pin taken away and made again;
-// a flood passes MemoryMax and CPUQuota without a restart; systemctl stop
-// and the package's purge leave no pin behind.
+// its two capabilities, and its cgroup the unit's MemoryMax and CPUQuota;
+// systemctl reload applies a changed configuration (with the shell's
+// kill: the root has no procps); the metrics file is written; a crash is
+// restarted and its pin taken away and made again; a flood passes
+// MemoryMax and CPUQuota without a restart; systemctl stop and the
+// package's purge leave no pin behind.
 func TestPackageUnderSystemd(t *testing.T) {
 	deb := buildDeb(t)
 	n := newTestNetWith(t, netOpts{hypervisor: hvAnnounce})
@@ -214,7 +296,8 @@ func TestPackageUnderSystemd(t *testing.T) {
 	s.mustExec("sh", "-c", "cat >/etc/ndpresponder.conf <<'EOF'\n"+conf+"EOF")
 	s.mustExec("systemctl", "enable", "--now", "ndpresponder")
 	if !s.waitJournal("responder: answering on", 1, 10*time.Second) {
-		t.Fatalf("the unit did not start answering:\n%s\n%s", s.journal(), s.mustExec("systemctl", "status", "--no-pager", "ndpresponder"))
+		status, _ := s.exec("systemctl", "status", "--no-pager", "ndpresponder")
+		t.Fatalf("the unit did not start answering:\n%s\n%s", s.journal(), status)
 	}
 
 	// The container present at start, then one plugged in later.
@@ -237,8 +320,10 @@ func TestPackageUnderSystemd(t *testing.T) {
 		t.Errorf("the unit's sandbox is in the daemon's way:\n%s", j)
 	}
 
-	// Two capabilities, no new privileges.
+	// Two capabilities, no new privileges; the unit's limits in the
+	// kernel.
 	pid := s.show("MainPID")
+	s.requireLimits("ndpresponder", pid)
 	status := s.mustExec("cat", "/proc/"+pid+"/status")
 	for _, want := range []string{"CapEff:\t0000000000003000", "NoNewPrivs:\t1"} {
 		if !strings.Contains(status, want) {

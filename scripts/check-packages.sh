@@ -6,9 +6,11 @@
 #         a static BusyBox for the maintainer scripts, systemctl recorded by a
 #         stand-in), the unit checked there by systemd-analyze verify, the
 #         example configuration by the daemon's -check-config; reinstalled,
-#         removed (the edited configuration stays) and purged (it goes).
-#         The maintainer scripts may reload systemd, restart a running
-#         daemon on upgrade and stop it on removal; never enable or start it.
+#         removed (the edited configuration stays) and purged (it goes, an
+#         administrator's /etc/ndpresponder/IFACE.conf stays). The
+#         maintainer scripts may reload systemd, restart a running daemon or
+#         ndpresponder@ instance on upgrade and stop them on removal; never
+#         enable or start one.
 #   .ipk  read as opkg reads it: a gzip'd tar holding debian-binary,
 #         control.tar.gz and data.tar.gz, unpacked with BusyBox's tar; its
 #         control fields and files checked; the procd init script run with
@@ -91,6 +93,7 @@ drwxr-xr-x root/root ./usr/lib/
 drwxr-xr-x root/root ./usr/lib/systemd/
 drwxr-xr-x root/root ./usr/lib/systemd/system/
 -rw-r--r-- root/root ./usr/lib/systemd/system/ndpresponder.service
+-rw-r--r-- root/root ./usr/lib/systemd/system/ndpresponder@.service
 drwxr-xr-x root/root ./usr/sbin/
 -rwxr-xr-x root/root ./usr/sbin/ndpresponder
 drwxr-xr-x root/root ./usr/share/
@@ -168,13 +171,15 @@ check_deb() { # check_deb DEBARCH GOARCH [SETTING...]
 	binary "$x/usr/sbin/ndpresponder" "$goarch" "$@"
 	grep -q '^ExecStart=/usr/sbin/ndpresponder -c /etc/ndpresponder.conf$' "$x/usr/lib/systemd/system/ndpresponder.service" ||
 		fail "$deb: the unit does not start /usr/sbin/ndpresponder"
+	grep -q '^ExecStart=/usr/sbin/ndpresponder -c /etc/ndpresponder/%i.conf -i %i$' "$x/usr/lib/systemd/system/ndpresponder@.service" ||
+		fail "$deb: the template does not start /usr/sbin/ndpresponder"
 	! grep -r -l -I /usr/local "$x" || fail "$deb: files name /usr/local"
 	zcat "$x/usr/share/doc/ndpresponder/changelog.gz" | head -1 | grep -qF "ndpresponder ($version)" || fail "$deb: changelog"
 	out=$(lintian --fail-on error "$deb" 2>&1) || fail "$deb: lintian reports errors:\n$out"
 	grep -v 'running with root privileges' <<<"$out" || true
 
 	# Install into a throwaway root: systemd is reloaded, nothing enabled
-	# or started.
+	# or started; /etc/ndpresponder/ is made, for the instances' files.
 	local force=()
 	[ "$arch" = "$(dpkg --print-architecture)" ] || force=(--force-architecture)
 	throwaway_root "$r"
@@ -185,38 +190,60 @@ check_deb() { # check_deb DEBARCH GOARCH [SETTING...]
 	dpkg_in "$r" --verify ndpresponder
 	[ "$(cat "$r/var/lib/dpkg/info/ndpresponder.conffiles")" = /etc/ndpresponder.conf ] || fail "$deb: conffiles"
 	[ ! -e "$r/etc/systemd/system/multi-user.target.wants/ndpresponder.service" ] || fail "$deb: the unit was enabled"
+	[ "$(stat -c '%F %a %U:%G' "$r/etc/ndpresponder" 2>/dev/null)" = "directory 755 root:root" ] ||
+		fail "$deb: no /etc/ndpresponder/ (755 root:root) for the instances' files"
 	# systemd-analyze verify with the root's unit and binary; systemd's own
 	# targets, which the package does not ship, come from this host.
 	cp -a /lib/systemd/system/*.target /lib/systemd/system/*.slice "$r/usr/lib/systemd/system/"
-	out=$(systemd-analyze verify --root="$r" /usr/lib/systemd/system/ndpresponder.service 2>&1) ||
-		fail "$deb: systemd-analyze verify: $out"
-	! grep -q 'ndpresponder' <<<"$out" || fail "$deb: systemd-analyze verify: $out"
+	for u in ndpresponder.service ndpresponder@eth0.service; do
+		out=$(systemd-analyze verify --root="$r" "/usr/lib/systemd/system/$u" 2>&1) ||
+			fail "$deb: systemd-analyze verify $u: $out"
+		! grep -q 'ndpresponder' <<<"$out" || fail "$deb: systemd-analyze verify $u: $out"
+	done
 	"$host" -c "$r/etc/ndpresponder.conf" -check-config >/dev/null || fail "$deb: the example configuration is refused"
 	if [ -z "${force[*]}" ]; then
 		"$r/usr/sbin/ndpresponder" -version | grep -qxF "ndpresponder $stamp" || fail "$deb: the installed binary's version"
 	fi
 
-	# An upgrade (here a reinstall) restarts a running daemon, and only that.
+	# An upgrade (here a reinstall) restarts a running daemon and running
+	# instances, and only those (try-restart; systemctl matches the
+	# pattern against the units it has loaded).
 	dpkg_in "$r" "${force[@]}" -i "$deb"
-	calls "$r" "$reload" "deb-systemd-invoke try-restart ndpresponder.service"
+	calls "$r" "$reload" "deb-systemd-invoke try-restart ndpresponder.service ndpresponder@*.service"
 
-	# Removal stops the daemon and keeps the edited configuration; purge
-	# removes it, and the link of a `systemctl enable`.
+	# Removal stops the daemon and every instance, and keeps the edited
+	# configuration and an instance's file; purge removes the package's,
+	# the links of `systemctl enable`, and the runtime directories the
+	# units kept, and leaves the administrator's instance file.
 	echo "i eth1 # edited" >>"$r/etc/ndpresponder.conf"
+	echo "n 2001:db8:1:2::/112" >"$r/etc/ndpresponder/eth1.conf"
 	dpkg_in "$r" -r ndpresponder
-	calls "$r" "deb-systemd-invoke stop ndpresponder.service" "$reload"
+	calls "$r" "deb-systemd-invoke stop ndpresponder.service ndpresponder@*.service" "$reload"
 	grep -q edited "$r/etc/ndpresponder.conf" || fail "$deb: removal lost the edited configuration"
+	[ -f "$r/etc/ndpresponder/eth1.conf" ] || fail "$deb: removal lost /etc/ndpresponder/eth1.conf"
 	for f in usr/sbin/ndpresponder usr/lib/systemd/system/ndpresponder.service usr/share/doc/ndpresponder; do
 		[ ! -e "$r/$f" ] || fail "$deb: /$f stays after removal"
 	done
 	mkdir -p "$r/etc/systemd/system/multi-user.target.wants"
 	ln -s /usr/lib/systemd/system/ndpresponder.service "$r/etc/systemd/system/multi-user.target.wants/ndpresponder.service"
+	ln -s /usr/lib/systemd/system/ndpresponder@.service "$r/etc/systemd/system/multi-user.target.wants/ndpresponder@eth1.service"
+	mkdir -p "$r/run/ndpresponder/eth1" && echo "# last figures" >"$r/run/ndpresponder/eth1/ndpresponder.prom"
 	dpkg_in "$r" -P ndpresponder
 	calls "$r" "$reload"
 	[ ! -e "$r/etc/ndpresponder.conf" ] || fail "$deb: purge left /etc/ndpresponder.conf"
-	[ ! -L "$r/etc/systemd/system/multi-user.target.wants/ndpresponder.service" ] || fail "$deb: purge left the enable link"
+	for l in ndpresponder.service ndpresponder@eth1.service; do
+		[ ! -L "$r/etc/systemd/system/multi-user.target.wants/$l" ] || fail "$deb: purge left the enable link of $l"
+	done
+	[ ! -e "$r/run/ndpresponder" ] || fail "$deb: purge left /run/ndpresponder"
+	[ -f "$r/etc/ndpresponder/eth1.conf" ] || fail "$deb: purge removed the administrator's /etc/ndpresponder/eth1.conf"
 	[ -z "$(dpkg-query --admindir="$r/var/lib/dpkg" -W -f='${db:Status-Status}' ndpresponder 2>/dev/null)" ] ||
 		fail "$deb: still known to dpkg after purge"
+	# Without the administrator's files, purge leaves no /etc/ndpresponder/.
+	rm "$r/etc/ndpresponder/eth1.conf"
+	dpkg_in "$r" "${force[@]}" -i "$deb"
+	dpkg_in "$r" -P ndpresponder
+	calls "$r" "$reload" "deb-systemd-invoke stop ndpresponder.service ndpresponder@*.service" "$reload" "$reload"
+	[ ! -e "$r/etc/ndpresponder" ] || fail "$deb: purge left an empty /etc/ndpresponder/"
 	echo "$(stat -c %s "$deb") bytes; lintian: no error; installed, verified, reinstalled, removed, purged"
 }
 

@@ -100,6 +100,7 @@ deb() { # deb DEBARCH BINARY
 		"$root/usr/share/lintian/overrides"
 	install -m 755 "$bin" "$root/usr/sbin/ndpresponder"
 	to_sbin init/ndpresponder.service >"$root/usr/lib/systemd/system/ndpresponder.service"
+	to_sbin init/ndpresponder@.service >"$root/usr/lib/systemd/system/ndpresponder@.service"
 	install -m 644 init/ndpresponder.conf "$root/etc/ndpresponder.conf"
 	to_sbin init/ndpresponder.openrc >"$doc/examples/ndpresponder.openrc"
 	to_sbin init/ndpresponder.sysv >"$doc/examples/ndpresponder.sysv"
@@ -118,7 +119,7 @@ deb() { # deb DEBARCH BINARY
 		printf ' -- %s  %s\n' "$maintainer" "$(date -R -d "@$SOURCE_DATE_EPOCH")"
 	} | gzip -9n >"$doc/changelog.gz"
 	find "$root" -type f -path "$root/usr/share/*" -exec chmod 644 {} +
-	chmod 644 "$root/usr/lib/systemd/system/ndpresponder.service"
+	chmod 644 "$root/usr/lib/systemd/system/ndpresponder.service" "$root/usr/lib/systemd/system/ndpresponder@.service"
 	install -m 755 init/debian/postinst init/debian/prerm init/debian/postrm "$root/DEBIAN/"
 	echo /etc/ndpresponder.conf >"$root/DEBIAN/conffiles"
 	(cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
