@@ -105,7 +105,25 @@ func TestInitLint(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "ndpresponder.service"), []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(analyze, "verify", filepath.Join(dir, "ndpresponder.service")).CombinedOutput(); err != nil || strings.Contains(string(out), "ndpresponder.service:") {
+	// Documentation=man:ndpresponder(8) is looked up with man: the page
+	// of the tree, as the package installs it.
+	man := filepath.Join(dir, "man")
+	if err := os.MkdirAll(filepath.Join(man, "man8"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile("docs/ndpresponder.8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(man, "man8", "ndpresponder.8"), page, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	verify := func(unit string) *exec.Cmd {
+		cmd := exec.Command(analyze, "verify", unit)
+		cmd.Env = append(os.Environ(), "MANPATH="+man)
+		return cmd
+	}
+	if out, err := verify(filepath.Join(dir, "ndpresponder.service")).CombinedOutput(); err != nil || strings.Contains(string(out), "ndpresponder.service:") {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
 	// The template, verified as the instances users start: an uplink, and
@@ -119,7 +137,7 @@ func TestInitLint(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, instance := range []string{"ndpresponder@eth0.service", "ndpresponder@eth0.100.service"} {
-		out, err := exec.Command(analyze, "verify", filepath.Join(dir, instance)).CombinedOutput()
+		out, err := verify(filepath.Join(dir, instance)).CombinedOutput()
 		if err != nil || strings.Contains(string(out), "ndpresponder@") {
 			t.Errorf("systemd-analyze verify %s: %v\n%s", instance, err, out)
 		}

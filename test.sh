@@ -5,8 +5,8 @@
 # real peers: dockerd, Podman, BusyBox, shellcheck, systemd-analyze,
 # debootstrap for the Debian roots systemd and OpenRC boot in (Debian's
 # openrc goes into that root, not onto the host), qemu-user for the
-# router builds, ip6tables-legacy for -check, groff for the manual page)
-# when missing.
+# router builds, ip6tables-legacy for -check, groff and man for the manual
+# page) when missing.
 # Fails when a test fails or is skipped.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,7 +17,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 need iproute2:ip nftables:nft iputils-ping:ping procps:sysctl util-linux:setpriv util-linux:nsenter \
-	shellcheck:shellcheck busybox-static:need_static_busybox docker.io:dockerd podman:podman netavark:need_podman_network debootstrap:debootstrap systemd:systemd-analyze mawk:awk \
+	shellcheck:shellcheck busybox-static:need_static_busybox docker.io:dockerd podman:podman netavark:need_podman_network debootstrap:debootstrap systemd:systemd-analyze man-db:man mawk:awk \
 	qemu-user-static:qemu-mips-static iptables:ip6tables-legacy groff-base:groff
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -25,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/need.sh
 need_go
-need dpkg:dpkg-deb lintian:lintian busybox-static:need_static_busybox systemd:systemd-analyze binutils:readelf
+need dpkg:dpkg-deb lintian:lintian busybox-static:need_static_busybox systemd:systemd-analyze man-db:man binutils:readelf
 [ "$(id -u)" = 0 ] || { echo "check-packages.sh: run as root (dpkg --root, chroot)" >&2; exit 1; }
 
 fail() { echo -e "check-packages.sh: $*" >&2; exit 1; }
@@ -196,7 +196,8 @@ check_deb() { # check_deb DEBARCH GOARCH [SETTING...]
 	# targets, which the package does not ship, come from this host.
 	cp -a /lib/systemd/system/*.target /lib/systemd/system/*.slice "$r/usr/lib/systemd/system/"
 	for u in ndpresponder.service ndpresponder@eth0.service; do
-		out=$(systemd-analyze verify --root="$r" "/usr/lib/systemd/system/$u" 2>&1) ||
+		# Its Documentation= is looked up by man: in the root's pages.
+		out=$(MANPATH="$r/usr/share/man" systemd-analyze verify --root="$r" "/usr/lib/systemd/system/$u" 2>&1) ||
 			fail "$deb: systemd-analyze verify $u: $out"
 		! grep -q 'ndpresponder' <<<"$out" || fail "$deb: systemd-analyze verify $u: $out"
 	done
