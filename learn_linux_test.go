@@ -80,6 +80,14 @@ func TestLearn(t *testing.T) {
 	if got != 0 {
 		t.Errorf("a removed container's address got %d NA (entry %q)", got, n.in("vps", "ip", "-6", "neigh", "show", c2.String(), "dev", "br0", "nud", "all"))
 	}
+	// And it stays unanswered: three more, spaced well within -rate-target,
+	// so that one NA held back by the rate limit (the router's pings spent
+	// the target's budget) cannot pass for an address no longer live.
+	for i := 0; i < 3; i++ {
+		if got := solicit(c2); got != 0 {
+			t.Errorf("a removed container's address got %d NA after it was no longer answered", got)
+		}
+	}
 	log := d.stop()
 	// The first solicitation for a target not live probes the bridge.
 	if counter(log, "ignored.not-live")+counter(log, "ignored.probing") < 2 {
