@@ -79,7 +79,7 @@ func TestAutoRoutes(t *testing.T) {
 		}
 		l := autoLive(tab)
 		for a, want := range s.live {
-			if got := l.has(netip.MustParseAddr(a)); got != want {
+			if got := l.Has(netip.MustParseAddr(a)); got != want {
 				t.Errorf("%s: %s live = %v, want %v", s.name, a, got, want)
 			}
 		}
@@ -91,7 +91,7 @@ func TestAutoRoutes(t *testing.T) {
 	if len(routes) != 3 {
 		t.Errorf("snapshot routes = %v, want the /120 and the two /128s inside it", routes)
 	}
-	if !tab.dropLink(autoBridge) || autoLive(tab).has(netip.MustParseAddr("2001:db8:1:2:7775::100")) {
+	if !tab.dropLink(autoBridge) || autoLive(tab).Has(netip.MustParseAddr("2001:db8:1:2:7775::100")) {
 		t.Errorf("the bridge's /120 outlived the bridge")
 	}
 	if tab.dropLink(autoBridge) {
@@ -142,7 +142,7 @@ func TestLiveAddrsHasAllocs(t *testing.T) {
 	tab.apply(autoRoute("2001:db8:1:2:7775::1aa/128", autoUplink, rtnUnicast, 1024), false)
 	l := autoLive(tab)
 	a := netip.MustParseAddr("2001:db8:1:2:7775::1ab")
-	if n := testing.AllocsPerRun(1000, func() { l.has(a) }); n != 0 {
+	if n := testing.AllocsPerRun(1000, func() { l.Has(a) }); n != 0 {
 		t.Errorf("has: %v allocations per run, want 0", n)
 	}
 }

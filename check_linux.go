@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"io"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,7 +70,7 @@ func runCheck(cfg *config, w io.Writer) bool {
 		}
 		f.Routes = append(f.Routes, rr)
 	}
-	live := &liveAddrs{m: map[netip.Addr]uint8{}}
+	live := newLivePublisher(nil) // the sources' sets, unscoped as before the uplink is known
 	if msgs, err := nl.requestAll(appendRouteDump); err == nil {
 		var routes []route
 		types := linkTypes(nl)
@@ -102,10 +101,7 @@ func runCheck(cfg *config, w io.Writer) bool {
 				t.apply(r, false)
 			}
 			hosts, routes := t.snapshot(l.Index)
-			for a := range hosts {
-				live.m[a] |= 1 << liveAuto
-			}
-			live.routes = routes
+			live.setRoutes(liveAuto, hosts, routes)
 		}
 	}
 	if len(cfg.learn) > 0 {
@@ -118,13 +114,14 @@ func runCheck(cfg *config, w io.Writer) bool {
 			for _, e := range entries {
 				ln.apply(e, false, bridges)
 			}
-			for a := range ln.addrs {
-				live.m[a] |= 1 << liveLearn
-			}
+			publishSet(live, liveLearn, ln.addrs, nil)
 		}
 	}
-	f.Live = len(cfg.announce) + len(live.m)
-	_, f.MLDOver = mldGroups(cfg, live)
+	f.Live = len(cfg.announce)
+	if l := live.current(); l != nil {
+		f.Live += l.Len()
+	}
+	_, f.MLDOver = mldGroups(cfg, live.current())
 	if f.Gateway.IsValid() {
 		if e, ok, err := nl.neigh(l.Index, f.Gateway); err == nil && ok {
 			f.GatewayState, f.GatewayMAC = nudString(e.State), e.MAC

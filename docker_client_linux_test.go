@@ -223,7 +223,7 @@ func TestDockerNotGlobal(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	l := d.r.live.Load()
-	if l == nil || !l.has(global) || len(l.m) != 1 {
+	if l == nil || !l.Has(global) || len(l.m) != 1 {
 		t.Fatalf("live after the listing = %v, want only %v", l, global)
 	}
 	if n := d.c.dockerNotGlobal.Load(); n != 3 {

@@ -46,7 +46,7 @@ func dockerTestDaemon(t *testing.T, sock string, args ...string) (d *daemon, sto
 // liveHas reports whether a is live now.
 func liveHas(d *daemon, a netip.Addr) bool {
 	l := d.r.live.Load()
-	return l != nil && l.has(a)
+	return l != nil && l.Has(a)
 }
 
 // waitUpTo waits up to timeout for cond.
@@ -161,7 +161,7 @@ func TestDockerLyingEngine(t *testing.T) {
 	mu.Lock()
 	want := lastAddr
 	mu.Unlock()
-	if l := d.r.live.Load(); l == nil || !l.has(want) || len(l.m) != 1 {
+	if l := d.r.live.Load(); l == nil || !l.Has(want) || len(l.m) != 1 {
 		t.Errorf("live after the storm = %v, want only the latest listing's %v", l, want)
 	}
 	stop()

@@ -427,22 +427,19 @@ func (k *gatewayKeeper) setConfig(cfg *config, now time.Time) {
 func (k *gatewayKeeper) setLive(l *liveAddrs, now time.Time) {
 	fresh := k.fresh[:0]
 	if l != nil {
-		// Held for reading only while the set is read: a writer waiting
-		// for it holds up the packet loop's reads too, so the log line
-		// and the queue come after.
-		l.mu.RLock()
+		// The log line and the queue come after: Range holds the set for
+		// reading, and a writer waiting for it holds up the packet loop.
 		for a := range k.live {
-			if !l.hasLocked(a) {
+			if !l.Has(a) {
 				delete(k.live, a)
 			}
 		}
-		for a := range l.m {
+		for a := range l.Range {
 			if !k.live[a] {
 				k.live[a] = true
 				fresh = append(fresh, a)
 			}
 		}
-		l.mu.RUnlock()
 	} else {
 		clear(k.live)
 	}

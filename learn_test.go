@@ -35,7 +35,7 @@ func TestLearner(t *testing.T) {
 		if got := l.apply(s.entry, s.deleted, br); got != s.changed {
 			t.Errorf("%s: apply = %v, want %v", s.name, got, s.changed)
 		}
-		if live := l.snapshot().has(a); live != s.live && s.entry.Addr == a {
+		if live := l.snapshot().Has(a); live != s.live && s.entry.Addr == a {
 			t.Errorf("%s: %v live = %v, want %v", s.name, a, live, s.live)
 		}
 	}
@@ -86,7 +86,7 @@ func TestLearnerPerMAC(t *testing.T) {
 	}
 	// Moving to another MAC counts against the new one: a full one.
 	moved := entry(100, greedy)
-	if !l.apply(moved, false, br) || l.snapshot().has(moved.Addr) {
+	if !l.apply(moved, false, br) || l.snapshot().Has(moved.Addr) {
 		t.Errorf("an address that moved to a MAC with enough is still live")
 	}
 }
@@ -99,7 +99,7 @@ func TestLearnerDropLink(t *testing.T) {
 	a, b := netip.MustParseAddr("2001:db8::a"), netip.MustParseAddr("2001:db8::b")
 	l.apply(neighEntry{Ifindex: 5, State: nudReachable, Addr: a, MAC: routerNew, HasMAC: true}, false, br)
 	l.apply(neighEntry{Ifindex: 6, State: nudReachable, Addr: b, MAC: routerMAC, HasMAC: true}, false, br)
-	if !l.dropLink(5) || l.snapshot().has(a) || !l.snapshot().has(b) || len(l.macs) != 1 {
+	if !l.dropLink(5) || l.snapshot().Has(a) || !l.snapshot().Has(b) || len(l.macs) != 1 {
 		t.Errorf("after bridge 5 went: %v live, %d MACs; want only %v", l.addrs, len(l.macs), b)
 	}
 	if l.dropLink(5) {
@@ -152,10 +152,10 @@ func TestLearnerFlushedPort(t *testing.T) {
 		if got := l.apply(s.entry, s.deleted, br); got != s.changed {
 			t.Errorf("%s: apply = %v, want %v", s.name, got, s.changed)
 		}
-		if live := l.snapshot().has(a); live != s.live {
+		if live := l.snapshot().Has(a); live != s.live {
 			t.Errorf("%s: %v live = %v, want %v", s.name, a, live, s.live)
 		}
-		if !l.snapshot().has(b) {
+		if !l.snapshot().Has(b) {
 			t.Fatalf("%s: %v, behind another MAC, went too", s.name, b)
 		}
 	}
@@ -163,7 +163,7 @@ func TestLearnerFlushedPort(t *testing.T) {
 	// An address that moves to a flushed MAC, unconfirmed, is the kernel
 	// pointing at a gone station: it goes.
 	l.apply(fdb(bridge, gone, nudReachable), true, br) // a goes with it
-	if !l.apply(neigh(b, gone, nudDelay), false, br) || l.snapshot().has(b) {
+	if !l.apply(neigh(b, gone, nudDelay), false, br) || l.snapshot().Has(b) {
 		t.Errorf("%v moved to the flushed MAC, unconfirmed: still live", b)
 	}
 

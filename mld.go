@@ -69,20 +69,16 @@ func (p *mldPlan) groups(cfg *config, live *liveAddrs) (groups []netip.Addr, ove
 		p.whole = append(p.whole, cfg.ranges...)
 	}
 	if live != nil {
-		live.mu.RLock()
-		defer live.mu.RUnlock()
 		p.addrs = p.addrs[:0]
-		for a := range live.m {
+		for a := range live.Range {
 			p.addrs = append(p.addrs, a)
 		}
 		slices.SortFunc(p.addrs, netip.Addr.Compare)
 		for _, a := range p.addrs {
 			add(a)
 		}
-		for _, r := range live.routes {
-			if r.live {
-				p.whole = append(p.whole, within(r.dst, cfg.ranges)...)
-			}
+		for dst := range live.RangeLivePrefixes {
+			p.whole = append(p.whole, within(dst, cfg.ranges)...)
 		}
 	}
 	if len(p.out) > maxMLDGroups {
