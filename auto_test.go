@@ -14,9 +14,8 @@ const (
 )
 
 var (
-	autoRange  = netip.MustParsePrefix("2001:db8:1:2:7775::/96")
-	wgClient   = netip.MustParseAddr("2001:db8:1:2:7775::c")
-	autoRouted = netip.MustParsePrefix("2001:db8:1:2:7775::100/120") // a routed /120
+	autoRange = netip.MustParsePrefix("2001:db8:1:2:7775::/96")
+	wgClient  = netip.MustParseAddr("2001:db8:1:2:7775::c")
 )
 
 func autoRoute(dst string, oif int, typ uint8, priority uint32) route {

@@ -216,7 +216,7 @@ func TestFormatArguments(t *testing.T) {
 		return types.Implements(typ, errorType)
 	}
 	// The printf-style functions and the index of their format argument.
-	printfs := map[string]int{"sprintf": 0, "errf": 0, "appendf": 1, "debugf": 0, "infof": 0, "warnf": 0, "errorf": 0, "logf": 1}
+	printfs := map[string]int{"sprintf": 0, "errf": 0, "appendf": 1, "debugf": 0, "infof": 0, "warnf": 0, "logf": 1}
 	calls := 0
 	for _, f := range files {
 		ast.Inspect(f, func(n ast.Node) bool {

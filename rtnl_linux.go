@@ -50,14 +50,6 @@ func openRtnlEvents(groups uint32) (*rtnlEvents, error) {
 	return e, nil
 }
 
-// wait blocks until at least one event arrives and drains what is queued.
-// The events themselves are not read: the caller re-reads the state they
-// announce, which also covers an overrun of the socket buffer.
-func (e *rtnlEvents) wait() error {
-	_, err := e.next(func(nlMsg) {})
-	return err
-}
-
 func (e *rtnlEvents) Close() error { return e.closed.close(e.file) }
 
 // rtnlConn is a netlink socket for requests to the kernel, one at a time.
@@ -281,17 +273,6 @@ func (c *rtnlConn) linkByIndex(index int) (l link, ok bool, err error) {
 		return l, false, errf("reading link %d: %w", index, err)
 	}
 	return l, ok, nil
-}
-
-// addrs dumps the IPv6 addresses of the interface index.
-func (c *rtnlConn) addrs(index int) ([]ifAddr, error) {
-	var addrs []ifAddr
-	err := c.eachAddr(func(a ifAddr) {
-		if a.Index == index {
-			addrs = append(addrs, a)
-		}
-	})
-	return addrs, err
 }
 
 // eachAddr dumps the kernel's IPv6 addresses, calling f with each.

@@ -30,19 +30,17 @@ func TestRtnlDumps(t *testing.T) {
 		if _, ok, err := nl.linkByName("nosuch0"); ok || err != nil {
 			return fmt.Errorf("linkByName(nosuch0) = %v, %v; want not found", ok, err)
 		}
-		addrs, err := nl.addrs(eth0.Index)
+		var got []netip.Addr
+		err = nl.eachAddr(func(a ifAddr) {
+			if a.Index == eth0.Index {
+				got = append(got, a.Addr)
+			}
+		})
 		if err != nil {
 			return err
 		}
-		var got []netip.Addr
-		for _, a := range addrs {
-			if a.Index != eth0.Index {
-				return fmt.Errorf("addrs(%d) gave an address of interface %d", eth0.Index, a.Index)
-			}
-			got = append(got, a.Addr)
-		}
 		if !slices.Contains(got, vpsAddr) || !slices.ContainsFunc(got, netip.Addr.IsLinkLocalUnicast) {
-			return fmt.Errorf("addrs(eth0) = %v, want %v and a link-local address", got, vpsAddr)
+			return fmt.Errorf("eachAddr: eth0 has %v, want %v and a link-local address", got, vpsAddr)
 		}
 		routes, err := nl.routes()
 		if err != nil {
@@ -80,7 +78,7 @@ func TestRtnlEvents(t *testing.T) {
 		return err
 	})
 	woke := make(chan error, 1)
-	go func() { woke <- ev.wait() }()
+	go func() { _, err := ev.next(func(nlMsg) {}); woke <- err }()
 	n.in("vps", "ip", "link", "add", "v9", "type", "veth", "peer", "name", "v9p")
 	select {
 	case err := <-woke:
@@ -97,7 +95,7 @@ func TestRtnlEvents(t *testing.T) {
 		ev, err = openRtnlEvents(unix.RTMGRP_IPV6_PREFIX)
 		return err
 	})
-	go func() { woke <- ev.wait() }()
+	go func() { _, err := ev.next(func(nlMsg) {}); woke <- err }()
 	ev.Close()
 	select {
 	case err := <-woke:

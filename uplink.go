@@ -37,30 +37,6 @@ func (u *uplink) owns(a netip.Addr) bool {
 	return false
 }
 
-// makeUplink builds the snapshot of interface index from dumps of the
-// links, its addresses and the IPv6 routes; ok is false when the interface
-// is not among the links.
-func makeUplink(index int, links []link, addrs []ifAddr, routes []route) (u *uplink, ok bool) {
-	s := uplinkState{index: index}
-	for _, l := range links {
-		if l.Index == index {
-			s.mac, ok = l.MAC, true
-		}
-	}
-	if !ok {
-		return nil, false
-	}
-	for _, a := range addrs {
-		if a.Index == index {
-			s.addrs = append(s.addrs, a)
-		}
-	}
-	for _, r := range routes {
-		s.addRoute(r)
-	}
-	return s.snapshot(), true
-}
-
 // uplinkState is what the daemon keeps of its interface between snapshots:
 // read once, then kept up to date from the rtnetlink events that concern
 // it. An event for another interface costs nothing (a container's start or

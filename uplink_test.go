@@ -7,6 +7,30 @@ import (
 	"testing"
 )
 
+// makeUplink builds, as the daemon once did at start, the snapshot of interface index from dumps of the
+// links, its addresses and the IPv6 routes; ok is false when the interface
+// is not among the links.
+func makeUplink(index int, links []link, addrs []ifAddr, routes []route) (u *uplink, ok bool) {
+	s := uplinkState{index: index}
+	for _, l := range links {
+		if l.Index == index {
+			s.mac, ok = l.MAC, true
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	for _, a := range addrs {
+		if a.Index == index {
+			s.addrs = append(s.addrs, a)
+		}
+	}
+	for _, r := range routes {
+		s.addRoute(r)
+	}
+	return s.snapshot(), true
+}
+
 // TestMakeUplink: the snapshot takes the interface's MAC, its addresses
 // (usable ones as sources: the first link-local, the globals in order) and
 // the default gateway through it.
