@@ -3,6 +3,8 @@ package main
 import (
 	"sync"
 
+	"ndpresponder/internal/rtnl"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -43,7 +45,7 @@ func (d *daemon) auto(sc *scope, cfg *config, up func() bool) error {
 		}
 	}
 	resync := func() {
-		links, err := nl.links()
+		links, err := nl.Links()
 		if err != nil {
 			warnf("auto: %v", err)
 			return
@@ -54,7 +56,7 @@ func (d *daemon) auto(sc *scope, cfg *config, up func() bool) error {
 				uplink = l.Index
 			}
 		}
-		routes, err := nl.routes()
+		routes, err := nl.Routes()
 		if err != nil {
 			warnf("auto: %v", err)
 			return
@@ -80,7 +82,7 @@ func (d *daemon) auto(sc *scope, cfg *config, up func() bool) error {
 	// One callback for every batch of events, so that waiting makes no
 	// garbage.
 	var changed, gone, again bool
-	apply := func(m nlMsg) {
+	apply := func(m rtnl.Msg) {
 		mu.Lock()
 		defer mu.Unlock()
 		if t == nil {
@@ -88,18 +90,18 @@ func (d *daemon) auto(sc *scope, cfg *config, up func() bool) error {
 			return
 		}
 		switch m.Type {
-		case rtmNewRoute, rtmDelRoute:
+		case rtnl.RtmNewRoute, rtmDelRoute:
 			// A route of another family is refused by parseRoute.
-			if r, err := parseRoute(m.Data); err == nil && t.apply(r, m.Type == rtmDelRoute) {
+			if r, err := rtnl.ParseRoute(m.Data); err == nil && t.apply(r, m.Type == rtmDelRoute) {
 				changed = true
 				gone = gone || m.Type == rtmDelRoute
 			}
-		case rtmNewLink:
-			if l, err := parseLink(m.Data); err == nil && l.Name == cfg.iface && l.Index != uplink {
+		case rtnl.RtmNewLink:
+			if l, err := rtnl.ParseLink(m.Data); err == nil && l.Name == cfg.iface && l.Index != uplink {
 				uplink, changed = l.Index, true
 			}
-		case rtmDelLink:
-			if l, err := parseLink(m.Data); err == nil {
+		case rtnl.RtmDelLink:
+			if l, err := rtnl.ParseLink(m.Data); err == nil {
 				if l.Index == uplink {
 					uplink, changed = 0, true
 				}
@@ -111,7 +113,7 @@ func (d *daemon) auto(sc *scope, cfg *config, up func() bool) error {
 	}
 	for {
 		changed, gone, again = false, false, false
-		overrun, err := ev.next(apply)
+		overrun, err := ev.Next(apply)
 		if err != nil {
 			if sc.ended() {
 				return nil

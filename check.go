@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"ndpresponder/internal/rtnl"
 )
 
 // checkFacts is what -check found on this host.
@@ -58,7 +60,7 @@ const (
 // routeProtocol is who made a route, from an RTM_NEWROUTE message
 // (struct rtmsg's protocol), which route does not keep.
 func routeProtocol(data []byte) (uint8, bool) {
-	if len(data) < rtmsgLen {
+	if len(data) < rtnl.RtmsgLen {
 		return 0, false
 	}
 	return data[5], true
@@ -67,7 +69,7 @@ func routeProtocol(data []byte) (uint8, bool) {
 // linkType is an interface's index and ARPHRD type, from an RTM_NEWLINK
 // message (struct ifinfomsg), which link does not keep.
 func linkType(data []byte) (index int, typ uint16, ok bool) {
-	if len(data) < ifinfomsgLen {
+	if len(data) < rtnl.IfinfomsgLen {
 		return 0, 0, false
 	}
 	return int(int32(ne.Uint32(data[4:]))), ne.Uint16(data[2:]), true

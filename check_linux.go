@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"ndpresponder/internal/rtnl"
 )
 
 func sysctlOn(path string) bool {
@@ -40,7 +42,7 @@ func runCheck(cfg *config, w io.Writer) bool {
 		return fail(err)
 	}
 	defer nl.Close()
-	l, ok, err := nl.linkByName(cfg.iface)
+	l, ok, err := nl.LinkByName(cfg.iface)
 	f.IfaceExists, f.IfaceErr = ok, err
 	if !ok && err == nil {
 		f.IfaceErr = errors.New("no such interface")
@@ -55,7 +57,7 @@ func runCheck(cfg *config, w io.Writer) bool {
 	f.GCThresh3 = sysctlInt("/proc/sys/net/ipv6/neigh/default/gc_thresh3", 0)
 	f.ForwardDrop = forwardDrops()
 
-	links, err := nl.links()
+	links, err := nl.Links()
 	if err != nil {
 		return fail(err)
 	}
@@ -65,18 +67,18 @@ func runCheck(cfg *config, w io.Writer) bool {
 	}
 	for _, p := range cfg.ranges {
 		rr := rangeRoute{Range: p, Sample: lastAddr(p)}
-		if r, err := nl.routeTo(rr.Sample); err == nil && r.Type == rtnUnicast {
+		if r, err := nl.RouteTo(rr.Sample); err == nil && r.Type == rtnl.RtnUnicast {
 			rr.Iface = names[r.OIF]
 		}
 		f.Routes = append(f.Routes, rr)
 	}
 	live := newLivePublisher(nil) // the sources' sets, unscoped as before the uplink is known
-	if msgs, err := nl.requestAll(appendRouteDump); err == nil {
-		var routes []route
+	if msgs, err := nl.RequestAll(rtnl.AppendRouteDump); err == nil {
+		var routes []rtnl.Route
 		types := linkTypes(nl)
 		for _, m := range msgs {
-			r, err := parseRoute(m.Data)
-			if m.Type != rtmNewRoute || err != nil {
+			r, err := rtnl.ParseRoute(m.Data)
+			if m.Type != rtnl.RtmNewRoute || err != nil {
 				continue
 			}
 			routes = append(routes, r)
@@ -88,10 +90,10 @@ func runCheck(cfg *config, w io.Writer) bool {
 				}
 			}
 		}
-		f.Gateway, _ = defaultGateway(routes, l.Index)
+		f.Gateway, _ = rtnl.DefaultGateway(routes, l.Index)
 		for _, m := range msgs {
 			// The protocol of the default route chosen.
-			if r, err := parseRoute(m.Data); err == nil && m.Type == rtmNewRoute && r.Dst.Bits() == 0 && r.Table == rtTableMain && r.OIF == l.Index && r.Gateway == f.Gateway {
+			if r, err := rtnl.ParseRoute(m.Data); err == nil && m.Type == rtnl.RtmNewRoute && r.Dst.Bits() == 0 && r.Table == rtnl.RtTableMain && r.OIF == l.Index && r.Gateway == f.Gateway {
 				f.GatewayProto, _ = routeProtocol(m.Data)
 			}
 		}
@@ -124,7 +126,7 @@ func runCheck(cfg *config, w io.Writer) bool {
 	_, f.MLDOver = mldGroups(cfg, live.current())
 	if f.Gateway.IsValid() {
 		if e, ok, err := nl.neigh(l.Index, f.Gateway); err == nil && ok {
-			f.GatewayState, f.GatewayMAC = nudString(e.State), e.MAC
+			f.GatewayState, f.GatewayMAC = rtnl.NUDString(e.State), e.MAC
 		}
 	}
 
@@ -173,12 +175,12 @@ func runCheck(cfg *config, w io.Writer) bool {
 // linkTypes reads each interface's ARPHRD type.
 func linkTypes(nl *rtnlConn) map[int]uint16 {
 	types := map[int]uint16{}
-	msgs, err := nl.requestAll(linkDump)
+	msgs, err := nl.RequestAll(rtnl.LinkDump)
 	if err != nil {
 		return types
 	}
 	for _, m := range msgs {
-		if i, t, ok := linkType(m.Data); ok && m.Type == rtmNewLink {
+		if i, t, ok := linkType(m.Data); ok && m.Type == rtnl.RtmNewLink {
 			types[i] = t
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"ndpresponder/internal/rtnl"
 )
 
 // version is stamped by build.sh with -ldflags "-X main.version=...".
@@ -235,7 +237,7 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 	}
 	cfg.dockerHost = getenv("DOCKER_HOST")
 	fs.boolVar(&cfg.auto, "auto", false, "answer the addresses of the -n ranges that the kernel routes by another interface than the uplink (tun, WireGuard, routed NICs)")
-	fs.int64Var(&cfg.table, "table", rtTableMain, "the routing `table` -auto follows")
+	fs.int64Var(&cfg.table, "table", rtnl.RtTableMain, "the routing `table` -auto follows")
 	fs.int64Var(&cfg.announceRate, "announce-rate", 20, "announce at most `N` addresses per second; more wait their turn")
 	fs.int64Var(&cfg.maxPerMAC, "max-per-mac", 16, "learn at most `N` addresses behind one MAC with -learn")
 	fs.funcVar("from", "answer only solicitations from this IPv6 `prefix` (the gateway's, say), repeatable", o.from.Set)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"ndpresponder/internal/rtnl"
 )
 
 type counters struct {
@@ -47,11 +49,6 @@ func (c *counters) setGateway(known, pinned bool, lastAnswer time.Time) {
 	c.gwLastAnswer.Store(ns)
 }
 
-// netlinkCut counts the rtnetlink messages whose attributes could not all
-// be walked (see keepCut). The parsers count them, as the daemon is one
-// per process.
-var netlinkCut atomic.Uint64
-
 func (c *counters) ignore(r reason) { c.ignored[r].Add(1) }
 
 // String renders the counters on one line, ignored reasons that are zero
@@ -81,7 +78,7 @@ func (c *counters) String() string {
 	if n := c.probed.Load(); n != 0 {
 		b.WriteString(sprintf(" probed=%d", n))
 	}
-	if n := netlinkCut.Load(); n != 0 {
+	if n := rtnl.Cut.Load(); n != 0 {
 		b.WriteString(sprintf(" netlink-cut=%d", n))
 	}
 	if g := c.gateway.Load(); g != nil {

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"ndpresponder/internal/rtnl"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -100,14 +102,14 @@ func (d *daemon) run(sc *scope) error {
 	go func() {
 		defer close(events)
 		concerned := false
-		apply := func(m nlMsg) {
+		apply := func(m rtnl.Msg) {
 			d.upMu.Lock()
 			concerned = d.up.event(m) || concerned
 			d.upMu.Unlock()
 		}
 		for {
 			concerned = false
-			overrun, err := ev.next(apply)
+			overrun, err := ev.Next(apply)
 			if err != nil {
 				if !sc.ended() && !errors.Is(err, os.ErrClosed) {
 					evErr = errf("following the uplink's changes: %w", err)
@@ -255,13 +257,13 @@ func (d *daemon) run(sc *scope) error {
 
 // uplinkEventReader is the subscription to the uplink's rtnetlink events.
 type uplinkEventReader interface {
-	next(f func(nlMsg)) (overrun bool, err error)
+	Next(f func(rtnl.Msg)) (overrun bool, err error)
 	Close() error
 }
 
 // openUplinkEvents subscribes to the uplink's events; a test makes the
 // reader fail through it.
-var openUplinkEvents = func() (uplinkEventReader, error) { return openRtnlEvents(uplinkEvents) }
+var openUplinkEvents = func() (uplinkEventReader, error) { return rtnl.OpenEvents(uplinkEvents) }
 
 // errGone says the uplink does not exist (now); errNetlink that reading
 // it over rtnetlink failed, which may pass.
@@ -291,7 +293,7 @@ func (d *daemon) startUplink(sc *scope, nl *rtnlConn) (*incarnation, error) {
 	d.upMu.Lock()
 	d.up.follow(cfg.iface)
 	d.upMu.Unlock()
-	l, ok, err := nl.linkByName(cfg.iface)
+	l, ok, err := nl.LinkByName(cfg.iface)
 	if err != nil {
 		return nil, errf("%w: %v", errNetlink, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -259,5 +260,66 @@ func TestFormatArguments(t *testing.T) {
 	}
 	if calls < 50 {
 		t.Fatalf("found only %d calls of the printf-style functions", calls)
+	}
+}
+
+// rooms are the packages under internal/ and the others among them that
+// each may import: the doors between rooms, written down. A new package
+// needs a line here, and a new door a word in its doc.go.
+var rooms = map[string][]string{
+	"rawio": nil,
+	"rtnl":  {"rawio"},
+}
+
+// TestRooms keeps each internal package to the doors above, and the
+// kernel to the *_linux.go files: only they import golang.org/x/sys/unix
+// or unsafe, so that what decides or encodes builds and tests on any OS.
+func TestRooms(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports ","}}`, "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	const internal = "ndpresponder/internal/"
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		path, imports, _ := strings.Cut(line, " ")
+		room, ok := strings.CutPrefix(path, internal)
+		if !ok {
+			continue
+		}
+		seen[room] = true
+		doors, known := rooms[room]
+		if !known {
+			t.Errorf("internal/%s is not among the rooms in deps_test.go", room)
+			continue
+		}
+		for _, imp := range strings.Split(imports, ",") {
+			if other, ok := strings.CutPrefix(imp, internal); ok && !slices.Contains(doors, other) {
+				t.Errorf("internal/%s imports internal/%s, which is not one of its doors", room, other)
+			}
+		}
+	}
+	for room := range rooms {
+		if !seen[room] {
+			t.Errorf("deps_test.go names internal/%s, which go list does not list", room)
+		}
+	}
+	dirs, _ := filepath.Glob("internal/*")
+	for _, dir := range append(dirs, ".") {
+		names, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, name := range names {
+			if strings.HasSuffix(name, "_test.go") || strings.HasSuffix(name, "_linux.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, imp := range f.Imports {
+				if p, _ := strconv.Unquote(imp.Path.Value); p == "golang.org/x/sys/unix" || p == "unsafe" {
+					t.Errorf("%s imports %s; only *_linux.go files touch the kernel", name, p)
+				}
+			}
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"ndpresponder/internal/rtnl"
 )
 
 // goldenNftChain is the kernel's answer to appendNftChainDump for the chain
@@ -73,7 +75,7 @@ var goldenNftChain = nlGolden{le: `
 func init() { allNLGoldens["nftables chain"] = goldenNftChain }
 
 func TestParseNftChainGolden(t *testing.T) {
-	msgs, err := parseNetlink(goldenNftChain.host(t))
+	msgs, err := rtnl.ParseNetlink(goldenNftChain.host(t))
 	if err != nil || len(msgs) != 1 || msgs[0].Type != nfnlSubsysNftables<<8|nftMsgNewChain {
 		t.Fatalf("parseNetlink = %+v, %v", msgs, err)
 	}
@@ -111,7 +113,7 @@ func TestNftChainDropsForward(t *testing.T) {
 
 func TestAppendNftChainDump(t *testing.T) {
 	got := appendNftChainDump(nil, 7)
-	want := slicesConcat(hostU32(20), hostU16(0x0a04), hostU16(nlmFRequest|nlmFDump), hostU32(7), hostU32(0), []byte{0, 0, 0, 0})
+	want := slicesConcat(hostU32(20), hostU16(0x0a04), hostU16(rtnl.NlmFRequest|rtnl.NlmFDump), hostU32(7), hostU32(0), []byte{0, 0, 0, 0})
 	if !bytes.Equal(got, want) {
 		t.Errorf("appendNftChainDump(nil, 7) = %x, want %x", got, want)
 	}
@@ -202,7 +204,7 @@ func TestIP6tablesGolden(t *testing.T) {
 }
 
 func FuzzParseNftChain(f *testing.F) {
-	msgs, _ := parseNetlink(goldenNftChain.host(f))
+	msgs, _ := rtnl.ParseNetlink(goldenNftChain.host(f))
 	f.Add(msgs[0].Data)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := parseNftChain(b)

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"ndpresponder/internal/rtnl"
 )
 
 // appendGatewayNS appends an NS for the gateway from src, with our MAC in
@@ -153,10 +155,10 @@ func (v *gatewayView) claimsOther(na *neighborAdvertisement, m mac) bool {
 
 // neighTable is the kernel's neighbour table as the keeper uses it.
 type neighTable interface {
-	neigh(ifindex int, addr netip.Addr) (e neighEntry, ok bool, err error)
+	neigh(ifindex int, addr netip.Addr) (e rtnl.Neigh, ok bool, err error)
 	setNeigh(ifindex int, addr netip.Addr, state uint16, m mac) error // marked pinProtocol
 	delNeigh(ifindex int, addr netip.Addr) error
-	neighs() ([]neighEntry, error)
+	neighs() ([]rtnl.Neigh, error)
 }
 
 // frameWriter sends whole Ethernet frames out of the uplink.
@@ -341,21 +343,21 @@ func (k *gatewayKeeper) sweepPins() {
 		}
 		if e.Addr == k.st.Addr && e.HasMAC && !k.pinned {
 			k.pinned, k.pinMAC = true, e.MAC
-			infof("gateway: taking over the pin a previous run left for %v at %v until the gateway answers", e.Addr, e.MAC)
+			infof("gateway: taking over the pin a previous run left for %v at %v until the gateway answers", e.Addr, mac(e.MAC))
 			continue
 		}
 		if err := k.neigh.delNeigh(k.ifindex, e.Addr); err != nil {
 			warnf("gateway: %v", err)
 			continue
 		}
-		infof("gateway: removed the pin a previous run left for %v at %v", e.Addr, e.MAC)
+		infof("gateway: removed the pin a previous run left for %v at %v", e.Addr, mac(e.MAC))
 	}
 }
 
 // leftPin says whether e is a pin of ours on ifindex (any interface when
 // ifindex is zero).
-func leftPin(e neighEntry, ifindex int) bool {
-	return e.Family == afInet6 && e.Proto == pinProtocol && e.State&nudNoARP != 0 && (ifindex == 0 || e.Ifindex == ifindex)
+func leftPin(e rtnl.Neigh, ifindex int) bool {
+	return e.Family == rtnl.AfInet6 && e.Proto == pinProtocol && e.State&rtnl.NudNoARP != 0 && (ifindex == 0 || e.Ifindex == ifindex)
 }
 
 // learnFrom starts soliciting the gateway by multicast at now, and again
@@ -759,12 +761,12 @@ func (k *gatewayKeeper) pinTo(m mac) {
 		k.pinFailed(err)
 		return
 	}
-	if ok && e.State&nudPermanent != 0 {
+	if ok && e.State&rtnl.NudPermanent != 0 {
 		k.adminPin = true
-		infof("gateway: the entry for %v is PERMANENT at %v, set by the administrator; leaving it alone", k.st.Addr, e.MAC)
+		infof("gateway: the entry for %v is PERMANENT at %v, set by the administrator; leaving it alone", k.st.Addr, mac(e.MAC))
 		return
 	}
-	if err := k.neigh.setNeigh(k.ifindex, k.st.Addr, nudNoARP, m); err != nil {
+	if err := k.neigh.setNeigh(k.ifindex, k.st.Addr, rtnl.NudNoARP, m); err != nil {
 		k.pinFailed(err)
 		return
 	}
@@ -787,7 +789,7 @@ func (k *gatewayKeeper) ensurePin() {
 		return
 	}
 	e, ok, err := k.neigh.neigh(k.ifindex, k.st.Addr)
-	if err == nil && ok && e.State&nudNoARP != 0 && e.MAC == k.st.MAC {
+	if err == nil && ok && e.State&rtnl.NudNoARP != 0 && e.MAC == k.st.MAC {
 		return
 	}
 	k.pinTo(k.st.MAC)
@@ -804,7 +806,7 @@ func (k *gatewayKeeper) unpin() {
 		warnf("gateway: %v", err)
 		return
 	}
-	if !ok || e.State&nudNoARP == 0 || e.MAC != k.pinMAC {
+	if !ok || e.State&rtnl.NudNoARP == 0 || e.MAC != k.pinMAC {
 		return // someone else's now
 	}
 	if err := k.neigh.delNeigh(k.ifindex, k.st.Addr); err != nil {

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"ndpresponder/internal/rtnl"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -59,7 +61,7 @@ func (d *daemon) learn(sc *scope, cfg *config, up func() bool) error {
 		}
 	}
 	resync := func() {
-		links, err := nl.links()
+		links, err := nl.Links()
 		if err != nil {
 			warnf("learn: %v", err)
 			return
@@ -126,22 +128,22 @@ func (d *daemon) learn(sc *scope, cfg *config, up func() bool) error {
 	// One callback for every batch of events: a closure made in the loop
 	// would be garbage at each batch (half a kilobyte a container).
 	var changed, again bool
-	apply := func(m nlMsg) {
+	apply := func(m rtnl.Msg) {
 		switch m.Type {
-		case rtmNewNeigh, rtmDelNeigh:
-			if e, err := parseNeigh(m.Data); err == nil {
+		case rtnl.RtmNewNeigh, rtnl.RtmDelNeigh:
+			if e, err := rtnl.ParseNeigh(m.Data); err == nil {
 				mu.Lock()
 				if l == nil {
 					again = true // the last dump failed: dump again
 				} else {
-					changed = l.apply(e, m.Type == rtmDelNeigh, bridges) || changed
+					changed = l.apply(e, m.Type == rtnl.RtmDelNeigh, bridges) || changed
 					if _, live := l.addrs[e.Addr]; live && probed.has(e.Addr) {
 						woke = append(woke, e.Addr)
 					}
 				}
 				mu.Unlock()
 			}
-		case rtmNewLink, rtmDelLink:
+		case rtnl.RtmNewLink, rtnl.RtmDelLink:
 			// A bridge that appears (or is renamed to a -learn
 			// name) may hold entries already: dump. One that goes
 			// takes its addresses along.
@@ -152,9 +154,9 @@ func (d *daemon) learn(sc *scope, cfg *config, up func() bool) error {
 			mu.Lock()
 			learned := slices.ContainsFunc(cfg.learn, func(s string) bool { return s == string(name) })
 			switch {
-			case m.Type == rtmNewLink && learned && !bridges[index]:
+			case m.Type == rtnl.RtmNewLink && learned && !bridges[index]:
 				again = true
-			case bridges[index] && (m.Type == rtmDelLink || !learned):
+			case bridges[index] && (m.Type == rtnl.RtmDelLink || !learned):
 				delete(bridges, index)
 				if l != nil && l.dropLink(index) {
 					changed = true
@@ -166,7 +168,7 @@ func (d *daemon) learn(sc *scope, cfg *config, up func() bool) error {
 	for {
 		changed, again = false, false
 		woke = woke[:0]
-		overrun, err := ev.next(apply)
+		overrun, err := ev.Next(apply)
 		if err != nil {
 			if sc.ended() {
 				return nil
@@ -200,13 +202,13 @@ func (d *daemon) learn(sc *scope, cfg *config, up func() bool) error {
 // watchEvents is what a watcher reads rtnetlink events from: the kernel's
 // socket, which a test wraps to make it fail.
 type watchEvents interface {
-	next(f func(nlMsg)) (overrun bool, err error)
+	Next(f func(rtnl.Msg)) (overrun bool, err error)
 	Close() error
 }
 
 // openWatchEvents subscribes a watcher to rtnetlink groups.
 var openWatchEvents = func(groups uint32) (watchEvents, error) {
-	e, err := openRtnlEvents(groups)
+	e, err := rtnl.OpenEvents(groups)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"ndpresponder/internal/rtnl"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -147,7 +149,7 @@ func TestUplinkGoneBeforeBind(t *testing.T) {
 // failingEvents is the uplink's event subscription whose reads fail.
 type failingEvents struct{ uplinkEventReader }
 
-func (failingEvents) next(func(nlMsg)) (bool, error) {
+func (failingEvents) Next(func(rtnl.Msg)) (bool, error) {
 	return false, errors.New("injected: the event socket failed")
 }
 
@@ -158,14 +160,14 @@ func TestEventReaderFailureIsFatal(t *testing.T) {
 	ns := bareNetns(t, false)
 	d := testDaemon(t, "-i", "eth0", "-n", rangeArg)
 	openUplinkEvents = func() (uplinkEventReader, error) {
-		ev, err := openRtnlEvents(uplinkEvents)
+		ev, err := rtnl.OpenEvents(uplinkEvents)
 		if err != nil {
 			return nil, err
 		}
 		return failingEvents{ev}, nil
 	}
 	defer func() {
-		openUplinkEvents = func() (uplinkEventReader, error) { return openRtnlEvents(uplinkEvents) }
+		openUplinkEvents = func() (uplinkEventReader, error) { return rtnl.OpenEvents(uplinkEvents) }
 	}()
 	sc := newScope()
 	defer sc.end()
@@ -351,7 +353,7 @@ func TestClosedUnderRead(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		ev, err := openRtnlEvents(uplinkEvents)
+		ev, err := rtnl.OpenEvents(uplinkEvents)
 		if err != nil {
 			sock.Close()
 			return err
@@ -361,7 +363,7 @@ func TestClosedUnderRead(t *testing.T) {
 			close func() error
 		}{
 			"packet socket": {func() error { _, err := sock.read(); return err }, sock.Close},
-			"events":        {func() error { _, err := ev.next(func(nlMsg) {}); return err }, ev.Close},
+			"events":        {func() error { _, err := ev.Next(func(rtnl.Msg) {}); return err }, ev.Close},
 		} {
 			res := make(chan error, 1)
 			go func() { res <- c.read() }()

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"ndpresponder/internal/rtnl"
 )
 
 // goldenLinkQemu is a link message as a big-endian program reads it under
@@ -64,9 +66,9 @@ var goldenLinkQemu = nlGolden{le: `
 // countCuts returns how many messages have been counted as cut since it
 // was called; the count goes back to what it was when the test ends.
 func countCuts(t testing.TB) func() uint64 {
-	before := netlinkCut.Load()
-	t.Cleanup(func() { netlinkCut.Store(before) })
-	return func() uint64 { return netlinkCut.Load() - before }
+	before := rtnl.Cut.Load()
+	t.Cleanup(func() { rtnl.Cut.Store(before) })
+	return func() uint64 { return rtnl.Cut.Load() - before }
 }
 
 // swappedAttr is an empty nested attribute of type typ in the byte order
@@ -76,14 +78,14 @@ func swappedAttr(typ uint16) []byte {
 	if hostIsBigEndian {
 		other = binary.LittleEndian
 	}
-	return other.AppendUint16(other.AppendUint16(nil, rtaHdrLen), typ|0x8000)
+	return other.AppendUint16(other.AppendUint16(nil, rtnl.RtaHdrLen), typ|0x8000)
 }
 
 func TestParseLinkQemuGolden(t *testing.T) {
 	cuts := countCuts(t)
-	data := parseOne(t, goldenLinkQemu.host(t), msgHeader{rtmNewLink, nlmFMulti, 1, 0x1234})
-	got, err := parseLink(data)
-	if want := (link{Index: 2, Name: "eth0", MAC: vpsMAC}); err != nil || got != want {
+	data := parseOne(t, goldenLinkQemu.host(t), msgHeader{rtnl.RtmNewLink, rtnl.NlmFMulti, 1, 0x1234})
+	got, err := rtnl.ParseLink(data)
+	if want := (rtnl.Link{Index: 2, Name: "eth0", MAC: vpsMAC}); err != nil || got != want {
 		t.Errorf("parseLink(%x) = %+v, %v; want %+v", data, got, err, want)
 	}
 	if cuts() != 1 {
@@ -97,38 +99,38 @@ func TestParseLinkQemuGolden(t *testing.T) {
 func TestParseCut(t *testing.T) {
 	bad := swappedAttr(65)
 	ifinfo := slices.Concat([]byte{0, 0}, hostU16(1), hostU32(2), hostU32(0), hostU32(0))
-	ifaddr := slices.Concat([]byte{afInet6, 64, 0, 0}, hostU32(2))
+	ifaddr := slices.Concat([]byte{rtnl.AfInet6, 64, 0, 0}, hostU32(2))
 	ndmsg := func(state uint16) []byte {
-		return slices.Concat([]byte{afInet6, 0, 0, 0}, hostU32(2), hostU16(state), []byte{0, 0})
+		return slices.Concat([]byte{rtnl.AfInet6, 0, 0, 0}, hostU32(2), hostU16(state), []byte{0, 0})
 	}
 	addr := netip.MustParseAddr("2001:db8:1:2::2")
 	ll, global, prefix := routerLL.As16(), addr.As16(), onLinkPrefix.Addr().As16()
-	name := rtaOf(iflaIfname, []byte("eth0\x00"))
-	table, oif, prio := rtaOf(rtaTable, hostU32(rtTableMain)), rtaOf(rtaOIF, hostU32(2)), rtaOf(rtaPriority, hostU32(1024))
+	name := rtaOf(rtnl.IflaIfname, []byte("eth0\x00"))
+	table, oif, prio := rtaOf(rtnl.RtaTable, hostU32(rtnl.RtTableMain)), rtaOf(rtnl.RtaOIF, hostU32(2)), rtaOf(rtnl.RtaPriority, hostU32(1024))
 	tests := []struct {
 		name  string
 		parse func([]byte) (any, error)
 		in    []byte
 		want  any // nil: dropped
 	}{
-		{"link with name and MAC", parseLinkAny, slices.Concat(ifinfo, name, rtaOf(iflaAddress, vpsMAC[:]), bad),
-			link{Index: 2, Name: "eth0", MAC: vpsMAC}},
+		{"link with name and MAC", parseLinkAny, slices.Concat(ifinfo, name, rtaOf(rtnl.IflaAddress, vpsMAC[:]), bad),
+			rtnl.Link{Index: 2, Name: "eth0", MAC: vpsMAC}},
 		{"link without its MAC", parseLinkAny, slices.Concat(ifinfo, name, bad), nil},
-		{"link without its name", parseLinkAny, slices.Concat(ifinfo, rtaOf(iflaAddress, vpsMAC[:]), bad), nil},
-		{"address", parseAddrAny, slices.Concat(ifaddr, rtaOf(ifaAddress, global[:]), bad),
-			ifAddr{Index: 2, Addr: addr}},
-		{"address cut before it", parseAddrAny, slices.Concat(ifaddr, bad, rtaOf(ifaAddress, global[:])), nil},
-		{"default route", parseRouteAny, rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast, table, prio, rtaOf(rtaGateway, ll[:]), oif, bad),
-			route{Dst: netip.MustParsePrefix("::/0"), Gateway: routerLL, OIF: 2, Table: rtTableMain, Type: rtnUnicast, Priority: 1024}},
-		{"route without its destination", parseRouteAny, rtmsgOf(afInet6, 64, rtTableMain, rtnUnicast, table, bad, rtaOf(rtaDst, prefix[:]), prio, oif), nil},
-		{"route without its metric", parseRouteAny, rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast, table, rtaOf(rtaGateway, ll[:]), oif, bad), nil},
-		{"route without its interface", parseRouteAny, rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast, table, prio, rtaOf(rtaGateway, ll[:]), bad), nil},
-		{"reachable neighbour", parseNeighAny, slices.Concat(ndmsg(nudReachable), rtaOf(ndaDst, ll[:]), rtaOf(ndaLLAddr, routerMAC[:]), bad),
-			neighEntry{Family: afInet6, Ifindex: 2, State: nudReachable, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
-		{"reachable neighbour without its MAC", parseNeighAny, slices.Concat(ndmsg(nudReachable), rtaOf(ndaDst, ll[:]), bad), nil},
-		{"failed neighbour, which has no MAC", parseNeighAny, slices.Concat(ndmsg(nudFailed), rtaOf(ndaDst, ll[:]), bad),
-			neighEntry{Family: afInet6, Ifindex: 2, State: nudFailed, Addr: routerLL}},
-		{"neighbour without its address", parseNeighAny, slices.Concat(ndmsg(nudFailed), bad), nil},
+		{"link without its name", parseLinkAny, slices.Concat(ifinfo, rtaOf(rtnl.IflaAddress, vpsMAC[:]), bad), nil},
+		{"address", parseAddrAny, slices.Concat(ifaddr, rtaOf(rtnl.IfaAddress, global[:]), bad),
+			rtnl.IfAddr{Index: 2, Addr: addr}},
+		{"address cut before it", parseAddrAny, slices.Concat(ifaddr, bad, rtaOf(rtnl.IfaAddress, global[:])), nil},
+		{"default route", parseRouteAny, rtmsgOf(rtnl.AfInet6, 0, rtnl.RtTableMain, rtnl.RtnUnicast, table, prio, rtaOf(rtnl.RtaGateway, ll[:]), oif, bad),
+			rtnl.Route{Dst: netip.MustParsePrefix("::/0"), Gateway: routerLL, OIF: 2, Table: rtnl.RtTableMain, Type: rtnl.RtnUnicast, Priority: 1024}},
+		{"route without its destination", parseRouteAny, rtmsgOf(rtnl.AfInet6, 64, rtnl.RtTableMain, rtnl.RtnUnicast, table, bad, rtaOf(rtnl.RtaDst, prefix[:]), prio, oif), nil},
+		{"route without its metric", parseRouteAny, rtmsgOf(rtnl.AfInet6, 0, rtnl.RtTableMain, rtnl.RtnUnicast, table, rtaOf(rtnl.RtaGateway, ll[:]), oif, bad), nil},
+		{"route without its interface", parseRouteAny, rtmsgOf(rtnl.AfInet6, 0, rtnl.RtTableMain, rtnl.RtnUnicast, table, prio, rtaOf(rtnl.RtaGateway, ll[:]), bad), nil},
+		{"reachable neighbour", parseNeighAny, slices.Concat(ndmsg(rtnl.NudReachable), rtaOf(rtnl.NdaDst, ll[:]), rtaOf(rtnl.NdaLLAddr, routerMAC[:]), bad),
+			rtnl.Neigh{Family: rtnl.AfInet6, Ifindex: 2, State: rtnl.NudReachable, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
+		{"reachable neighbour without its MAC", parseNeighAny, slices.Concat(ndmsg(rtnl.NudReachable), rtaOf(rtnl.NdaDst, ll[:]), bad), nil},
+		{"failed neighbour, which has no MAC", parseNeighAny, slices.Concat(ndmsg(rtnl.NudFailed), rtaOf(rtnl.NdaDst, ll[:]), bad),
+			rtnl.Neigh{Family: rtnl.AfInet6, Ifindex: 2, State: rtnl.NudFailed, Addr: routerLL}},
+		{"neighbour without its address", parseNeighAny, slices.Concat(ndmsg(rtnl.NudFailed), bad), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,27 +149,27 @@ func TestParseCut(t *testing.T) {
 	}
 	t.Run("a whole message is not counted", func(t *testing.T) {
 		cuts := countCuts(t)
-		if _, err := parseLink(slices.Concat(ifinfo, name, rtaOf(iflaAddress, vpsMAC[:]))); err != nil || cuts() != 0 {
+		if _, err := rtnl.ParseLink(slices.Concat(ifinfo, name, rtaOf(rtnl.IflaAddress, vpsMAC[:]))); err != nil || cuts() != 0 {
 			t.Errorf("parseLink of a whole message: %v, counted %d times as cut", err, cuts())
 		}
 	})
 }
 
-func parseLinkAny(b []byte) (any, error)  { return parseLink(b) }
-func parseAddrAny(b []byte) (any, error)  { return parseAddr(b) }
-func parseRouteAny(b []byte) (any, error) { return parseRoute(b) }
-func parseNeighAny(b []byte) (any, error) { return parseNeigh(b) }
+func parseLinkAny(b []byte) (any, error)  { return rtnl.ParseLink(b) }
+func parseAddrAny(b []byte) (any, error)  { return rtnl.ParseAddr(b) }
+func parseRouteAny(b []byte) (any, error) { return rtnl.ParseRoute(b) }
+func parseNeighAny(b []byte) (any, error) { return rtnl.ParseNeigh(b) }
 
 // TestCountersNetlinkCut: the counters' line shows the cut messages once
 // there are any.
 func TestCountersNetlinkCut(t *testing.T) {
 	countCuts(t)
 	var c counters
-	netlinkCut.Store(0)
+	rtnl.Cut.Store(0)
 	if got := c.String(); strings.Contains(got, "netlink-cut") {
 		t.Errorf("counters.String() = %q with no cut message", got)
 	}
-	netlinkCut.Store(3)
+	rtnl.Cut.Store(3)
 	if got := c.String(); !strings.Contains(got, " netlink-cut=3") {
 		t.Errorf("counters.String() = %q, want netlink-cut=3", got)
 	}

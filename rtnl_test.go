@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"ndpresponder/internal/rtnl"
 )
 
 // Netlink speaks the host's byte order, so each golden message below is
@@ -532,7 +534,7 @@ func TestNetlinkGoldenOrders(t *testing.T) {
 var onLinkPrefix = netip.MustParsePrefix("2001:db8:1:2::/64")
 
 func TestAppendRouteDumpGolden(t *testing.T) {
-	got := appendRouteDump(nil, 1)
+	got := rtnl.AppendRouteDump(nil, 1)
 	if want := goldenRouteDump.host(t); !bytes.Equal(got, want) {
 		t.Errorf("appendRouteDump(nil, 1) = %x\nwant                        %x", got, want)
 	}
@@ -548,15 +550,15 @@ func TestAppendNeighGolden(t *testing.T) {
 		m      mac
 		golden nlGolden
 	}{
-		{"RTM_NEWNEIGH noarp", rtmNewNeigh, nlmFRequest | nlmFAck | nlmFCreate | nlmFReplace, 2, nudNoARP, routerMAC, goldenNewNeigh},
-		{"RTM_DELNEIGH", rtmDelNeigh, nlmFRequest | nlmFAck, 3, 0, mac{}, goldenDelNeigh},
+		{"RTM_NEWNEIGH noarp", rtnl.RtmNewNeigh, rtnl.NlmFRequest | rtnl.NlmFAck | rtnl.NlmFCreate | rtnl.NlmFReplace, 2, rtnl.NudNoARP, routerMAC, goldenNewNeigh},
+		{"RTM_DELNEIGH", rtnl.RtmDelNeigh, rtnl.NlmFRequest | rtnl.NlmFAck, 3, 0, mac{}, goldenDelNeigh},
 		// A MAC given with state 0 is left out.
-		{"RTM_DELNEIGH with a MAC", rtmDelNeigh, nlmFRequest | nlmFAck, 3, 0, routerMAC, goldenDelNeigh},
-		{"RTM_GETNEIGH", rtmGetNeigh, nlmFRequest, 4, 0, mac{}, goldenGetNeigh},
+		{"RTM_DELNEIGH with a MAC", rtnl.RtmDelNeigh, rtnl.NlmFRequest | rtnl.NlmFAck, 3, 0, routerMAC, goldenDelNeigh},
+		{"RTM_GETNEIGH", rtnl.RtmGetNeigh, rtnl.NlmFRequest, 4, 0, mac{}, goldenGetNeigh},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := appendNeigh(nil, tt.typ, tt.flags, tt.seq, 2, routerLL, tt.state, tt.m)
+			got := rtnl.AppendNeigh(nil, tt.typ, tt.flags, tt.seq, 2, routerLL, tt.state, tt.m)
 			if want := tt.golden.host(t); !bytes.Equal(got, want) {
 				t.Errorf("appendNeigh(nil, %d, %#x, %d, 2, %v, %#x, %v) = %x\nwant %x",
 					tt.typ, tt.flags, tt.seq, routerLL, tt.state, tt.m, got, want)
@@ -577,8 +579,8 @@ func nlhdrOf(n uint32, typ uint16) []byte {
 
 // rtaOf is a route attribute with its true length, padded.
 func rtaOf(typ uint16, payload []byte) []byte {
-	b := slices.Concat(hostU16(uint16(rtaHdrLen+len(payload))), hostU16(typ), payload)
-	for len(b)%rtaAlignTo != 0 {
+	b := slices.Concat(hostU16(uint16(rtnl.RtaHdrLen+len(payload))), hostU16(typ), payload)
+	for len(b)%rtnl.RtaAlignTo != 0 {
 		b = append(b, 0)
 	}
 	return b
@@ -598,35 +600,35 @@ type msgHeader struct {
 
 func TestParseNetlink(t *testing.T) {
 	dgram := goldenDatagram.host(t)
-	wantDgram := []nlMsg{
-		{Type: nlmsgNoop, Flags: nlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{1, 2, 3, 4, 5}},
-		{Type: nlmsgDone, Flags: nlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{0, 0, 0, 0}},
-		{Type: nlmsgNoop, Flags: nlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{0xff}},
+	wantDgram := []rtnl.Msg{
+		{Type: rtnl.NlmsgNoop, Flags: rtnl.NlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{1, 2, 3, 4, 5}},
+		{Type: rtnl.NlmsgDone, Flags: rtnl.NlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{0, 0, 0, 0}},
+		{Type: rtnl.NlmsgNoop, Flags: rtnl.NlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{0xff}},
 	}
 	tests := []struct {
 		name    string
 		in      []byte
-		want    []nlMsg // the messages before any error
+		want    []rtnl.Msg // the messages before any error
 		wantErr error
 	}{
 		{"empty", nil, nil, nil},
 		{"three messages, padded between", dgram, wantDgram, nil},
-		{"one header, no data", nlhdrOf(16, nlmsgDone), []nlMsg{{Type: nlmsgDone, Seq: 1, Data: []byte{}}}, nil},
-		{"truncated header", dgram[:10], nil, errNetlinkShort},
-		{"15 bytes", dgram[:15], nil, errNetlinkShort},
-		{"truncated header after three messages", append(slices.Clone(dgram), 0, 0, 0, 0), wantDgram, errNetlinkShort},
-		{"length 0", nlhdrOf(0, nlmsgDone), nil, errNetlinkShort},
-		{"length 15, shorter than the header", nlhdrOf(15, nlmsgDone), nil, errNetlinkShort},
-		{"length 1", nlhdrOf(1, nlmsgDone), nil, errNetlinkShort},
-		{"length 17, past the end", nlhdrOf(17, nlmsgDone), nil, errNetlinkShort},
-		{"length 0xffffffff", nlhdrOf(0xffffffff, nlmsgDone), nil, errNetlinkShort},
-		{"length past the end, after a good message", slices.Concat(nlhdrOf(16, nlmsgNoop), nlhdrOf(100, nlmsgDone)),
-			[]nlMsg{{Type: nlmsgNoop, Seq: 1, Data: []byte{}}}, errNetlinkShort},
-		{"golden cut in its last message", dgram[:len(dgram)-1], wantDgram[:2], errNetlinkShort},
+		{"one header, no data", nlhdrOf(16, rtnl.NlmsgDone), []rtnl.Msg{{Type: rtnl.NlmsgDone, Seq: 1, Data: []byte{}}}, nil},
+		{"truncated header", dgram[:10], nil, rtnl.ErrNetlinkShort},
+		{"15 bytes", dgram[:15], nil, rtnl.ErrNetlinkShort},
+		{"truncated header after three messages", append(slices.Clone(dgram), 0, 0, 0, 0), wantDgram, rtnl.ErrNetlinkShort},
+		{"length 0", nlhdrOf(0, rtnl.NlmsgDone), nil, rtnl.ErrNetlinkShort},
+		{"length 15, shorter than the header", nlhdrOf(15, rtnl.NlmsgDone), nil, rtnl.ErrNetlinkShort},
+		{"length 1", nlhdrOf(1, rtnl.NlmsgDone), nil, rtnl.ErrNetlinkShort},
+		{"length 17, past the end", nlhdrOf(17, rtnl.NlmsgDone), nil, rtnl.ErrNetlinkShort},
+		{"length 0xffffffff", nlhdrOf(0xffffffff, rtnl.NlmsgDone), nil, rtnl.ErrNetlinkShort},
+		{"length past the end, after a good message", slices.Concat(nlhdrOf(16, rtnl.NlmsgNoop), nlhdrOf(100, rtnl.NlmsgDone)),
+			[]rtnl.Msg{{Type: rtnl.NlmsgNoop, Seq: 1, Data: []byte{}}}, rtnl.ErrNetlinkShort},
+		{"golden cut in its last message", dgram[:len(dgram)-1], wantDgram[:2], rtnl.ErrNetlinkShort},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseNetlink(tt.in)
+			got, err := rtnl.ParseNetlink(tt.in)
 			if !errors.Is(err, tt.wantErr) {
 				t.Errorf("parseNetlink(%x) = %v, want %v", tt.in, err, tt.wantErr)
 			}
@@ -637,8 +639,8 @@ func TestParseNetlink(t *testing.T) {
 	}
 }
 
-func sameMsgs(a, b []nlMsg) bool {
-	return slices.EqualFunc(a, b, func(x, y nlMsg) bool {
+func sameMsgs(a, b []rtnl.Msg) bool {
+	return slices.EqualFunc(a, b, func(x, y rtnl.Msg) bool {
 		return msgHeader{x.Type, x.Flags, x.Seq, x.Pid} == msgHeader{y.Type, y.Flags, y.Seq, y.Pid} && bytes.Equal(x.Data, y.Data)
 	})
 }
@@ -646,7 +648,7 @@ func sameMsgs(a, b []nlMsg) bool {
 // parseOne parses a golden holding one message and checks its header.
 func parseOne(t *testing.T, b []byte, want msgHeader) []byte {
 	t.Helper()
-	msgs, err := parseNetlink(b)
+	msgs, err := rtnl.ParseNetlink(b)
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("parseNetlink(%x) = %d messages, %v; want 1", b, len(msgs), err)
 	}
@@ -660,8 +662,8 @@ func parseOne(t *testing.T, b []byte, want msgHeader) []byte {
 func TestNlError(t *testing.T) {
 	t.Run("golden ENOENT", func(t *testing.T) {
 		b := goldenENOENT.host(t)
-		data := parseOne(t, b, msgHeader{nlmsgError, 0, 3, 0x1234})
-		err := nlError(data)
+		data := parseOne(t, b, msgHeader{rtnl.NlmsgError, 0, 3, 0x1234})
+		err := rtnl.NlError(data)
 		if !errors.Is(err, syscall.ENOENT) {
 			t.Errorf("nlError(%x) = %v, want %v", data, err, syscall.ENOENT)
 		}
@@ -672,8 +674,8 @@ func TestNlError(t *testing.T) {
 	})
 	t.Run("golden ack", func(t *testing.T) {
 		b := goldenAck.host(t)
-		data := parseOne(t, b, msgHeader{nlmsgError, 0x100, 2, 0x1234})
-		if err := nlError(data); err != nil {
+		data := parseOne(t, b, msgHeader{rtnl.NlmsgError, 0x100, 2, 0x1234})
+		if err := rtnl.NlError(data); err != nil {
 			t.Errorf("nlError(%x) = %v, want nil", data, err)
 		}
 	})
@@ -683,16 +685,16 @@ func TestNlError(t *testing.T) {
 		want error
 	}{
 		{"0", hostU32(0), nil},
-		{"0 with the request", slices.Concat(hostU32(0), nlhdrOf(16, rtmNewNeigh)), nil},
+		{"0 with the request", slices.Concat(hostU32(0), nlhdrOf(16, rtnl.RtmNewNeigh)), nil},
 		{"-ENOENT", hostU32(uint32(0xfffffffe)), syscall.ENOENT},
 		{"-EPERM", hostU32(uint32(0xffffffff)), syscall.EPERM},
 		{"-EINVAL", hostU32(^uint32(syscall.EINVAL) + 1), syscall.EINVAL},
-		{"empty", nil, errNetlinkShort},
-		{"3 bytes", []byte{0, 0, 0}, errNetlinkShort},
+		{"empty", nil, rtnl.ErrNetlinkShort},
+		{"3 bytes", []byte{0, 0, 0}, rtnl.ErrNetlinkShort},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := nlError(tt.in)
+			err := rtnl.NlError(tt.in)
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Errorf("nlError(%x) = %v, want %v", tt.in, err, tt.want)
 			}
@@ -717,18 +719,18 @@ func TestParseAttrs(t *testing.T) {
 		{"two, padded between", slices.Concat(rtaOf(1, []byte{0xaa}), rtaOf(2, []byte{1, 2, 3, 4})),
 			[]attrSeen{{1, "aa"}, {2, "01020304"}}, nil},
 		{"last one unpadded", slices.Concat(hostU16(5), hostU16(3), []byte{0xbb}), []attrSeen{{3, "bb"}}, nil},
-		{"zero length", slices.Concat(hostU16(0), hostU16(1), hostU32(0)), nil, errNetlinkShort},
+		{"zero length", slices.Concat(hostU16(0), hostU16(1), hostU32(0)), nil, rtnl.ErrNetlinkShort},
 		{"zero length after a good one", slices.Concat(rtaOf(1, nil), hostU16(0), hostU16(1)),
-			[]attrSeen{{1, ""}}, errNetlinkShort},
-		{"length 3", slices.Concat(hostU16(3), hostU16(1), hostU32(0)), nil, errNetlinkShort},
-		{"past the end", slices.Concat(hostU16(20), hostU16(1), hostU32(0)), nil, errNetlinkShort},
-		{"length 0xffff", slices.Concat(hostU16(0xffff), hostU16(1), hostU32(0)), nil, errNetlinkShort},
-		{"2 stray bytes", slices.Concat(rtaOf(1, nil), []byte{4, 0}), []attrSeen{{1, ""}}, errNetlinkShort},
+			[]attrSeen{{1, ""}}, rtnl.ErrNetlinkShort},
+		{"length 3", slices.Concat(hostU16(3), hostU16(1), hostU32(0)), nil, rtnl.ErrNetlinkShort},
+		{"past the end", slices.Concat(hostU16(20), hostU16(1), hostU32(0)), nil, rtnl.ErrNetlinkShort},
+		{"length 0xffff", slices.Concat(hostU16(0xffff), hostU16(1), hostU32(0)), nil, rtnl.ErrNetlinkShort},
+		{"2 stray bytes", slices.Concat(rtaOf(1, nil), []byte{4, 0}), []attrSeen{{1, ""}}, rtnl.ErrNetlinkShort},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []attrSeen
-			err := parseAttrs(tt.in, func(typ uint16, data []byte) {
+			err := rtnl.ParseAttrs(tt.in, func(typ uint16, data []byte) {
 				got = append(got, attrSeen{typ, hex.EncodeToString(data)})
 			})
 			if !errors.Is(err, tt.wantErr) || !slices.Equal(got, tt.want) {
@@ -742,16 +744,16 @@ func TestParseRouteGolden(t *testing.T) {
 	tests := []struct {
 		name   string
 		golden nlGolden
-		want   route
+		want   rtnl.Route
 	}{
-		{"default", goldenRouteDefault, route{Dst: netip.MustParsePrefix("::/0"), Gateway: routerLL, OIF: 2,
-			Table: rtTableMain, Type: rtnUnicast, Priority: 1024}},
-		{"on-link /64", goldenRouteSubnet, route{Dst: onLinkPrefix, OIF: 2, Table: rtTableMain, Type: rtnUnicast, Priority: 256}},
+		{"default", goldenRouteDefault, rtnl.Route{Dst: netip.MustParsePrefix("::/0"), Gateway: routerLL, OIF: 2,
+			Table: rtnl.RtTableMain, Type: rtnl.RtnUnicast, Priority: 1024}},
+		{"on-link /64", goldenRouteSubnet, rtnl.Route{Dst: onLinkPrefix, OIF: 2, Table: rtnl.RtTableMain, Type: rtnl.RtnUnicast, Priority: 256}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data := parseOne(t, tt.golden.host(t), msgHeader{rtmNewRoute, nlmFMulti, 1, 0x1234})
-			if got, err := parseRoute(data); err != nil || got != tt.want {
+			data := parseOne(t, tt.golden.host(t), msgHeader{rtnl.RtmNewRoute, rtnl.NlmFMulti, 1, 0x1234})
+			if got, err := rtnl.ParseRoute(data); err != nil || got != tt.want {
 				t.Errorf("parseRoute(%x) = %+v, %v; want %+v", data, got, err, tt.want)
 			}
 		})
@@ -764,27 +766,27 @@ func TestParseRoute(t *testing.T) {
 	tests := []struct {
 		name string
 		in   []byte
-		want route
+		want rtnl.Route
 		ok   bool
 	}{
-		{"no attributes", rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast), route{Dst: netip.MustParsePrefix("::/0"),
-			Table: rtTableMain, Type: rtnUnicast}, true},
-		{"RTA_TABLE beyond 255", rtmsgOf(afInet6, 0, 252, rtnUnicast, rtaOf(rtaTable, hostU32(1000)), rtaOf(rtaGateway, gw[:])),
-			route{Dst: netip.MustParsePrefix("::/0"), Gateway: routerLL, Table: 1000, Type: rtnUnicast}, true},
-		{"a gateway of 4 bytes is skipped", rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast, rtaOf(rtaGateway, []byte{192, 0, 2, 1})),
-			route{Dst: netip.MustParsePrefix("::/0"), Table: rtTableMain, Type: rtnUnicast}, true},
-		{"a /128", rtmsgOf(afInet6, 128, rtTableMain, rtnUnicast, rtaOf(rtaDst, dst[:]), rtaOf(rtaOIF, hostU32(7))),
-			route{Dst: netip.MustParsePrefix("2001:db8:1:2::/128"), OIF: 7, Table: rtTableMain, Type: rtnUnicast}, true},
-		{"IPv4", rtmsgOf(2, 0, rtTableMain, rtnUnicast, rtaOf(rtaGateway, []byte{192, 0, 2, 1})), route{}, false},
-		{"dst_len 129", rtmsgOf(afInet6, 129, rtTableMain, rtnUnicast), route{}, false},
-		{"short", rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast)[:rtmsgLen-1], route{}, false},
-		{"empty", nil, route{}, false},
-		{"zero-length attribute", rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast, slices.Concat(hostU16(0), hostU16(rtaGateway))), route{}, false},
-		{"attribute past the end", rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast, rtaOf(rtaGateway, gw[:])[:12]), route{}, false},
+		{"no attributes", rtmsgOf(rtnl.AfInet6, 0, rtnl.RtTableMain, rtnl.RtnUnicast), rtnl.Route{Dst: netip.MustParsePrefix("::/0"),
+			Table: rtnl.RtTableMain, Type: rtnl.RtnUnicast}, true},
+		{"RTA_TABLE beyond 255", rtmsgOf(rtnl.AfInet6, 0, 252, rtnl.RtnUnicast, rtaOf(rtnl.RtaTable, hostU32(1000)), rtaOf(rtnl.RtaGateway, gw[:])),
+			rtnl.Route{Dst: netip.MustParsePrefix("::/0"), Gateway: routerLL, Table: 1000, Type: rtnl.RtnUnicast}, true},
+		{"a gateway of 4 bytes is skipped", rtmsgOf(rtnl.AfInet6, 0, rtnl.RtTableMain, rtnl.RtnUnicast, rtaOf(rtnl.RtaGateway, []byte{192, 0, 2, 1})),
+			rtnl.Route{Dst: netip.MustParsePrefix("::/0"), Table: rtnl.RtTableMain, Type: rtnl.RtnUnicast}, true},
+		{"a /128", rtmsgOf(rtnl.AfInet6, 128, rtnl.RtTableMain, rtnl.RtnUnicast, rtaOf(rtnl.RtaDst, dst[:]), rtaOf(rtnl.RtaOIF, hostU32(7))),
+			rtnl.Route{Dst: netip.MustParsePrefix("2001:db8:1:2::/128"), OIF: 7, Table: rtnl.RtTableMain, Type: rtnl.RtnUnicast}, true},
+		{"IPv4", rtmsgOf(2, 0, rtnl.RtTableMain, rtnl.RtnUnicast, rtaOf(rtnl.RtaGateway, []byte{192, 0, 2, 1})), rtnl.Route{}, false},
+		{"dst_len 129", rtmsgOf(rtnl.AfInet6, 129, rtnl.RtTableMain, rtnl.RtnUnicast), rtnl.Route{}, false},
+		{"short", rtmsgOf(rtnl.AfInet6, 0, rtnl.RtTableMain, rtnl.RtnUnicast)[:rtnl.RtmsgLen-1], rtnl.Route{}, false},
+		{"empty", nil, rtnl.Route{}, false},
+		{"zero-length attribute", rtmsgOf(rtnl.AfInet6, 0, rtnl.RtTableMain, rtnl.RtnUnicast, slices.Concat(hostU16(0), hostU16(rtnl.RtaGateway))), rtnl.Route{}, false},
+		{"attribute past the end", rtmsgOf(rtnl.AfInet6, 0, rtnl.RtTableMain, rtnl.RtnUnicast, rtaOf(rtnl.RtaGateway, gw[:])[:12]), rtnl.Route{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseRoute(tt.in)
+			got, err := rtnl.ParseRoute(tt.in)
 			if (err == nil) != tt.ok || got != tt.want {
 				t.Errorf("parseRoute(%x) = %+v, %v; want %+v, ok %v", tt.in, got, err, tt.want, tt.ok)
 			}
@@ -797,19 +799,19 @@ func TestParseNeighGolden(t *testing.T) {
 		name   string
 		golden nlGolden
 		hdr    msgHeader
-		want   neighEntry
+		want   rtnl.Neigh
 	}{
-		{"reachable", goldenNeighReachable, msgHeader{rtmNewNeigh, 0, 4, 0x1234},
-			neighEntry{Family: afInet6, Ifindex: 2, State: nudReachable, Flags: 0x80, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
-		{"failed, no lladdr", goldenNeighFailed, msgHeader{rtmNewNeigh, 0, 4, 0x1234},
-			neighEntry{Family: afInet6, Ifindex: 2, State: nudFailed, Addr: routerLL}},
-		{"bridge forwarding entry flushed", goldenFDBFlushed, msgHeader{rtmDelNeigh, 0, 0, 0},
-			neighEntry{Family: afBridge, Ifindex: 3, Master: 2, State: nudReachable, MAC: mac{0x02, 0x42, 0xac, 0x11, 0, 0x02}, HasMAC: true}},
+		{"reachable", goldenNeighReachable, msgHeader{rtnl.RtmNewNeigh, 0, 4, 0x1234},
+			rtnl.Neigh{Family: rtnl.AfInet6, Ifindex: 2, State: rtnl.NudReachable, Flags: 0x80, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
+		{"failed, no lladdr", goldenNeighFailed, msgHeader{rtnl.RtmNewNeigh, 0, 4, 0x1234},
+			rtnl.Neigh{Family: rtnl.AfInet6, Ifindex: 2, State: rtnl.NudFailed, Addr: routerLL}},
+		{"bridge forwarding entry flushed", goldenFDBFlushed, msgHeader{rtnl.RtmDelNeigh, 0, 0, 0},
+			rtnl.Neigh{Family: rtnl.AfBridge, Ifindex: 3, Master: 2, State: rtnl.NudReachable, MAC: mac{0x02, 0x42, 0xac, 0x11, 0, 0x02}, HasMAC: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			data := parseOne(t, tt.golden.host(t), tt.hdr)
-			if got, err := parseNeigh(data); err != nil || got != tt.want {
+			if got, err := rtnl.ParseNeigh(data); err != nil || got != tt.want {
 				t.Errorf("parseNeigh(%x) = %+v, %v; want %+v", data, got, err, tt.want)
 			}
 		})
@@ -821,41 +823,41 @@ func TestParseNeigh(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		golden nlGolden
-		want   neighEntry
+		want   rtnl.Neigh
 	}{
-		{"our RTM_NEWNEIGH", goldenNewNeigh, neighEntry{Family: afInet6, Ifindex: 2, State: nudNoARP, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
-		{"our RTM_DELNEIGH", goldenDelNeigh, neighEntry{Family: afInet6, Ifindex: 2, Addr: routerLL}},
+		{"our RTM_NEWNEIGH", goldenNewNeigh, rtnl.Neigh{Family: rtnl.AfInet6, Ifindex: 2, State: rtnl.NudNoARP, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
+		{"our RTM_DELNEIGH", goldenDelNeigh, rtnl.Neigh{Family: rtnl.AfInet6, Ifindex: 2, Addr: routerLL}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			data := tt.golden.host(t)[nlmsgHdrLen:]
-			if got, err := parseNeigh(data); err != nil || got != tt.want {
+			data := tt.golden.host(t)[rtnl.NlmsgHdrLen:]
+			if got, err := rtnl.ParseNeigh(data); err != nil || got != tt.want {
 				t.Errorf("parseNeigh(%x) = %+v, %v; want %+v", data, got, err, tt.want)
 			}
 		})
 	}
 	ndmsg := func(ifindex int32, state uint16) []byte {
-		return slices.Concat([]byte{afInet6, 0, 0, 0}, hostU32(uint32(ifindex)), hostU16(state), []byte{0, 0})
+		return slices.Concat([]byte{rtnl.AfInet6, 0, 0, 0}, hostU32(uint32(ifindex)), hostU16(state), []byte{0, 0})
 	}
 	a := routerLL.As16()
 	for _, tt := range []struct {
 		name string
 		in   []byte
 	}{
-		{"short", ndmsg(2, nudReachable)[:ndmsgLen-1]},
+		{"short", ndmsg(2, rtnl.NudReachable)[:rtnl.NdmsgLen-1]},
 		{"empty", nil},
-		{"zero-length attribute", slices.Concat(ndmsg(2, nudReachable), hostU16(0), hostU16(ndaDst))},
-		{"attribute past the end", slices.Concat(ndmsg(2, nudReachable), rtaOf(ndaDst, a[:])[:19])},
+		{"zero-length attribute", slices.Concat(ndmsg(2, rtnl.NudReachable), hostU16(0), hostU16(rtnl.NdaDst))},
+		{"attribute past the end", slices.Concat(ndmsg(2, rtnl.NudReachable), rtaOf(rtnl.NdaDst, a[:])[:19])},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got, err := parseNeigh(tt.in); err == nil {
+			if got, err := rtnl.ParseNeigh(tt.in); err == nil {
 				t.Errorf("parseNeigh(%x) = %+v, nil; want an error", tt.in, got)
 			}
 		})
 	}
 	t.Run("lladdr of 8 bytes is skipped", func(t *testing.T) {
-		in := slices.Concat(ndmsg(-1, nudStale), rtaOf(ndaDst, a[:]), rtaOf(ndaLLAddr, []byte{1, 2, 3, 4, 5, 6, 7, 8}))
-		want := neighEntry{Family: afInet6, Ifindex: -1, State: nudStale, Addr: routerLL}
-		if got, err := parseNeigh(in); err != nil || got != want {
+		in := slices.Concat(ndmsg(-1, rtnl.NudStale), rtaOf(rtnl.NdaDst, a[:]), rtaOf(rtnl.NdaLLAddr, []byte{1, 2, 3, 4, 5, 6, 7, 8}))
+		want := rtnl.Neigh{Family: rtnl.AfInet6, Ifindex: -1, State: rtnl.NudStale, Addr: routerLL}
+		if got, err := rtnl.ParseNeigh(in); err != nil || got != want {
 			t.Errorf("parseNeigh(%x) = %+v, %v; want %+v", in, got, err, want)
 		}
 	})
@@ -865,56 +867,56 @@ func TestDefaultGateway(t *testing.T) {
 	const oif = 2
 	def := netip.MustParsePrefix("::/0")
 	gw1, gw2, gw3 := routerLL, netip.MustParseAddr("fe80::2"), netip.MustParseAddr("fe80::3")
-	r := func(dst netip.Prefix, gw netip.Addr, oif int, table uint32, typ uint8, prio uint32) route {
-		return route{Dst: dst, Gateway: gw, OIF: oif, Table: table, Type: typ, Priority: prio}
+	r := func(dst netip.Prefix, gw netip.Addr, oif int, table uint32, typ uint8, prio uint32) rtnl.Route {
+		return rtnl.Route{Dst: dst, Gateway: gw, OIF: oif, Table: table, Type: typ, Priority: prio}
 	}
-	good := r(def, gw1, oif, rtTableMain, rtnUnicast, 1024)
+	good := r(def, gw1, oif, rtnl.RtTableMain, rtnl.RtnUnicast, 1024)
 	tests := []struct {
 		name   string
-		routes []route
+		routes []rtnl.Route
 		want   netip.Addr // invalid: none
 	}{
 		{"no routes", nil, netip.Addr{}},
-		{"one", []route{good}, gw1},
-		{"lowest priority", []route{good, r(def, gw2, oif, rtTableMain, rtnUnicast, 100), r(def, gw3, oif, rtTableMain, rtnUnicast, 2048)}, gw2},
-		{"other tables", []route{r(def, gw2, oif, 255, rtnUnicast, 1), good, r(def, gw3, oif, 100, rtnUnicast, 1)}, gw1},
-		{"only another table", []route{r(def, gw2, oif, 100, rtnUnicast, 1)}, netip.Addr{}},
-		{"other interface", []route{r(def, gw2, 3, rtTableMain, rtnUnicast, 1), good}, gw1},
-		{"only another interface", []route{r(def, gw2, 3, rtTableMain, rtnUnicast, 1)}, netip.Addr{}},
-		{"without gateway", []route{r(def, netip.Addr{}, oif, rtTableMain, rtnUnicast, 1), good}, gw1},
-		{"only without gateway", []route{r(def, netip.Addr{}, oif, rtTableMain, rtnUnicast, 1)}, netip.Addr{}},
-		{"unreachable", []route{r(def, gw2, oif, rtTableMain, 7, 1), good}, gw1}, // RTN_UNREACHABLE
-		{"blackhole", []route{r(def, gw2, oif, rtTableMain, 6, 1), good}, gw1},   // RTN_BLACKHOLE
-		{"only non-unicast", []route{r(def, gw2, oif, rtTableMain, 6, 1)}, netip.Addr{}},
-		{"not a default route", []route{r(onLinkPrefix, gw2, oif, rtTableMain, rtnUnicast, 1), good}, gw1},
-		{"only a /64", []route{r(onLinkPrefix, gw2, oif, rtTableMain, rtnUnicast, 1)}, netip.Addr{}},
-		{"unset prefix", []route{r(netip.Prefix{}, gw2, oif, rtTableMain, rtnUnicast, 1), good}, gw1},
+		{"one", []rtnl.Route{good}, gw1},
+		{"lowest priority", []rtnl.Route{good, r(def, gw2, oif, rtnl.RtTableMain, rtnl.RtnUnicast, 100), r(def, gw3, oif, rtnl.RtTableMain, rtnl.RtnUnicast, 2048)}, gw2},
+		{"other tables", []rtnl.Route{r(def, gw2, oif, 255, rtnl.RtnUnicast, 1), good, r(def, gw3, oif, 100, rtnl.RtnUnicast, 1)}, gw1},
+		{"only another table", []rtnl.Route{r(def, gw2, oif, 100, rtnl.RtnUnicast, 1)}, netip.Addr{}},
+		{"other interface", []rtnl.Route{r(def, gw2, 3, rtnl.RtTableMain, rtnl.RtnUnicast, 1), good}, gw1},
+		{"only another interface", []rtnl.Route{r(def, gw2, 3, rtnl.RtTableMain, rtnl.RtnUnicast, 1)}, netip.Addr{}},
+		{"without gateway", []rtnl.Route{r(def, netip.Addr{}, oif, rtnl.RtTableMain, rtnl.RtnUnicast, 1), good}, gw1},
+		{"only without gateway", []rtnl.Route{r(def, netip.Addr{}, oif, rtnl.RtTableMain, rtnl.RtnUnicast, 1)}, netip.Addr{}},
+		{"unreachable", []rtnl.Route{r(def, gw2, oif, rtnl.RtTableMain, 7, 1), good}, gw1}, // RTN_UNREACHABLE
+		{"blackhole", []rtnl.Route{r(def, gw2, oif, rtnl.RtTableMain, 6, 1), good}, gw1},   // RTN_BLACKHOLE
+		{"only non-unicast", []rtnl.Route{r(def, gw2, oif, rtnl.RtTableMain, 6, 1)}, netip.Addr{}},
+		{"not a default route", []rtnl.Route{r(onLinkPrefix, gw2, oif, rtnl.RtTableMain, rtnl.RtnUnicast, 1), good}, gw1},
+		{"only a /64", []rtnl.Route{r(onLinkPrefix, gw2, oif, rtnl.RtTableMain, rtnl.RtnUnicast, 1)}, netip.Addr{}},
+		{"unset prefix", []rtnl.Route{r(netip.Prefix{}, gw2, oif, rtnl.RtTableMain, rtnl.RtnUnicast, 1), good}, gw1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := defaultGateway(tt.routes, oif)
+			got, ok := rtnl.DefaultGateway(tt.routes, oif)
 			if got != tt.want || ok != tt.want.IsValid() {
 				t.Errorf("defaultGateway(%+v, %d) = %v, %v; want %v, %v", tt.routes, oif, got, ok, tt.want, tt.want.IsValid())
 			}
 		})
 	}
 	// The routes parsed from the goldens: the /64 has no gateway.
-	var routes []route
+	var routes []rtnl.Route
 	for _, g := range []nlGolden{goldenRouteSubnet, goldenRouteDefault} {
-		msgs, err := parseNetlink(g.host(t))
+		msgs, err := rtnl.ParseNetlink(g.host(t))
 		if err != nil || len(msgs) != 1 {
 			t.Fatalf("parseNetlink(golden) = %v, %v", msgs, err)
 		}
-		rt, err := parseRoute(msgs[0].Data)
+		rt, err := rtnl.ParseRoute(msgs[0].Data)
 		if err != nil {
 			t.Fatalf("parseRoute(%x) = %v", msgs[0].Data, err)
 		}
 		routes = append(routes, rt)
 	}
-	if got, ok := defaultGateway(routes, 2); !ok || got != routerLL {
+	if got, ok := rtnl.DefaultGateway(routes, 2); !ok || got != routerLL {
 		t.Errorf("defaultGateway(golden routes, 2) = %v, %v; want %v, true", got, ok, routerLL)
 	}
-	if got, ok := defaultGateway(routes, 3); ok {
+	if got, ok := rtnl.DefaultGateway(routes, 3); ok {
 		t.Errorf("defaultGateway(golden routes, 3) = %v, true; want none", got)
 	}
 }
@@ -925,21 +927,21 @@ func TestNudString(t *testing.T) {
 		want string
 	}{
 		{0, "NONE"},
-		{nudIncomplete, "INCOMPLETE"},
-		{nudReachable, "REACHABLE"},
-		{nudStale, "STALE"},
-		{nudDelay, "DELAY"},
-		{nudProbe, "PROBE"},
-		{nudFailed, "FAILED"},
-		{nudNoARP, "NOARP"},
-		{nudPermanent, "PERMANENT"},
-		{nudPermanent | nudNoARP, "PERMANENT"},
-		{nudNoARP | nudReachable, "NOARP"},
-		{nudFailed | nudIncomplete, "FAILED"},
+		{rtnl.NudIncomplete, "INCOMPLETE"},
+		{rtnl.NudReachable, "REACHABLE"},
+		{rtnl.NudStale, "STALE"},
+		{rtnl.NudDelay, "DELAY"},
+		{rtnl.NudProbe, "PROBE"},
+		{rtnl.NudFailed, "FAILED"},
+		{rtnl.NudNoARP, "NOARP"},
+		{rtnl.NudPermanent, "PERMANENT"},
+		{rtnl.NudPermanent | rtnl.NudNoARP, "PERMANENT"},
+		{rtnl.NudNoARP | rtnl.NudReachable, "NOARP"},
+		{rtnl.NudFailed | rtnl.NudIncomplete, "FAILED"},
 		{0x100, "NONE"},
 	}
 	for _, tt := range tests {
-		if got := nudString(tt.in); got != tt.want {
+		if got := rtnl.NUDString(tt.in); got != tt.want {
 			t.Errorf("nudString(%#x) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
@@ -953,46 +955,46 @@ func FuzzParseNetlink(f *testing.F) {
 		f.Add(unhex(f, g.le))
 		f.Add(unhex(f, g.be))
 	}
-	f.Add(nlhdrOf(0, nlmsgDone))
-	f.Add(slices.Concat(nlhdrOf(16+rtmsgLen+4, rtmNewRoute), rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast), hostU16(0), hostU16(rtaGateway)))
+	f.Add(nlhdrOf(0, rtnl.NlmsgDone))
+	f.Add(slices.Concat(nlhdrOf(16+rtnl.RtmsgLen+4, rtnl.RtmNewRoute), rtmsgOf(rtnl.AfInet6, 0, rtnl.RtTableMain, rtnl.RtnUnicast), hostU16(0), hostU16(rtnl.RtaGateway)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		msgs, _ := parseNetlink(b)
+		msgs, _ := rtnl.ParseNetlink(b)
 		for _, m := range msgs {
 			if len(m.Data) > len(b) {
 				t.Fatalf("parseNetlink(%x): %d bytes of data in %d", b, len(m.Data), len(b))
 			}
-			_ = nlError(m.Data)
+			_ = rtnl.NlError(m.Data)
 			// A message cut short is kept only with what the daemon needs.
 			// (A zero MAC is a MAC: the loopback interface has one.)
-			if l, err := parseLink(m.Data); err == nil && len(m.Data) >= ifinfomsgLen {
+			if l, err := rtnl.ParseLink(m.Data); err == nil && len(m.Data) >= rtnl.IfinfomsgLen {
 				hasMAC := false
-				cut := parseAttrs(m.Data[ifinfomsgLen:], func(typ uint16, v []byte) {
-					hasMAC = hasMAC || typ == iflaAddress && len(v) == 6
+				cut := rtnl.ParseAttrs(m.Data[rtnl.IfinfomsgLen:], func(typ uint16, v []byte) {
+					hasMAC = hasMAC || typ == rtnl.IflaAddress && len(v) == 6
 				}) != nil
 				if cut && (l.Name == "" || !hasMAC) {
 					t.Fatalf("parseLink(%x) = %+v, cut short and kept", m.Data, l)
 				}
 			}
-			if a, err := parseAddr(m.Data); err == nil && a.Addr.IsValid() && !a.Addr.Is6() {
+			if a, err := rtnl.ParseAddr(m.Data); err == nil && a.Addr.IsValid() && !a.Addr.Is6() {
 				t.Fatalf("parseAddr(%x) = %+v", m.Data, a)
 			}
-			if r, err := parseRoute(m.Data); err == nil && (r.Dst.Bits() < 0 || r.Dst.Bits() > 128) {
+			if r, err := rtnl.ParseRoute(m.Data); err == nil && (r.Dst.Bits() < 0 || r.Dst.Bits() > 128) {
 				t.Fatalf("parseRoute(%x) = %+v", m.Data, r)
 			}
-			e, err := parseNeigh(m.Data)
-			if err == nil && !e.Addr.IsValid() && parseAttrs(m.Data[ndmsgLen:], func(uint16, []byte) {}) != nil {
+			e, err := rtnl.ParseNeigh(m.Data)
+			if err == nil && !e.Addr.IsValid() && rtnl.ParseAttrs(m.Data[rtnl.NdmsgLen:], func(uint16, []byte) {}) != nil {
 				t.Fatalf("parseNeigh(%x) = %+v, cut short and kept without its address", m.Data, e)
 			}
 			if err != nil || !e.Addr.IsValid() {
 				continue
 			}
-			req := appendNeigh(nil, rtmNewNeigh, nlmFRequest, 1, e.Ifindex, e.Addr, e.State, e.MAC)
-			again, err := parseNetlink(req)
-			if err != nil || len(again) != 1 || again[0].Type != rtmNewNeigh {
+			req := rtnl.AppendNeigh(nil, rtnl.RtmNewNeigh, rtnl.NlmFRequest, 1, e.Ifindex, e.Addr, e.State, e.MAC)
+			again, err := rtnl.ParseNetlink(req)
+			if err != nil || len(again) != 1 || again[0].Type != rtnl.RtmNewNeigh {
 				t.Fatalf("parseNetlink(appendNeigh(%+v)) = %+v, %v", e, again, err)
 			}
-			e2, err := parseNeigh(again[0].Data)
-			want := neighEntry{Family: afInet6, Ifindex: e.Ifindex, State: e.State, Addr: e.Addr}
+			e2, err := rtnl.ParseNeigh(again[0].Data)
+			want := rtnl.Neigh{Family: rtnl.AfInet6, Ifindex: e.Ifindex, State: e.State, Addr: e.Addr}
 			if e.State != 0 {
 				// appendNeigh sends the MAC with any state but none.
 				want.MAC, want.HasMAC = e.MAC, true
@@ -1009,14 +1011,14 @@ func FuzzParseNetlink(f *testing.F) {
 func TestAppendAfterBytes(t *testing.T) {
 	prefix := []byte{0xaa, 0xbb, 0xcc, 0xdd}
 	for name, got := range map[string][]byte{
-		"route dump": appendRouteDump(append([]byte(nil), prefix...), 1),
-		"neighbour":  appendNeigh(append([]byte(nil), prefix...), rtmNewNeigh, nlmFRequest, 1, 2, routerLL, nudNoARP, routerMAC),
+		"route dump": rtnl.AppendRouteDump(append([]byte(nil), prefix...), 1),
+		"neighbour":  rtnl.AppendNeigh(append([]byte(nil), prefix...), rtnl.RtmNewNeigh, rtnl.NlmFRequest, 1, 2, routerLL, rtnl.NudNoARP, routerMAC),
 	} {
 		if !bytes.Equal(got[:4], prefix) {
 			t.Errorf("%s: the bytes before the message became %x", name, got[:4])
 		}
-		msgs, err := parseNetlink(got[4:])
-		if err != nil || len(msgs) != 1 || nlmsgHdrLen+len(msgs[0].Data) != len(got)-4 {
+		msgs, err := rtnl.ParseNetlink(got[4:])
+		if err != nil || len(msgs) != 1 || rtnl.NlmsgHdrLen+len(msgs[0].Data) != len(got)-4 {
 			t.Errorf("%s: parseNetlink(%x) = %d messages, %v; want one of %d bytes", name, got[4:], len(msgs), err, len(got)-4)
 		}
 	}
