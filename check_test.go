@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/rtnl/rtnltest"
 )
 
 func TestLastAddr(t *testing.T) {
@@ -88,14 +89,14 @@ func problemLine(out, want string) bool {
 // TestRouteProtocolLinkType reads what route and link do not keep, from
 // the kernel's messages in rtnl_test.go.
 func TestRouteProtocolLinkType(t *testing.T) {
-	msgs, err := rtnl.ParseNetlink(goldenRouteDefault.host(t))
+	msgs, err := rtnl.ParseNetlink(rtnltest.RouteDefault.Host(t))
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("parseNetlink = %v, %v", msgs, err)
 	}
 	if p, ok := routeProtocol(msgs[0].Data); !ok || p != rtprotRA {
 		t.Errorf("routeProtocol(the default route) = %d, %v; want %d (RTPROT_RA)", p, ok, rtprotRA)
 	}
-	msgs, err = rtnl.ParseNetlink(goldenLinkQemu.host(t))
+	msgs, err = rtnl.ParseNetlink(rtnltest.LinkQemu.Host(t))
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("parseNetlink = %v, %v", msgs, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/rtnl/rtnltest"
 )
 
 func TestLearner(t *testing.T) {
@@ -201,7 +202,7 @@ func TestLearnerFlushedPort(t *testing.T) {
 // TestLinkName reads the index and name of the kernel's link message in
 // rtnl_cut_test.go, without a copy.
 func TestLinkName(t *testing.T) {
-	msgs, err := rtnl.ParseNetlink(goldenLinkQemu.host(t))
+	msgs, err := rtnl.ParseNetlink(rtnltest.LinkQemu.Host(t))
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("parseNetlink = %v, %v", msgs, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/rtnl/rtnltest"
 )
 
 // makeUplink builds, as the daemon once did at start, the snapshot of interface index from dumps of the
@@ -81,7 +82,7 @@ func linkMsgOf(typ uint16, index int, name string, m mac) rtnl.Msg {
 	hdr := make([]byte, rtnl.IfinfomsgLen)
 	binary.NativeEndian.PutUint32(hdr[4:], uint32(index))
 	binary.NativeEndian.PutUint32(hdr[8:], rtnl.IffUp)
-	return rtnl.Msg{Type: typ, Data: slices.Concat(hdr, hostAttr(rtnl.IflaIfname, []byte(name+"\x00")), hostAttr(rtnl.IflaAddress, m[:]))}
+	return rtnl.Msg{Type: typ, Data: slices.Concat(hdr, rtnl.AppendAttr(nil, rtnl.IflaIfname, []byte(name+"\x00")), rtnl.AppendAttr(nil, rtnl.IflaAddress, m[:]))}
 }
 
 func addrMsgOf(typ uint16, index int, a netip.Addr, flags byte) rtnl.Msg {
@@ -89,13 +90,13 @@ func addrMsgOf(typ uint16, index int, a netip.Addr, flags byte) rtnl.Msg {
 	hdr[0], hdr[1], hdr[2] = rtnl.AfInet6, 64, flags
 	binary.NativeEndian.PutUint32(hdr[4:], uint32(index))
 	b := a.As16()
-	return rtnl.Msg{Type: typ, Data: slices.Concat(hdr, hostAttr(rtnl.IfaAddress, b[:]))}
+	return rtnl.Msg{Type: typ, Data: slices.Concat(hdr, rtnl.AppendAttr(nil, rtnl.IfaAddress, b[:]))}
 }
 
 func routeMsgOf(typ uint16, dst netip.Prefix, oif int) rtnl.Msg {
 	d := dst.Addr().As16()
-	return rtnl.Msg{Type: typ, Data: rtmsgOf(rtnl.AfInet6, byte(dst.Bits()), rtnl.RtTableMain, rtnl.RtnUnicast,
-		rtaOf(rtnl.RtaDst, d[:]), rtaOf(rtnl.RtaOIF, hostU32(uint32(oif))), rtaOf(rtnl.RtaPriority, hostU32(1024)))}
+	return rtnl.Msg{Type: typ, Data: rtnltest.Rtmsg(rtnl.AfInet6, byte(dst.Bits()), rtnl.RtTableMain, rtnl.RtnUnicast,
+		rtnltest.Attr(rtnl.RtaDst, d[:]), rtnltest.Attr(rtnl.RtaOIF, rtnltest.U32(uint32(oif))), rtnltest.Attr(rtnl.RtaPriority, rtnltest.U32(1024)))}
 }
 
 // TestUplinkStateEvents: the uplink's state follows the events that
