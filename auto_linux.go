@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/scope"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,13 +16,13 @@ import (
 // answered at once, a new one within publishEvery. It returns when sc
 // ends, or with the error that made it fail; up is called before each dump
 // is published (see superviseWatcher).
-func (d *daemon) auto(sc *scope, cfg *config, up func() bool) error {
+func (d *daemon) auto(sc *scope.Scope, cfg *config, up func() bool) error {
 	ev, err := openWatchEvents(unix.RTMGRP_IPV6_ROUTE | unix.RTMGRP_LINK)
 	if err != nil {
 		return err
 	}
 	defer ev.Close()
-	stop := sc.onEnd(func() { ev.Close() })
+	stop := sc.OnEnd(func() { ev.Close() })
 	defer stop()
 	nl, err := openRtnl()
 	if err != nil {
@@ -115,7 +116,7 @@ func (d *daemon) auto(sc *scope, cfg *config, up func() bool) error {
 		changed, gone, again = false, false, false
 		overrun, err := ev.Next(apply)
 		if err != nil {
-			if sc.ended() {
+			if sc.Ended() {
 				return nil
 			}
 			return errf("following routes: %w", err)

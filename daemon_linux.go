@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/scope"
 
 	"golang.org/x/sys/unix"
 )
@@ -71,7 +72,7 @@ func (d *daemon) setLive(source int, addrs map[netip.Addr]struct{}) { d.live.set
 // run serves until sc ends, through every incarnation of the uplink: it
 // waits for the interface to exist, serves it, and when it is deleted
 // waits for it to come back. All waiting is on rtnetlink events.
-func (d *daemon) run(sc *scope) error {
+func (d *daemon) run(sc *scope.Scope) error {
 	status, err := readFile("/proc/self/status", 64<<10)
 	if err != nil {
 		return err
@@ -111,7 +112,7 @@ func (d *daemon) run(sc *scope) error {
 			concerned = false
 			overrun, err := ev.Next(apply)
 			if err != nil {
-				if !sc.ended() && !errors.Is(err, os.ErrClosed) {
+				if !sc.Ended() && !errors.Is(err, os.ErrClosed) {
 					evErr = errf("following the uplink's changes: %w", err)
 				}
 				return
@@ -130,7 +131,7 @@ func (d *daemon) run(sc *scope) error {
 			}
 		}
 	}()
-	stop := sc.onEnd(func() { ev.Close() })
+	stop := sc.OnEnd(func() { ev.Close() })
 	defer stop()
 	defer func() { infof("counters: %v", &d.c) }()
 	d.applyWatchers(sc, nil, d.cfg.Load())
@@ -139,10 +140,10 @@ func (d *daemon) run(sc *scope) error {
 	var (
 		inc     *incarnation // nil while there is no uplink to serve
 		waiting bool         // said that the uplink is missing
-		retry   *alarm       // after a failed look at the uplink
+		retry   *scope.Alarm // after a failed look at the uplink
 		backoff = time.Second
 		metrics metricsWriter
-		ticker  *alarm // rewrites the metrics file while one is named
+		ticker  *scope.Alarm // rewrites the metrics file while one is named
 		tick    <-chan struct{}
 	)
 	// setMetrics starts or stops the periodic writing as the configuration
@@ -150,10 +151,10 @@ func (d *daemon) run(sc *scope) error {
 	setMetrics := func(name string) {
 		switch {
 		case name != "" && ticker == nil:
-			ticker = newTicker(d.metricsEvery)
+			ticker = scope.NewTicker(d.metricsEvery)
 			tick = ticker.C
 		case name == "" && ticker != nil:
-			ticker.stop()
+			ticker.Stop()
 			ticker, tick = nil, nil
 		}
 		metrics.write(name, &d.c)
@@ -161,7 +162,7 @@ func (d *daemon) run(sc *scope) error {
 	setMetrics(d.cfg.Load().metrics)
 	defer func() {
 		if ticker != nil {
-			ticker.stop()
+			ticker.Stop()
 		}
 	}()
 	defer func() {
@@ -169,7 +170,7 @@ func (d *daemon) run(sc *scope) error {
 			inc.stop()
 		}
 		if retry != nil {
-			retry.stop()
+			retry.Stop()
 		}
 	}()
 	for {
@@ -189,7 +190,7 @@ func (d *daemon) run(sc *scope) error {
 				// The kernel did not answer as it should: try again
 				// later rather than spin.
 				warnf("uplink: %v; trying again in %v", err, backoff)
-				retry = newAlarm(backoff)
+				retry = scope.NewAlarm(backoff)
 				backoff = min(2*backoff, 30*time.Second)
 			default:
 				waiting, backoff = false, time.Second
@@ -212,7 +213,7 @@ func (d *daemon) run(sc *scope) error {
 				// Not a clean end: without events the daemon would go
 				// on serving an uplink it no longer follows. A
 				// non-zero exit lets the service manager restart it.
-				if evErr != nil && !sc.ended() {
+				if evErr != nil && !sc.Ended() {
 					return evErr
 				}
 				return nil
@@ -288,7 +289,7 @@ type incarnation struct {
 }
 
 // startUplink starts serving the uplink if it exists.
-func (d *daemon) startUplink(sc *scope, nl *rtnlConn) (*incarnation, error) {
+func (d *daemon) startUplink(sc *scope.Scope, nl *rtnlConn) (*incarnation, error) {
 	cfg := d.cfg.Load()
 	d.upMu.Lock()
 	d.up.follow(cfg.iface)
@@ -331,8 +332,8 @@ func (d *daemon) startUplink(sc *scope, nl *rtnlConn) (*incarnation, error) {
 		return nil, goneIfNoDevice(err)
 	}
 	d.sock.Store(sock)
-	sc = sc.sub()
-	inc := &incarnation{name: cfg.iface, ifindex: l.Index, mac: u.MAC, sock: sock, cancel: sc.end,
+	sc = sc.Sub()
+	inc := &incarnation{name: cfg.iface, ifindex: l.Index, mac: u.MAC, sock: sock, cancel: sc.End,
 		uplinks: newMailbox[*uplink](), configs: newMailbox[*config](), mldCfgs: newMailbox[*config](), done: make(chan error, 1)}
 	nas, claims := make(chan neighborAdvertisement, 16), newMailbox[mac]()
 	tk := &toKeeper{view: &atomic.Pointer[gatewayView]{}, nas: nas, claims: claims, log: logLimiter{perSecond: 1, burst: 5}}
@@ -468,12 +469,12 @@ func (w *watcher) stop() {
 // as the configuration changes from old to cfg (nil: none). Each runs under
 // superviseWatcher: a failed one is started again, and its addresses are
 // withdrawn if it has not recovered within watchGrace.
-func (d *daemon) applyWatchers(sc *scope, old, cfg *config) {
+func (d *daemon) applyWatchers(sc *scope.Scope, old, cfg *config) {
 	type spec struct {
 		name   string
 		wanted func(*config) bool
 		same   func(a, b *config) bool
-		run    func(*scope, *config, func() bool) error
+		run    func(*scope.Scope, *config, func() bool) error
 		count  *atomic.Uint64 // its addresses, for the counters
 	}
 	specs := [numLiveSources]spec{
@@ -523,11 +524,11 @@ func (d *daemon) applyWatchers(sc *scope, old, cfg *config) {
 			}
 		}
 		if want {
-			wsc := sc.sub()
-			w := &watcher{cancel: wsc.end, done: make(chan struct{})}
+			wsc := sc.Sub()
+			w := &watcher{cancel: wsc.End, done: make(chan struct{})}
 			go func() {
 				defer close(w.done)
-				superviseWatcher(wsc, s.name, func(sc *scope, up func() bool) error { return s.run(sc, cfg, up) }, func() {
+				superviseWatcher(wsc, s.name, func(sc *scope.Scope, up func() bool) error { return s.run(sc, cfg, up) }, func() {
 					d.setLive(source, nil)
 					s.count.Store(0)
 				})

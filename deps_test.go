@@ -40,8 +40,8 @@ var forbidden = map[string]string{
 //   - time.Time.String is kept, with the time layouts and the time-zone
 //     loader, once a time.Time is put in an interface anywhere: by a
 //     context's Deadline method, or by time.NewTimer, NewTicker and After,
-//     which hand their channel to the runtime as one. scope.go and alarm.go
-//     do what the daemon needed of them (−90,112 bytes when they replaced
+//     which hand their channel to the runtime as one. internal/scope
+//     does what the daemon needed of them (−90,112 bytes when they replaced
 //     them).
 var forbiddenSymbols = map[string]string{
 	"reflect.Value.Method":       "keeps every exported method",
@@ -270,6 +270,7 @@ var rooms = map[string][]string{
 	"rawio":         nil,
 	"rtnl":          {"rawio"},
 	"rtnl/rtnltest": nil, // imported by tests only
+	"scope":         nil,
 }
 
 // TestRooms keeps each internal package to the doors above, and the

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"ndpresponder/internal/scope"
 )
 
 // fakeEngine serves each connection to its socket with serve, given the
@@ -145,18 +147,18 @@ func TestDockerClientDeadline(t *testing.T) {
 	// An engine that accepts and never answers: the head's reading has a
 	// deadline from the moment of connecting.
 	start := time.Now()
-	_, err := dockerGet(newScope(), e.sock, "/events", r)
+	_, err := dockerGet(scope.New(), e.sock, "/events", r)
 	if took := time.Since(start); err == nil || !strings.Contains(err.Error(), "no answer within 300ms") || took > 2*time.Second {
 		t.Errorf("dockerGet(hung engine) = %v after %v; want no answer within 300ms", err, took)
 	}
 
 	// Cancelling interrupts the blocked read at once.
 	dockerTimeout = time.Minute
-	sc := newScope()
-	time.AfterFunc(200*time.Millisecond, sc.end)
+	sc := scope.New()
+	time.AfterFunc(200*time.Millisecond, sc.End)
 	start = time.Now()
 	_, _, _, _, err = dockerNetwork(sc, e.sock, "ndpr6", r, maxLearned)
-	if took := time.Since(start); !errors.Is(err, errEnded) || took > 700*time.Millisecond {
+	if took := time.Since(start); !errors.Is(err, scope.ErrEnded) || took > 700*time.Millisecond {
 		t.Errorf("dockerNetwork(hung engine), its scope ended after 200ms = %v after %v; want errEnded at once", err, took)
 	}
 }
@@ -188,7 +190,7 @@ func TestDockerClientAnswers(t *testing.T) {
 		{"too long", "HTTP/1.1 200 OK\r\nContent-Length: 20000000\r\n\r\n{\"Id\":\"x\",\"a\":\"" + strings.Repeat("a", dockerMaxListing) + `"}`, "network ndpr6: answer longer than 16777216 bytes"},
 	} {
 		e := startFakeEngine(t, func(path string, conn net.Conn, _ <-chan struct{}) { conn.Write([]byte(c.answer)) })
-		_, addrs, _, ok, err := dockerNetwork(newScope(), e.sock, "ndpr6", bufio.NewReaderSize(nil, httpMaxLine), maxLearned)
+		_, addrs, _, ok, err := dockerNetwork(scope.New(), e.sock, "ndpr6", bufio.NewReaderSize(nil, httpMaxLine), maxLearned)
 		switch {
 		case c.want == "no network":
 			if ok || err != nil {

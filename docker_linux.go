@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"ndpresponder/internal/scope"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -33,7 +35,7 @@ func (c *dockerConn) close() {
 // the answer's head into r, which it resets. Every read has a deadline from
 // the moment of connecting, and sc ending closes the connection, which
 // interrupts a blocked read at once.
-func dockerGet(sc *scope, sock, path string, r *bufio.Reader) (*dockerConn, error) {
+func dockerGet(sc *scope.Scope, sock, path string, r *bufio.Reader) (*dockerConn, error) {
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
@@ -43,7 +45,7 @@ func dockerGet(sc *scope, sock, path string, r *bufio.Reader) (*dockerConn, erro
 		return nil, errf("connecting to %s: %w", sock, err)
 	}
 	f := os.NewFile(uintptr(fd), "docker")
-	c := &dockerConn{f: f, stop: sc.onEnd(func() { f.Close() })}
+	c := &dockerConn{f: f, stop: sc.OnEnd(func() { f.Close() })}
 	f.SetDeadline(time.Now().Add(dockerTimeout))
 	if _, err := io.WriteString(f, "GET "+path+" HTTP/1.0\r\nHost: docker\r\nUser-Agent: ndpresponder\r\n\r\n"); err != nil {
 		c.close()
@@ -59,10 +61,10 @@ func dockerGet(sc *scope, sock, path string, r *bufio.Reader) (*dockerConn, erro
 
 // dockerErr says what went wrong with an exchange in the words of a log
 // line.
-func dockerErr(sc *scope, err error) error {
+func dockerErr(sc *scope.Scope, err error) error {
 	switch {
-	case sc.ended():
-		return errEnded
+	case sc.Ended():
+		return scope.ErrEnded
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return errf("no answer within %v", dockerTimeout)
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -74,7 +76,7 @@ func dockerErr(sc *scope, err error) error {
 // dockerNetwork inspects a network: its ID and at most max of its
 // containers' IPv6 addresses (more counts the rest); ok is false when
 // there is no such network.
-func dockerNetwork(sc *scope, sock, name string, r *bufio.Reader, max int) (id string, addrs []netip.Addr, more int, ok bool, err error) {
+func dockerNetwork(sc *scope.Scope, sock, name string, r *bufio.Reader, max int) (id string, addrs []netip.Addr, more int, ok bool, err error) {
 	c, err := dockerGet(sc, sock, dockerNetworkPath(name), r)
 	if err != nil {
 		return "", nil, 0, false, errf("network %s: %w", name, err)
@@ -113,7 +115,7 @@ var dockerRelistEvery = time.Second
 // All it keeps of the engine is bounded by the latest listing: the
 // networks' IDs it names and at most maxLearned addresses, whatever the
 // engine says and however often.
-func (d *daemon) watchDocker(sc *scope, cfg *config, up func() bool) error {
+func (d *daemon) watchDocker(sc *scope.Scope, cfg *config, up func() bool) error {
 	sock, err := dockerSocket(cfg.dockerHost)
 	if err != nil {
 		return err
@@ -213,8 +215,8 @@ func (d *daemon) watchDocker(sc *scope, cfg *config, up func() bool) error {
 		c.f.Close() // interrupts the reader
 		wg.Wait()
 	}()
-	wake := newAlarm(time.Hour)
-	defer wake.stop()
+	wake := scope.NewAlarm(time.Hour)
+	defer wake.Stop()
 	pending := false // an event that concerns the networks came since the last listing
 	for {
 		var due <-chan struct{}
@@ -232,10 +234,10 @@ func (d *daemon) watchDocker(sc *scope, cfg *config, up func() bool) error {
 			}
 			debugf("docker: %s %s", e.Action, e.Name)
 			pending = true
-			wake.reset(max(0, dockerRelistEvery-time.Since(last)))
+			wake.Reset(max(0, dockerRelistEvery-time.Since(last)))
 		case <-due:
 			if wait := dockerRelistEvery - time.Since(last); wait > 0 {
-				wake.reset(wait) // an early ring, from before a reset
+				wake.Reset(wait) // an early ring, from before a reset
 				continue
 			}
 			pending = false
@@ -249,7 +251,7 @@ func (d *daemon) watchDocker(sc *scope, cfg *config, up func() bool) error {
 
 // readDockerEvents reads the stream of events of c until it fails or quit
 // is closed, and hands each event on.
-func readDockerEvents(sc *scope, events *bufio.Reader, c *dockerConn, out chan<- dockerEvent, quit <-chan struct{}) error {
+func readDockerEvents(sc *scope.Scope, events *bufio.Reader, c *dockerConn, out chan<- dockerEvent, quit <-chan struct{}) error {
 	body := newHTTPBody(events, c.head, 0)
 	dec := newJSONDecoder(body)
 	for {

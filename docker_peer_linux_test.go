@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"ndpresponder/internal/scope"
 )
 
 // dockerTestDaemon is a daemon following the engine at sock, started with
@@ -30,13 +32,13 @@ func dockerTestDaemon(t *testing.T, sock string, args ...string) (d *daemon, sto
 		t.Fatal(err)
 	}
 	d = newDaemon(cfg)
-	sc := newScope()
+	sc := scope.New()
 	d.applyWatchers(sc, nil, cfg)
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
 			d.applyWatchers(sc, cfg, nil)
-			sc.end()
+			sc.End()
 		})
 	}
 	t.Cleanup(stop)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/scope"
 )
 
 // appendGatewayNS appends an NS for the gateway from src, with our MAC in
@@ -898,16 +899,16 @@ type keeperInputs struct {
 
 // run drives the keeper with the real clock until sc ends, then removes
 // the pin it made.
-func (k *gatewayKeeper) run(sc *scope, in keeperInputs) {
+func (k *gatewayKeeper) run(sc *scope.Scope, in keeperInputs) {
 	defer k.unpin()
 	k.start(time.Now())
-	timer := newAlarm(time.Hour)
-	defer timer.stop()
+	timer := scope.NewAlarm(time.Hour)
+	defer timer.Stop()
 	for {
 		k.report()
 		var wake <-chan struct{}
 		if t := k.next(); !t.IsZero() {
-			timer.reset(time.Until(t))
+			timer.Reset(time.Until(t))
 			wake = timer.C
 		}
 		select {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/scope"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,13 +21,13 @@ import (
 // its entry comes alive. It returns when sc ends, or with the error that
 // made it fail; up is called before each dump is published (see
 // superviseWatcher).
-func (d *daemon) learn(sc *scope, cfg *config, up func() bool) error {
+func (d *daemon) learn(sc *scope.Scope, cfg *config, up func() bool) error {
 	ev, err := openWatchEvents(unix.RTMGRP_NEIGH | unix.RTMGRP_LINK)
 	if err != nil {
 		return err
 	}
 	defer ev.Close()
-	stop := sc.onEnd(func() { ev.Close() })
+	stop := sc.OnEnd(func() { ev.Close() })
 	defer stop()
 	nl, err := openRtnl()
 	if err != nil {
@@ -108,7 +109,7 @@ func (d *daemon) learn(sc *scope, cfg *config, up func() bool) error {
 	}
 	defer prober.Close()
 	probing := make(chan struct{})
-	psc := sc.sub()
+	psc := sc.Sub()
 	go func() {
 		defer close(probing)
 		d.probeBridges(psc, prober, func(req *probeRequest, probe func(ifindex int)) {
@@ -121,7 +122,7 @@ func (d *daemon) learn(sc *scope, cfg *config, up func() bool) error {
 		})
 	}()
 	defer func() {
-		psc.end()
+		psc.End()
 		<-probing
 	}()
 	var ns [maxProbeFrame]byte
@@ -170,7 +171,7 @@ func (d *daemon) learn(sc *scope, cfg *config, up func() bool) error {
 		woke = woke[:0]
 		overrun, err := ev.Next(apply)
 		if err != nil {
-			if sc.ended() {
+			if sc.Ended() {
 				return nil
 			}
 			return errf("following neighbours: %w", err)
@@ -219,7 +220,7 @@ var openWatchEvents = func(groups uint32) (watchEvents, error) {
 // hands over on each -learn bridge (keep keeps the request and calls its
 // probe for each), until sc ends. It allocates nothing: a scan goes on
 // for as long as it likes.
-func (d *daemon) probeBridges(sc *scope, p *neighProber, keep func(req *probeRequest, probe func(ifindex int))) {
+func (d *daemon) probeBridges(sc *scope.Scope, p *neighProber, keep func(req *probeRequest, probe func(ifindex int))) {
 	var (
 		req    probeRequest
 		failed = logLimiter{perSecond: 1, burst: 1}

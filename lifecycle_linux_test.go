@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/scope"
 
 	"golang.org/x/sys/unix"
 )
@@ -54,7 +55,7 @@ func bareNetns(t *testing.T, uplink bool) string {
 
 // runIn runs d.run(sc) on a thread in namespace ns and reports its result.
 // The thread stays locked, and so dies with the goroutine.
-func runIn(ns string, d *daemon, sc *scope) <-chan error {
+func runIn(ns string, d *daemon, sc *scope.Scope) <-chan error {
 	res := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -110,7 +111,7 @@ func TestUplinkGoneBeforeBind(t *testing.T) {
 			deleted.Store(true)
 		}
 	}
-	sc := newScope()
+	sc := scope.New()
 	done := make(chan error, 1)
 	go func() { done <- d.run(sc) }()
 	for deadline := time.Now().Add(5 * time.Second); !deleted.Load(); time.Sleep(10 * time.Millisecond) {
@@ -135,7 +136,7 @@ func TestUplinkGoneBeforeBind(t *testing.T) {
 			t.Fatal("the daemon does not serve its uplink 5 s after it came back")
 		}
 	}
-	sc.end()
+	sc.End()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -169,8 +170,8 @@ func TestEventReaderFailureIsFatal(t *testing.T) {
 	defer func() {
 		openUplinkEvents = func() (uplinkEventReader, error) { return rtnl.OpenEvents(uplinkEvents) }
 	}()
-	sc := newScope()
-	defer sc.end()
+	sc := scope.New()
+	defer sc.End()
 	select {
 	case err := <-runIn(ns, d, sc):
 		if err == nil || !strings.Contains(err.Error(), "injected") {
@@ -197,10 +198,10 @@ func TestMetricsAddedByReload(t *testing.T) {
 	d.metricsEvery = 100 * time.Millisecond
 	hup := make(chan os.Signal, 1)
 	d.hup = hup
-	sc := newScope()
+	sc := scope.New()
 	done := runIn(ns, d, sc)
 	defer func() {
-		sc.end()
+		sc.End()
 		select {
 		case err := <-done:
 			if err != nil {

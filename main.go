@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"ndpresponder/internal/scope"
 )
 
 // caught holds the signals the daemon acts on while it runs, caught from
@@ -91,13 +93,13 @@ func fatal(code int, err error) {
 // untilSignal is a scope that ends at the first of sigs. They stay
 // caught: a second one while the daemon exits does not cut short its
 // removing the pin it made.
-func untilSignal(sigs ...os.Signal) *scope {
-	sc := newScope()
+func untilSignal(sigs ...os.Signal) *scope.Scope {
+	sc := scope.New()
 	c := make(chan os.Signal, 1)
 	signal.Notify(c, sigs...)
 	go func() {
 		<-c
-		sc.end()
+		sc.End()
 	}()
 	return sc
 }
