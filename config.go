@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"ndpresponder/internal/docker"
 	"ndpresponder/internal/rtnl"
 )
 
@@ -228,7 +229,7 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 	})
 	for _, name := range []string{"N", "docker-network"} {
 		fs.funcVar(name, "answer only addresses of containers connected to this Docker `network`, repeatable (alias -docker-network)", func(v string) error {
-			if err := checkDockerName(v); err != nil {
+			if err := docker.CheckName(v); err != nil {
 				return err
 			}
 			cfg.docker = append(cfg.docker, v)
@@ -400,7 +401,7 @@ func (o *options) finish() (*config, error) {
 		return nil, errf("-table %d: want a routing table from 1 to %d", cfg.table, int64(1<<32-1))
 	}
 	if len(cfg.docker) > 0 {
-		if _, err := dockerSocket(cfg.dockerHost); err != nil {
+		if _, err := docker.Socket(cfg.dockerHost); err != nil {
 			return nil, err
 		}
 	}

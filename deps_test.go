@@ -267,6 +267,7 @@ func TestFormatArguments(t *testing.T) {
 // each may import: the doors between rooms, written down. A new package
 // needs a line here, and a new door a word in its doc.go.
 var rooms = map[string][]string{
+	"docker":        {"scope"},
 	"rawio":         nil,
 	"rtnl":          {"rawio"},
 	"rtnl/rtnltest": nil, // imported by tests only

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"unsafe"
 
+	"ndpresponder/internal/docker"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -159,7 +161,7 @@ func engineGroup(cfg *config) int {
 	if len(cfg.docker) == 0 || cfg.user == "" {
 		return -1
 	}
-	sock, err := dockerSocket(cfg.dockerHost)
+	sock, err := docker.Socket(cfg.dockerHost)
 	if err != nil {
 		return -1
 	}

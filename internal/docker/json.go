@@ -1,4 +1,4 @@
-package main
+package docker
 
 // A streaming JSON decoder (RFC 8259) for the Docker Engine API's answers.
 // It reads one byte at a time and keeps only what its caller asks for: a
@@ -10,6 +10,7 @@ package main
 import (
 	"errors"
 	"io"
+	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -39,7 +40,7 @@ func newJSONDecoder(r io.ByteReader) *jsonDecoder { return &jsonDecoder{r: r, pe
 // as they are, except that an end mid-value is io.ErrUnexpectedEOF.
 func (d *jsonDecoder) err(err error) error {
 	if err == errJSON || err == errJSONDepth {
-		return errf("%w at byte %d", err, d.off)
+		return &wrapError{err.Error() + " at byte " + strconv.FormatInt(d.off, 10), err}
 	}
 	return err
 }
