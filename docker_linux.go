@@ -52,62 +52,9 @@ func (d *daemon) watchDocker(sc *scope.Scope, cfg *config, up func() bool) error
 		return errf("events: status %d", c.Status())
 	}
 	c.Follow() // events come when they come
-	networks := cfg.docker
-	var (
-		ids     = map[string]bool{}           // the networks' IDs in the latest listing
-		all     = map[netip.Addr]struct{}{}   // its live addresses, kept between listings
-		missing = make([]bool, len(networks)) // said that the network does not exist
-		said    = &d.dockerIO.heldBackSaid
-	)
-	relist := func() error {
-		clear(ids)
-		clear(all)
-		held := 0
-		for i, name := range networks {
-			id, addrs, more, ok, err := docker.Network(sc, sock, name, listing, maxLearned)
-			if err != nil {
-				return err
-			}
-			if !ok && !missing[i] {
-				warnf("docker: no network %s (yet)", name)
-			}
-			missing[i] = !ok
-			if ok {
-				ids[id] = true
-			}
-			held += more
-			for _, a := range addrs {
-				// What the engine says is a claim too: only a global
-				// unicast address may be answered and announced.
-				if !globalUnicast(a) {
-					if d.c.dockerNotGlobal.Add(1) == 1 {
-						warnf("docker: container address %v on network %s is not global unicast; not answering such addresses (counted as docker-not-global)", a, name)
-					}
-					continue
-				}
-				if len(cfg.ranges) > 0 && !contains(cfg.ranges, a) {
-					continue // -n bounds what is answered, and so announced
-				}
-				if _, dup := all[a]; !dup && len(all) >= maxLearned {
-					held++
-					continue
-				}
-				all[a] = struct{}{}
-			}
-		}
-		d.c.dockerHeldBack.Store(uint64(held))
-		if held > 0 && !*said {
-			warnf("docker: more than %d container addresses; the rest are not answered (counted as docker-held-back)", maxLearned)
-			*said = true
-		}
-		if up() {
-			infof("docker: connected to %s again", sock)
-		}
-		d.setLive(liveDocker, all)
-		d.c.docker.Store(uint64(len(all)))
-		return nil
-	}
-	if err := relist(); err != nil {
+	w := &dockerWatch{d: d, sc: sc, cfg: cfg, sock: sock, listing: listing, up: up,
+		ids: map[string]bool{}, all: map[netip.Addr]struct{}{}, missing: make([]bool, len(cfg.docker))}
+	if err := w.relist(); err != nil {
 		return err
 	}
 	last := time.Now()
@@ -140,7 +87,7 @@ func (d *daemon) watchDocker(sc *scope.Scope, cfg *config, up func() bool) error
 		case err := <-failed:
 			return err
 		case e := <-evc:
-			if pending || !e.Concerns(networks, ids) {
+			if pending || !e.Concerns(cfg.docker, w.ids) {
 				continue
 			}
 			debugf("docker: %s %s", e.Action, e.Name)
@@ -152,10 +99,84 @@ func (d *daemon) watchDocker(sc *scope.Scope, cfg *config, up func() bool) error
 				continue
 			}
 			pending = false
-			if err := relist(); err != nil {
+			if err := w.relist(); err != nil {
 				return err
 			}
 			last = time.Now()
 		}
 	}
+}
+
+// dockerWatch is what watchDocker keeps of the engine between listings.
+type dockerWatch struct {
+	d       *daemon
+	sc      *scope.Scope
+	cfg     *config
+	sock    string
+	listing *bufio.Reader
+	up      func() bool
+
+	ids     map[string]bool         // the networks' IDs in the latest listing
+	all     map[netip.Addr]struct{} // its live addresses, kept between listings
+	missing []bool                  // said that the network does not exist, for each of cfg.docker
+}
+
+// relist lists the networks' containers and publishes their addresses.
+func (w *dockerWatch) relist() error {
+	clear(w.ids)
+	clear(w.all)
+	held := 0
+	for i, name := range w.cfg.docker {
+		id, addrs, more, ok, err := docker.Network(w.sc, w.sock, name, w.listing, maxLearned)
+		if err != nil {
+			return err
+		}
+		if !ok && !w.missing[i] {
+			warnf("docker: no network %s (yet)", name)
+		}
+		w.missing[i] = !ok
+		if ok {
+			w.ids[id] = true
+		}
+		held += more
+		for _, a := range addrs {
+			if !w.keep(a, name) {
+				held++
+			}
+		}
+	}
+	d := w.d
+	d.c.dockerHeldBack.Store(uint64(held))
+	if said := &d.dockerIO.heldBackSaid; held > 0 && !*said {
+		warnf("docker: more than %d container addresses; the rest are not answered (counted as docker-held-back)", maxLearned)
+		*said = true
+	}
+	if w.up() {
+		infof("docker: connected to %s again", w.sock)
+	}
+	d.setLive(liveDocker, w.all)
+	d.c.docker.Store(uint64(len(w.all)))
+	return nil
+}
+
+// keep takes a container's address on network name into the listing,
+// unless it is not to be answered; it returns false only when the address
+// is left out for want of room (held back).
+func (w *dockerWatch) keep(a netip.Addr, name string) (room bool) {
+	// What the engine says is a claim too: only a global unicast
+	// address may be answered and announced.
+	if !globalUnicast(a) {
+		if w.d.c.dockerNotGlobal.Add(1) == 1 {
+			warnf("docker: container address %v on network %s is not global unicast; not answering such addresses (counted as docker-not-global)", a, name)
+		}
+		return true
+	}
+	if len(w.cfg.ranges) > 0 && !contains(w.cfg.ranges, a) {
+		return true // -n bounds what is answered, and so announced
+	}
+	if _, dup := w.all[a]; !dup && len(w.all) >= maxLearned {
+		return false
+	}
+	w.all[a] = struct{}{}
+	return true
 }
