@@ -437,12 +437,13 @@ func (k *gatewayKeeper) setLive(l *liveAddrs, now time.Time) {
 				delete(k.live, a)
 			}
 		}
-		for a := range l.Range {
+		l.Range(func(a netip.Addr) bool {
 			if !k.live[a] {
 				k.live[a] = true
 				fresh = append(fresh, a)
 			}
-		}
+			return true
+		})
 	} else {
 		clear(k.live)
 	}

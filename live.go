@@ -72,9 +72,10 @@ func (l *liveAddrs) Len() int {
 }
 
 // Range calls yield with each address a source names, in no order, until
-// yield returns false; it is an iterator: `for a := range l.Range`. The
-// set is held for reading meanwhile, so yield must be short and must not
-// call l's methods: a writer waiting in between would deadlock them.
+// yield returns false. The set is held for reading meanwhile, so yield
+// must be short and must not call l's methods: a writer waiting in between
+// would deadlock them. Its callers call it with a func literal: ranging
+// over it (`for a := range l.Range`) cost a kilobyte of binary more.
 func (l *liveAddrs) Range(yield func(netip.Addr) bool) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()

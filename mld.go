@@ -70,16 +70,18 @@ func (p *mldPlan) groups(cfg *config, live *liveAddrs) (groups []netip.Addr, ove
 	}
 	if live != nil {
 		p.addrs = p.addrs[:0]
-		for a := range live.Range {
+		live.Range(func(a netip.Addr) bool {
 			p.addrs = append(p.addrs, a)
-		}
+			return true
+		})
 		slices.SortFunc(p.addrs, netip.Addr.Compare)
 		for _, a := range p.addrs {
 			add(a)
 		}
-		for dst := range live.RangeLivePrefixes {
+		live.RangeLivePrefixes(func(dst netip.Prefix) bool {
 			p.whole = append(p.whole, within(dst, cfg.ranges)...)
-		}
+			return true
+		})
 	}
 	if len(p.out) > maxMLDGroups {
 		return p.out[:maxMLDGroups], len(p.out) - maxMLDGroups
