@@ -27,13 +27,14 @@ func parseCapEff(status string) (uint64, error) {
 }
 
 // checkCaps says which needed capability the effective set lacks.
-func checkCaps(eff uint64, cfg *config) error {
+// With pinGateway, the gateway is to be pinned.
+func checkCaps(eff uint64, pinGateway bool) error {
 	need := []struct {
 		bit  uint
 		name string
 		why  string
 	}{{capNetRaw, "CAP_NET_RAW", "for the packet socket"}}
-	if cfg.pinGateway {
+	if pinGateway {
 		need = append(need, struct {
 			bit  uint
 			name string
@@ -49,5 +50,5 @@ func checkCaps(eff uint64, cfg *config) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	return errf("missing capability %s; run as root, or grant CAP_NET_RAW and CAP_NET_ADMIN (systemd: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)", strings.Join(missing, ", and "))
+	return errors.New("missing capability " + strings.Join(missing, ", and ") + "; run as root, or grant CAP_NET_RAW and CAP_NET_ADMIN (systemd: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)")
 }

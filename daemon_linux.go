@@ -149,7 +149,7 @@ func (d *daemon) checkOwnCaps() error {
 	if err != nil {
 		return err
 	}
-	return checkCaps(eff, d.cfg.Load())
+	return checkCaps(eff, d.cfg.Load().pinGateway)
 }
 
 // uplinkNews tells run that events concerned the uplink; c is closed

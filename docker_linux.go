@@ -8,6 +8,8 @@ import (
 
 	"ndpresponder/internal/docker"
 	"ndpresponder/internal/scope"
+
+	"golang.org/x/sys/unix"
 )
 
 // dockerRelistEvery is the least time between two listings: the events of
@@ -179,4 +181,24 @@ func (w *dockerWatch) keep(a netip.Addr, name string) (room bool) {
 	}
 	w.all[a] = struct{}{}
 	return true
+}
+
+// engineGroup is the group through which -N reaches the engine's socket,
+// to keep as a supplementary group with -user: Docker's socket belongs to
+// root and the group docker, mode 0660. -1 when there is none to keep:
+// no -N or -user, no socket yet, a socket the group cannot use, or the
+// group root.
+func engineGroup(cfg *config) int {
+	if len(cfg.docker) == 0 || cfg.user == "" {
+		return -1
+	}
+	sock, err := docker.Socket(cfg.dockerHost)
+	if err != nil {
+		return -1
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(sock, &st); err != nil || st.Mode&0o060 != 0o060 || st.Gid == 0 {
+		return -1
+	}
+	return int(st.Gid)
 }

@@ -74,7 +74,10 @@ func main() {
 	setLogLevel(cfg.level)
 	d := newDaemon(cfg)
 	d.hup, d.usr1 = caught.hup, caught.usr1
-	if err := dropPrivileges(cfg); err != nil {
+	switch err := dropPrivileges(cfg.user, engineGroup(cfg)); {
+	case errors.Is(err, errNotReexecuted):
+		warnf("privileges: %v; going on with them dropped on every thread", err)
+	case err != nil:
 		fatal(2, err)
 	}
 	lean()
