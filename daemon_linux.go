@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"ndpresponder/internal/privs"
 	"ndpresponder/internal/rtnl"
 	"ndpresponder/internal/scope"
 
@@ -145,11 +146,11 @@ func (d *daemon) checkOwnCaps() error {
 	if err != nil {
 		return err
 	}
-	eff, err := parseCapEff(string(status))
+	eff, err := privs.ParseCapEff(string(status))
 	if err != nil {
 		return err
 	}
-	return checkCaps(eff, d.cfg.Load().pinGateway)
+	return privs.CheckCaps(eff, d.cfg.Load().pinGateway)
 }
 
 // uplinkNews tells run that events concerned the uplink; c is closed

@@ -268,6 +268,7 @@ func TestFormatArguments(t *testing.T) {
 // needs a line here, and a new door a word in its doc.go.
 var rooms = map[string][]string{
 	"docker":        {"scope"},
+	"privs":         nil,
 	"rawio":         nil,
 	"rtnl":          {"rawio"},
 	"rtnl/rtnltest": nil, // imported by tests only

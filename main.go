@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"ndpresponder/internal/privs"
 	"ndpresponder/internal/scope"
 )
 
@@ -49,7 +50,7 @@ func main() {
 	}
 	if cfg.checkOnly {
 		if cfg.user != "" {
-			if _, err := lookupUser(cfg.user, openPasswd); err != nil {
+			if _, err := privs.LookupUser(cfg.user, privs.OpenPasswd); err != nil {
 				fatal(2, err)
 			}
 		}
@@ -74,8 +75,8 @@ func main() {
 	setLogLevel(cfg.level)
 	d := newDaemon(cfg)
 	d.hup, d.usr1 = caught.hup, caught.usr1
-	switch err := dropPrivileges(cfg.user, engineGroup(cfg)); {
-	case errors.Is(err, errNotReexecuted):
+	switch err := privs.Drop(cfg.user, engineGroup(cfg)); {
+	case errors.Is(err, privs.ErrNotReexecuted):
 		warnf("privileges: %v; going on with them dropped on every thread", err)
 	case err != nil:
 		fatal(2, err)

@@ -1,4 +1,4 @@
-package main
+package privs
 
 // Least privilege, decided: started as root, the daemon keeps CAP_NET_RAW
 // and CAP_NET_ADMIN alone (effective, permitted, bounding), sets
@@ -96,9 +96,9 @@ type user struct {
 // maxPasswd bounds what is read of /etc/passwd.
 const maxPasswd = 1 << 20
 
-// lookupUser reads -user: NAME, looked up in passwd (its uid and primary
+// LookupUser reads -user: NAME, looked up in passwd (its uid and primary
 // group), or UID[:GID] (the group defaults to the uid).
-func lookupUser(spec string, passwd func() (io.ReadCloser, error)) (user, error) {
+func LookupUser(spec string, passwd func() (io.ReadCloser, error)) (user, error) {
 	u := user{name: spec}
 	if spec == "" {
 		return u, errors.New("-user: empty name")
@@ -198,19 +198,19 @@ func badLine(key, line string) error {
 	return errors.New("/proc/self/status: bad " + key + " line " + strconv.Quote(line))
 }
 
-// errNotReexecuted is what dropPrivileges' error wraps when re-executing
+// ErrNotReexecuted is what Drop's error wraps when re-executing
 // failed after every thread changed: the daemon may go on.
-var errNotReexecuted = errors.New("going on with privileges dropped on every thread")
+var ErrNotReexecuted = errors.New("going on with privileges dropped on every thread")
 
-// privsError is an error with a message of its own around another, as
+// wrapError is an error with a message of its own around another, as
 // fmt.Errorf's %w makes: errors.Is sees through it.
-type privsError struct {
+type wrapError struct {
 	msg string
 	err error
 }
 
-func (e *privsError) Error() string { return e.msg }
-func (e *privsError) Unwrap() error { return e.err }
+func (e *wrapError) Error() string { return e.msg }
+func (e *wrapError) Unwrap() error { return e.err }
 
 // wrap says what failed in front of err.
-func wrap(what string, err error) error { return &privsError{what + ": " + err.Error(), err} }
+func wrap(what string, err error) error { return &wrapError{what + ": " + err.Error(), err} }

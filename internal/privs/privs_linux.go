@@ -1,4 +1,4 @@
-package main
+package privs
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// dropPrivileges leaves the daemon with CAP_NET_RAW and CAP_NET_ADMIN alone
+// Drop leaves the daemon with CAP_NET_RAW and CAP_NET_ADMIN alone
 // (of those it holds), no_new_privs, and with -user that user's ids.
 // Capabilities and ids belong to each thread, and the Go runtime has
 // several: each change is made on every thread at once where the runtime
@@ -21,10 +21,10 @@ import (
 // image starts from it. The new image finds nothing left to do. It returns
 // when there was nothing to do, after the change where re-executing failed
 // but every thread has changed (a binary run by qemu-user, which the
-// kernel cannot execute; the error then wraps errNotReexecuted), or with
+// kernel cannot execute; the error then wraps ErrNotReexecuted), or with
 // an error; then the daemon must not go on. spec is -user's (none: ""),
 // and extraGroup a supplementary group to keep with it (-1: none).
-func dropPrivileges(spec string, extraGroup int) error {
+func Drop(spec string, extraGroup int) error {
 	status, err := readStatus()
 	if err != nil {
 		return err
@@ -40,7 +40,7 @@ func dropPrivileges(spec string, extraGroup int) error {
 	c.noNewPrivs = nnp == 1
 	var u *user
 	if spec != "" {
-		found, err := lookupUser(spec, openPasswd)
+		found, err := LookupUser(spec, OpenPasswd)
 		if err != nil {
 			return err
 		}
@@ -74,7 +74,7 @@ func dropPrivileges(spec string, extraGroup int) error {
 	}
 	err = syscall.Exec(exe, os.Args, env)
 	if a.all {
-		return &privsError{"re-executing " + exe + ": " + err.Error(), errNotReexecuted}
+		return &wrapError{"re-executing " + exe + ": " + err.Error(), ErrNotReexecuted}
 	}
 	return wrap("dropping privileges: re-executing "+exe, err)
 }
@@ -162,5 +162,5 @@ func readStatus() ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, 64<<10))
 }
 
-// openPasswd opens the system's user database for lookupUser.
-func openPasswd() (io.ReadCloser, error) { return os.Open("/etc/passwd") }
+// OpenPasswd opens the system's user database for LookupUser.
+func OpenPasswd() (io.ReadCloser, error) { return os.Open("/etc/passwd") }
