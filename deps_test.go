@@ -267,10 +267,11 @@ func TestFormatArguments(t *testing.T) {
 // each may import: the doors between rooms, written down. A new package
 // needs a line here, and a new door a word in its doc.go.
 var rooms = map[string][]string{
-	"docker":        {"scope"},
-	"privs":         nil,
+	"docker":        {"errs", "scope"},
+	"errs":          nil,
+	"privs":         {"errs"},
 	"rawio":         nil,
-	"rtnl":          {"rawio"},
+	"rtnl":          {"errs", "rawio"},
 	"rtnl/rtnltest": nil, // imported by tests only
 	"scope":         nil,
 }

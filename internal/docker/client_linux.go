@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"ndpresponder/internal/errs"
 	"ndpresponder/internal/scope"
 
 	"golang.org/x/sys/unix"
@@ -51,7 +52,7 @@ func Get(sc *scope.Scope, sock, path string, r *bufio.Reader) (*Conn, error) {
 	}
 	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: sock}); err != nil {
 		unix.Close(fd)
-		return nil, wrap("connecting to "+sock, err)
+		return nil, errs.Wrap("connecting to "+sock, err)
 	}
 	f := os.NewFile(uintptr(fd), "docker")
 	c := &Conn{f: f, stop: sc.OnEnd(func() { f.Close() })}
@@ -88,7 +89,7 @@ func dockerErr(sc *scope.Scope, err error) error {
 func Network(sc *scope.Scope, sock, name string, r *bufio.Reader, max int) (id string, addrs []netip.Addr, more int, ok bool, err error) {
 	c, err := Get(sc, sock, dockerNetworkPath(name), r)
 	if err != nil {
-		return "", nil, 0, false, wrap("network "+name, err)
+		return "", nil, 0, false, errs.Wrap("network "+name, err)
 	}
 	defer c.Close()
 	switch c.head.code {
@@ -103,7 +104,7 @@ func Network(sc *scope.Scope, sock, name string, r *bufio.Reader, max int) (id s
 		if errors.Is(err, errTooLong) {
 			err = errors.New("answer longer than " + strconv.Itoa(MaxListing) + " bytes")
 		}
-		return "", nil, 0, false, wrap("network "+name, dockerErr(sc, err))
+		return "", nil, 0, false, errs.Wrap("network "+name, dockerErr(sc, err))
 	}
 	return id, addrs, more, true, nil
 }
@@ -119,14 +120,14 @@ func ReadEvents(sc *scope.Scope, events *bufio.Reader, c *Conn, out chan<- Event
 			if err == nil || errors.Is(err, os.ErrClosed) {
 				return errors.New("the engine closed its event stream")
 			}
-			return wrap("events", dockerErr(sc, err))
+			return errs.Wrap("events", dockerErr(sc, err))
 		}
 		e, err := parseDockerEvent(dec)
 		if err != nil {
 			if errors.Is(err, errTooLong) {
 				err = errors.New("an event longer than " + strconv.Itoa(dockerMaxEvent) + " bytes")
 			}
-			return wrap("events", dockerErr(sc, err))
+			return errs.Wrap("events", dockerErr(sc, err))
 		}
 		select {
 		case out <- e:

@@ -342,16 +342,3 @@ func (b *httpBody) nextChunk() error {
 	}
 	return errors.New("more than 64 trailer lines")
 }
-
-// wrapError is an error with a message of its own around another, as
-// fmt.Errorf's %w makes: errors.Is sees through it.
-type wrapError struct {
-	msg string
-	err error
-}
-
-func (e *wrapError) Error() string { return e.msg }
-func (e *wrapError) Unwrap() error { return e.err }
-
-// wrap says what failed in front of err.
-func wrap(what string, err error) error { return &wrapError{what + ": " + err.Error(), err} }

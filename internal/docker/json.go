@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"ndpresponder/internal/errs"
 )
 
 const (
@@ -40,7 +42,7 @@ func newJSONDecoder(r io.ByteReader) *jsonDecoder { return &jsonDecoder{r: r, pe
 // as they are, except that an end mid-value is io.ErrUnexpectedEOF.
 func (d *jsonDecoder) err(err error) error {
 	if err == errJSON || err == errJSONDepth {
-		return &wrapError{err.Error() + " at byte " + strconv.FormatInt(d.off, 10), err}
+		return errs.WithMessage(err.Error()+" at byte "+strconv.FormatInt(d.off, 10), err)
 	}
 	return err
 }

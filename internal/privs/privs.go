@@ -11,6 +11,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"ndpresponder/internal/errs"
 )
 
 // Capability numbers (linux/capability.h) the decisions need besides
@@ -109,7 +111,7 @@ func LookupUser(spec string, passwd func() (io.ReadCloser, error)) (user, error)
 	}
 	r, err := passwd()
 	if err != nil {
-		return u, wrap("-user "+spec, err)
+		return u, errs.Wrap("-user "+spec, err)
 	}
 	defer r.Close()
 	br := bufio.NewReaderSize(io.LimitReader(r, maxPasswd), 4096)
@@ -135,7 +137,7 @@ func LookupUser(spec string, passwd func() (io.ReadCloser, error)) (user, error)
 			break
 		}
 		if err != nil {
-			return u, wrap("-user "+spec+": reading /etc/passwd", err)
+			return u, errs.Wrap("-user "+spec+": reading /etc/passwd", err)
 		}
 	}
 	return u, errors.New("-user " + spec + ": no such user in /etc/passwd (give UID:GID to do without it)")
@@ -201,16 +203,3 @@ func badLine(key, line string) error {
 // ErrNotReexecuted is what Drop's error wraps when re-executing
 // failed after every thread changed: the daemon may go on.
 var ErrNotReexecuted = errors.New("going on with privileges dropped on every thread")
-
-// wrapError is an error with a message of its own around another, as
-// fmt.Errorf's %w makes: errors.Is sees through it.
-type wrapError struct {
-	msg string
-	err error
-}
-
-func (e *wrapError) Error() string { return e.msg }
-func (e *wrapError) Unwrap() error { return e.err }
-
-// wrap says what failed in front of err.
-func wrap(what string, err error) error { return &wrapError{what + ": " + err.Error(), err} }

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"unsafe"
 
+	"ndpresponder/internal/errs"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -63,20 +65,20 @@ func Drop(spec string, extraGroup int) error {
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return wrap("dropping privileges", err)
+		return errs.Wrap("dropping privileges", err)
 	}
 	// The thread is never unlocked: where the change is made on it alone,
 	// its credentials are not the other threads' until the exec.
 	runtime.LockOSThread()
 	a := threads{all: true}
 	if err := a.apply(plan); err != nil {
-		return wrap("dropping privileges", err)
+		return errs.Wrap("dropping privileges", err)
 	}
 	err = syscall.Exec(exe, os.Args, env)
 	if a.all {
-		return &wrapError{"re-executing " + exe + ": " + err.Error(), ErrNotReexecuted}
+		return errs.WithMessage("re-executing "+exe+": "+err.Error(), ErrNotReexecuted)
 	}
-	return wrap("dropping privileges: re-executing "+exe, err)
+	return errs.Wrap("dropping privileges: re-executing "+exe, err)
 }
 
 // threads makes syscalls that change a thread's credentials: on every

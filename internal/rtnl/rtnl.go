@@ -460,16 +460,3 @@ func AppendRouteGet(b []byte, seq uint32, dst netip.Addr) []byte {
 	a := dst.As16()
 	return finishNlmsg(AppendAttr(b, RtaDst, a[:]), start)
 }
-
-// opError is an operation and the error that failed it, as
-// os.SyscallError is; errors.Is and errors.As see through it, so a
-// kernel's errno stays testable as unix.ENODEV.
-type opError struct {
-	op  string
-	err error
-}
-
-func (e *opError) Error() string { return e.op + ": " + e.err.Error() }
-func (e *opError) Unwrap() error { return e.err }
-
-func wrap(op string, err error) error { return &opError{op, err} }

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"ndpresponder/internal/errs"
 	"ndpresponder/internal/rawio"
 
 	"golang.org/x/sys/unix"
@@ -38,11 +39,11 @@ type Events struct {
 func OpenEvents(groups uint32) (*Events, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
-		return nil, wrap("opening rtnetlink socket", os.NewSyscallError("socket", err))
+		return nil, errs.Wrap("opening rtnetlink socket", os.NewSyscallError("socket", err))
 	}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: groups}); err != nil {
 		unix.Close(fd)
-		return nil, wrap("subscribing to rtnetlink events", os.NewSyscallError("bind", err))
+		return nil, errs.Wrap("subscribing to rtnetlink events", os.NewSyscallError("bind", err))
 	}
 	e := &Events{file: os.NewFile(uintptr(fd), "rtnetlink"), buf: make([]byte, 16<<10)}
 	if e.rc, err = e.file.SyscallConn(); err != nil {
@@ -97,11 +98,11 @@ func Open() (*Conn, error) {
 func OpenNetlink(proto int, seq uint32) (*Conn, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
-		return nil, wrap("opening netlink socket", os.NewSyscallError("socket", err))
+		return nil, errs.Wrap("opening netlink socket", os.NewSyscallError("socket", err))
 	}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		unix.Close(fd)
-		return nil, wrap("binding netlink socket", os.NewSyscallError("bind", err))
+		return nil, errs.Wrap("binding netlink socket", os.NewSyscallError("bind", err))
 	}
 	sa, err := unix.Getsockname(fd)
 	if err != nil {
@@ -227,7 +228,7 @@ func dumpEach[T any](c *Conn, what string, typ uint16, build func([]byte, uint32
 		}
 	})
 	if err != nil {
-		return wrap("dumping "+what, err)
+		return errs.Wrap("dumping "+what, err)
 	}
 	return nil
 }
@@ -276,7 +277,7 @@ func (c *Conn) LinkByIndex(index int) (l Link, ok bool, err error) {
 		return l, false, nil
 	}
 	if err != nil {
-		return l, false, wrap("reading link "+strconv.Itoa(index), err)
+		return l, false, errs.Wrap("reading link "+strconv.Itoa(index), err)
 	}
 	return l, ok, nil
 }
@@ -303,7 +304,7 @@ func (c *Conn) RouteTo(dst netip.Addr) (Route, error) {
 		}
 	})
 	if err != nil {
-		return Route{}, wrap("route to "+dst.String(), err)
+		return Route{}, errs.Wrap("route to "+dst.String(), err)
 	}
 	return r, perr
 }
