@@ -20,15 +20,15 @@ var ne = binary.NativeEndian
 const (
 	NlmsgHdrLen  = 16 // struct nlmsghdr: len, type, flags, seq, pid
 	nlmsgAlignTo = 4  // NLMSG_ALIGNTO
-	RtaHdrLen    = 4  // struct rtattr: len, type
-	RtaAlignTo   = 4  // RTA_ALIGNTO
+	rtaHdrLen    = 4  // struct rtattr: len, type
+	rtaAlignTo   = 4  // RTA_ALIGNTO
 
-	NlmsgNoop  = 0x1 // NLMSG_NOOP
+	nlmsgNoop  = 0x1 // NLMSG_NOOP
 	NlmsgError = 0x2 // NLMSG_ERROR
-	NlmsgDone  = 0x3 // NLMSG_DONE
+	nlmsgDone  = 0x3 // NLMSG_DONE
 
 	NlmFRequest = 0x1   // NLM_F_REQUEST
-	NlmFMulti   = 0x2   // NLM_F_MULTI
+	nlmFMulti   = 0x2   // NLM_F_MULTI
 	NlmFAck     = 0x4   // NLM_F_ACK
 	NlmFDump    = 0x300 // NLM_F_ROOT|NLM_F_MATCH
 	NlmFReplace = 0x100 // NLM_F_REPLACE (for NEW requests)
@@ -46,16 +46,16 @@ const (
 	RtmsgLen       = 12 // struct rtmsg
 	RtaDst         = 1  // RTA_DST
 	RtaOIF         = 4  // RTA_OIF
-	RtaGateway     = 5  // RTA_GATEWAY
+	rtaGateway     = 5  // RTA_GATEWAY
 	RtaPriority    = 6  // RTA_PRIORITY
-	RtaTable       = 15 // RTA_TABLE
+	rtaTable       = 15 // RTA_TABLE
 	RtTableMain    = 254
 	RtnUnicast     = 1 // RTN_UNICAST
 	AfInet6        = 10
 	AfBridge       = 7  // AF_BRIDGE: an entry of a bridge's forwarding table
 	NdmsgLen       = 12 // struct ndmsg
-	NdaDst         = 1  // NDA_DST
-	NdaLLAddr      = 2  // NDA_LLADDR
+	ndaDst         = 1  // NDA_DST
+	ndaLLAddr      = 2  // NDA_LLADDR
 	ndaMaster      = 9  // NDA_MASTER: the bridge of a forwarding entry
 	ndaProtocol    = 12 // NDA_PROTOCOL (Linux 5.0): who made the entry, a u8
 	NudIncomplete  = 0x01
@@ -72,7 +72,7 @@ const (
 var ErrNetlinkShort = errors.New("netlink: message too short")
 
 func nlmsgAlign(n int) int { return (n + nlmsgAlignTo - 1) &^ (nlmsgAlignTo - 1) } // NLMSG_ALIGN
-func rtaAlign(n int) int   { return (n + RtaAlignTo - 1) &^ (RtaAlignTo - 1) }     // RTA_ALIGN
+func rtaAlign(n int) int   { return (n + rtaAlignTo - 1) &^ (rtaAlignTo - 1) }     // RTA_ALIGN
 
 // nlMsg is one netlink message: its header fields and its payload.
 type Msg struct {
@@ -125,14 +125,14 @@ func NlError(data []byte) error {
 // error at the first it cannot walk.
 func ParseAttrs(b []byte, f func(typ uint16, data []byte)) error {
 	for len(b) > 0 {
-		if len(b) < RtaHdrLen {
+		if len(b) < rtaHdrLen {
 			return ErrNetlinkShort
 		}
 		n := int(ne.Uint16(b))
-		if n < RtaHdrLen || n > len(b) {
+		if n < rtaHdrLen || n > len(b) {
 			return ErrNetlinkShort
 		}
-		f(ne.Uint16(b[2:]), b[RtaHdrLen:n])
+		f(ne.Uint16(b[2:]), b[rtaHdrLen:n])
 		b = b[min(rtaAlign(n), len(b)):]
 	}
 	return nil
@@ -174,7 +174,7 @@ func finishNlmsg(b []byte, start int) []byte {
 }
 
 func AppendAttr(b []byte, typ uint16, data []byte) []byte {
-	b = ne.AppendUint16(b, uint16(RtaHdrLen+len(data)))
+	b = ne.AppendUint16(b, uint16(rtaHdrLen+len(data)))
 	b = ne.AppendUint16(b, typ)
 	b = append(b, data...)
 	for range rtaAlign(len(data)) - len(data) {
@@ -216,11 +216,11 @@ func ParseRoute(data []byte) (Route, error) {
 		switch {
 		case typ == RtaDst && len(v) == 16:
 			dst, hasDst = netip.AddrFrom16([16]byte(v)), true
-		case typ == RtaGateway && len(v) == 16:
+		case typ == rtaGateway && len(v) == 16:
 			r.Gateway = netip.AddrFrom16([16]byte(v))
 		case typ == RtaOIF && len(v) == 4:
 			r.OIF = int(ne.Uint32(v))
-		case typ == RtaTable && len(v) == 4:
+		case typ == rtaTable && len(v) == 4:
 			r.Table = ne.Uint32(v)
 		case typ == RtaPriority && len(v) == 4:
 			r.Priority, hasPriority = ne.Uint32(v), true
@@ -287,9 +287,9 @@ func AppendNeighProto(b []byte, typ, flags uint16, seq uint32, ifindex int, addr
 	ne.PutUint16(nd[8:], state)
 	b = append(b, nd[:]...)
 	a := addr.As16()
-	b = AppendAttr(b, NdaDst, a[:])
+	b = AppendAttr(b, ndaDst, a[:])
 	if state != 0 {
-		b = AppendAttr(b, NdaLLAddr, m[:])
+		b = AppendAttr(b, ndaLLAddr, m[:])
 	}
 	if proto != 0 {
 		b = AppendAttr(b, ndaProtocol, []byte{proto})
@@ -310,9 +310,9 @@ func ParseNeigh(data []byte) (Neigh, error) {
 	}
 	err := ParseAttrs(data[NdmsgLen:], func(typ uint16, v []byte) {
 		switch {
-		case typ == NdaDst && len(v) == 16:
+		case typ == ndaDst && len(v) == 16:
 			e.Addr = netip.AddrFrom16([16]byte(v))
-		case typ == NdaLLAddr && len(v) == 6:
+		case typ == ndaLLAddr && len(v) == 6:
 			e.MAC, e.HasMAC = [6]byte(v), true
 		case typ == ndaMaster && len(v) == 4:
 			e.Master = int(int32(ne.Uint32(v)))
@@ -346,7 +346,7 @@ const (
 	rtmGetLink     = 18  // RTM_GETLINK
 	RtmNewAddr     = 20  // RTM_NEWADDR
 	RtmDelAddr     = 21  // RTM_DELADDR
-	RtmGetAddr     = 22  // RTM_GETADDR
+	rtmGetAddr     = 22  // RTM_GETADDR
 	IfinfomsgLen   = 16  // struct ifinfomsg
 	IffUp          = 0x1 // IFF_UP, in ifi_flags
 	IfaddrmsgLen   = 8   // struct ifaddrmsg
@@ -354,7 +354,7 @@ const (
 	IflaIfname     = 3   // IFLA_IFNAME
 	IfaAddress     = 1   // IFA_ADDRESS
 	ifaLocal       = 2   // IFA_LOCAL
-	IfaFlags       = 8   // IFA_FLAGS
+	ifaFlags       = 8   // IFA_FLAGS
 	ifaFDadFailed  = 0x08
 	IfaFDeprecated = 0x20
 	IfaFTentative  = 0x40
@@ -437,7 +437,7 @@ func ParseAddr(data []byte) (IfAddr, error) {
 			a.Addr = netip.AddrFrom16([16]byte(v))
 		case typ == ifaLocal && len(v) == 16:
 			local = netip.AddrFrom16([16]byte(v))
-		case typ == IfaFlags && len(v) == 4:
+		case typ == ifaFlags && len(v) == 4:
 			a.Flags = ne.Uint32(v)
 		}
 	})

@@ -24,12 +24,12 @@ func swappedAttr(typ uint16) []byte {
 	if rtnltest.BigEndian {
 		other = binary.LittleEndian
 	}
-	return other.AppendUint16(other.AppendUint16(nil, RtaHdrLen), typ|0x8000)
+	return other.AppendUint16(other.AppendUint16(nil, rtaHdrLen), typ|0x8000)
 }
 
 func TestParseLinkQemuGolden(t *testing.T) {
 	cuts := countCuts(t)
-	data := parseOne(t, rtnltest.LinkQemu.Host(t), msgHeader{RtmNewLink, NlmFMulti, 1, 0x1234})
+	data := parseOne(t, rtnltest.LinkQemu.Host(t), msgHeader{RtmNewLink, nlmFMulti, 1, 0x1234})
 	got, err := ParseLink(data)
 	if want := (Link{Index: 2, Name: "eth0", MAC: vpsMAC}); err != nil || got != want {
 		t.Errorf("parseLink(%x) = %+v, %v; want %+v", data, got, err, want)
@@ -52,7 +52,7 @@ func TestParseCut(t *testing.T) {
 	addr := netip.MustParseAddr("2001:db8:1:2::2")
 	ll, global, prefix := routerLL.As16(), addr.As16(), onLinkPrefix.Addr().As16()
 	name := rtnltest.Attr(IflaIfname, []byte("eth0\x00"))
-	table, oif, prio := rtnltest.Attr(RtaTable, rtnltest.U32(RtTableMain)), rtnltest.Attr(RtaOIF, rtnltest.U32(2)), rtnltest.Attr(RtaPriority, rtnltest.U32(1024))
+	table, oif, prio := rtnltest.Attr(rtaTable, rtnltest.U32(RtTableMain)), rtnltest.Attr(RtaOIF, rtnltest.U32(2)), rtnltest.Attr(RtaPriority, rtnltest.U32(1024))
 	tests := []struct {
 		name  string
 		parse func([]byte) (any, error)
@@ -66,15 +66,15 @@ func TestParseCut(t *testing.T) {
 		{"address", parseAddrAny, slices.Concat(ifaddr, rtnltest.Attr(IfaAddress, global[:]), bad),
 			IfAddr{Index: 2, Addr: addr}},
 		{"address cut before it", parseAddrAny, slices.Concat(ifaddr, bad, rtnltest.Attr(IfaAddress, global[:])), nil},
-		{"default route", parseRouteAny, rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, table, prio, rtnltest.Attr(RtaGateway, ll[:]), oif, bad),
+		{"default route", parseRouteAny, rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, table, prio, rtnltest.Attr(rtaGateway, ll[:]), oif, bad),
 			Route{Dst: netip.MustParsePrefix("::/0"), Gateway: routerLL, OIF: 2, Table: RtTableMain, Type: RtnUnicast, Priority: 1024}},
 		{"route without its destination", parseRouteAny, rtnltest.Rtmsg(AfInet6, 64, RtTableMain, RtnUnicast, table, bad, rtnltest.Attr(RtaDst, prefix[:]), prio, oif), nil},
-		{"route without its metric", parseRouteAny, rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, table, rtnltest.Attr(RtaGateway, ll[:]), oif, bad), nil},
-		{"route without its interface", parseRouteAny, rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, table, prio, rtnltest.Attr(RtaGateway, ll[:]), bad), nil},
-		{"reachable neighbour", parseNeighAny, slices.Concat(ndmsg(NudReachable), rtnltest.Attr(NdaDst, ll[:]), rtnltest.Attr(NdaLLAddr, routerMAC[:]), bad),
+		{"route without its metric", parseRouteAny, rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, table, rtnltest.Attr(rtaGateway, ll[:]), oif, bad), nil},
+		{"route without its interface", parseRouteAny, rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, table, prio, rtnltest.Attr(rtaGateway, ll[:]), bad), nil},
+		{"reachable neighbour", parseNeighAny, slices.Concat(ndmsg(NudReachable), rtnltest.Attr(ndaDst, ll[:]), rtnltest.Attr(ndaLLAddr, routerMAC[:]), bad),
 			Neigh{Family: AfInet6, Ifindex: 2, State: NudReachable, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
-		{"reachable neighbour without its MAC", parseNeighAny, slices.Concat(ndmsg(NudReachable), rtnltest.Attr(NdaDst, ll[:]), bad), nil},
-		{"failed neighbour, which has no MAC", parseNeighAny, slices.Concat(ndmsg(NudFailed), rtnltest.Attr(NdaDst, ll[:]), bad),
+		{"reachable neighbour without its MAC", parseNeighAny, slices.Concat(ndmsg(NudReachable), rtnltest.Attr(ndaDst, ll[:]), bad), nil},
+		{"failed neighbour, which has no MAC", parseNeighAny, slices.Concat(ndmsg(NudFailed), rtnltest.Attr(ndaDst, ll[:]), bad),
 			Neigh{Family: AfInet6, Ifindex: 2, State: NudFailed, Addr: routerLL}},
 		{"neighbour without its address", parseNeighAny, slices.Concat(ndmsg(NudFailed), bad), nil},
 	}

@@ -48,7 +48,7 @@ func TestParseAddr(t *testing.T) {
 		usable bool
 	}{
 		{"tentative, flags in the header", slices.Concat(hdr(AfInet6), hostAttr(IfaAddress, a16[:])), IfAddr{Index: 7, Addr: a, Flags: IfaFTentative}, false},
-		{"deprecated, IFA_FLAGS wins", slices.Concat(hdr(AfInet6), hostAttr(IfaAddress, a16[:]), hostAttr(IfaFlags, flags)), IfAddr{Index: 7, Addr: a, Flags: IfaFDeprecated}, false},
+		{"deprecated, IFA_FLAGS wins", slices.Concat(hdr(AfInet6), hostAttr(IfaAddress, a16[:]), hostAttr(ifaFlags, flags)), IfAddr{Index: 7, Addr: a, Flags: IfaFDeprecated}, false},
 	} {
 		got, err := ParseAddr(c.data)
 		if err != nil || got != c.want || got.Usable() != c.usable {
@@ -67,9 +67,9 @@ func TestParseAddr(t *testing.T) {
 }
 
 func TestAppendDump(t *testing.T) {
-	b := AppendDump(nil, RtmGetAddr, 9, IfaddrmsgLen, AfInet6)
+	b := AppendDump(nil, rtmGetAddr, 9, IfaddrmsgLen, AfInet6)
 	msgs, err := ParseNetlink(b)
-	if err != nil || len(msgs) != 1 || msgs[0].Type != RtmGetAddr || msgs[0].Flags != NlmFRequest|NlmFDump ||
+	if err != nil || len(msgs) != 1 || msgs[0].Type != rtmGetAddr || msgs[0].Flags != NlmFRequest|NlmFDump ||
 		msgs[0].Seq != 9 || len(msgs[0].Data) != IfaddrmsgLen || msgs[0].Data[0] != AfInet6 {
 		t.Errorf("appendDump = %x: %+v, %v", b, msgs, err)
 	}

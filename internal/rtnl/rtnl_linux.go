@@ -175,15 +175,15 @@ func (c *Conn) Request(build func(b []byte, seq uint32) []byte, f func(Msg)) err
 			switch m.Type {
 			case NlmsgError:
 				return NlError(m.Data)
-			case NlmsgDone:
+			case nlmsgDone:
 				return nil
-			case NlmsgNoop:
+			case nlmsgNoop:
 				continue
 			}
 			if f != nil {
 				f(m)
 			}
-			if m.Flags&NlmFMulti == 0 {
+			if m.Flags&nlmFMulti == 0 {
 				return nil
 			}
 		}
@@ -242,7 +242,7 @@ func Dump[T any](c *Conn, what string, typ uint16, build func([]byte, uint32) []
 
 func LinkDump(b []byte, seq uint32) []byte { return AppendDump(b, rtmGetLink, seq, IfinfomsgLen, 0) }
 func addrDump(b []byte, seq uint32) []byte {
-	return AppendDump(b, RtmGetAddr, seq, IfaddrmsgLen, AfInet6)
+	return AppendDump(b, rtmGetAddr, seq, IfaddrmsgLen, AfInet6)
 }
 
 // links dumps the kernel's network interfaces.

@@ -469,9 +469,9 @@ type msgHeader struct {
 func TestParseNetlink(t *testing.T) {
 	dgram := goldenDatagram.Host(t)
 	wantDgram := []Msg{
-		{Type: NlmsgNoop, Flags: NlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{1, 2, 3, 4, 5}},
-		{Type: NlmsgDone, Flags: NlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{0, 0, 0, 0}},
-		{Type: NlmsgNoop, Flags: NlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{0xff}},
+		{Type: nlmsgNoop, Flags: nlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{1, 2, 3, 4, 5}},
+		{Type: nlmsgDone, Flags: nlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{0, 0, 0, 0}},
+		{Type: nlmsgNoop, Flags: nlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{0xff}},
 	}
 	tests := []struct {
 		name    string
@@ -481,17 +481,17 @@ func TestParseNetlink(t *testing.T) {
 	}{
 		{"empty", nil, nil, nil},
 		{"three messages, padded between", dgram, wantDgram, nil},
-		{"one header, no data", nlhdrOf(16, NlmsgDone), []Msg{{Type: NlmsgDone, Seq: 1, Data: []byte{}}}, nil},
+		{"one header, no data", nlhdrOf(16, nlmsgDone), []Msg{{Type: nlmsgDone, Seq: 1, Data: []byte{}}}, nil},
 		{"truncated header", dgram[:10], nil, ErrNetlinkShort},
 		{"15 bytes", dgram[:15], nil, ErrNetlinkShort},
 		{"truncated header after three messages", append(slices.Clone(dgram), 0, 0, 0, 0), wantDgram, ErrNetlinkShort},
-		{"length 0", nlhdrOf(0, NlmsgDone), nil, ErrNetlinkShort},
-		{"length 15, shorter than the header", nlhdrOf(15, NlmsgDone), nil, ErrNetlinkShort},
-		{"length 1", nlhdrOf(1, NlmsgDone), nil, ErrNetlinkShort},
-		{"length 17, past the end", nlhdrOf(17, NlmsgDone), nil, ErrNetlinkShort},
-		{"length 0xffffffff", nlhdrOf(0xffffffff, NlmsgDone), nil, ErrNetlinkShort},
-		{"length past the end, after a good message", slices.Concat(nlhdrOf(16, NlmsgNoop), nlhdrOf(100, NlmsgDone)),
-			[]Msg{{Type: NlmsgNoop, Seq: 1, Data: []byte{}}}, ErrNetlinkShort},
+		{"length 0", nlhdrOf(0, nlmsgDone), nil, ErrNetlinkShort},
+		{"length 15, shorter than the header", nlhdrOf(15, nlmsgDone), nil, ErrNetlinkShort},
+		{"length 1", nlhdrOf(1, nlmsgDone), nil, ErrNetlinkShort},
+		{"length 17, past the end", nlhdrOf(17, nlmsgDone), nil, ErrNetlinkShort},
+		{"length 0xffffffff", nlhdrOf(0xffffffff, nlmsgDone), nil, ErrNetlinkShort},
+		{"length past the end, after a good message", slices.Concat(nlhdrOf(16, nlmsgNoop), nlhdrOf(100, nlmsgDone)),
+			[]Msg{{Type: nlmsgNoop, Seq: 1, Data: []byte{}}}, ErrNetlinkShort},
 		{"golden cut in its last message", dgram[:len(dgram)-1], wantDgram[:2], ErrNetlinkShort},
 	}
 	for _, tt := range tests {
@@ -620,7 +620,7 @@ func TestParseRouteGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data := parseOne(t, tt.golden.Host(t), msgHeader{RtmNewRoute, NlmFMulti, 1, 0x1234})
+			data := parseOne(t, tt.golden.Host(t), msgHeader{RtmNewRoute, nlmFMulti, 1, 0x1234})
 			if got, err := ParseRoute(data); err != nil || got != tt.want {
 				t.Errorf("parseRoute(%x) = %+v, %v; want %+v", data, got, err, tt.want)
 			}
@@ -639,18 +639,18 @@ func TestParseRoute(t *testing.T) {
 	}{
 		{"no attributes", rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast), Route{Dst: netip.MustParsePrefix("::/0"),
 			Table: RtTableMain, Type: RtnUnicast}, true},
-		{"RTA_TABLE beyond 255", rtnltest.Rtmsg(AfInet6, 0, 252, RtnUnicast, rtnltest.Attr(RtaTable, rtnltest.U32(1000)), rtnltest.Attr(RtaGateway, gw[:])),
+		{"RTA_TABLE beyond 255", rtnltest.Rtmsg(AfInet6, 0, 252, RtnUnicast, rtnltest.Attr(rtaTable, rtnltest.U32(1000)), rtnltest.Attr(rtaGateway, gw[:])),
 			Route{Dst: netip.MustParsePrefix("::/0"), Gateway: routerLL, Table: 1000, Type: RtnUnicast}, true},
-		{"a gateway of 4 bytes is skipped", rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, rtnltest.Attr(RtaGateway, []byte{192, 0, 2, 1})),
+		{"a gateway of 4 bytes is skipped", rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, rtnltest.Attr(rtaGateway, []byte{192, 0, 2, 1})),
 			Route{Dst: netip.MustParsePrefix("::/0"), Table: RtTableMain, Type: RtnUnicast}, true},
 		{"a /128", rtnltest.Rtmsg(AfInet6, 128, RtTableMain, RtnUnicast, rtnltest.Attr(RtaDst, dst[:]), rtnltest.Attr(RtaOIF, rtnltest.U32(7))),
 			Route{Dst: netip.MustParsePrefix("2001:db8:1:2::/128"), OIF: 7, Table: RtTableMain, Type: RtnUnicast}, true},
-		{"IPv4", rtnltest.Rtmsg(2, 0, RtTableMain, RtnUnicast, rtnltest.Attr(RtaGateway, []byte{192, 0, 2, 1})), Route{}, false},
+		{"IPv4", rtnltest.Rtmsg(2, 0, RtTableMain, RtnUnicast, rtnltest.Attr(rtaGateway, []byte{192, 0, 2, 1})), Route{}, false},
 		{"dst_len 129", rtnltest.Rtmsg(AfInet6, 129, RtTableMain, RtnUnicast), Route{}, false},
 		{"short", rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast)[:RtmsgLen-1], Route{}, false},
 		{"empty", nil, Route{}, false},
-		{"zero-length attribute", rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, slices.Concat(rtnltest.U16(0), rtnltest.U16(RtaGateway))), Route{}, false},
-		{"attribute past the end", rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, rtnltest.Attr(RtaGateway, gw[:])[:12]), Route{}, false},
+		{"zero-length attribute", rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, slices.Concat(rtnltest.U16(0), rtnltest.U16(rtaGateway))), Route{}, false},
+		{"attribute past the end", rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, rtnltest.Attr(rtaGateway, gw[:])[:12]), Route{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -713,8 +713,8 @@ func TestParseNeigh(t *testing.T) {
 	}{
 		{"short", ndmsg(2, NudReachable)[:NdmsgLen-1]},
 		{"empty", nil},
-		{"zero-length attribute", slices.Concat(ndmsg(2, NudReachable), rtnltest.U16(0), rtnltest.U16(NdaDst))},
-		{"attribute past the end", slices.Concat(ndmsg(2, NudReachable), rtnltest.Attr(NdaDst, a[:])[:19])},
+		{"zero-length attribute", slices.Concat(ndmsg(2, NudReachable), rtnltest.U16(0), rtnltest.U16(ndaDst))},
+		{"attribute past the end", slices.Concat(ndmsg(2, NudReachable), rtnltest.Attr(ndaDst, a[:])[:19])},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got, err := ParseNeigh(tt.in); err == nil {
@@ -723,7 +723,7 @@ func TestParseNeigh(t *testing.T) {
 		})
 	}
 	t.Run("lladdr of 8 bytes is skipped", func(t *testing.T) {
-		in := slices.Concat(ndmsg(-1, NudStale), rtnltest.Attr(NdaDst, a[:]), rtnltest.Attr(NdaLLAddr, []byte{1, 2, 3, 4, 5, 6, 7, 8}))
+		in := slices.Concat(ndmsg(-1, NudStale), rtnltest.Attr(ndaDst, a[:]), rtnltest.Attr(ndaLLAddr, []byte{1, 2, 3, 4, 5, 6, 7, 8}))
 		want := Neigh{Family: AfInet6, Ifindex: -1, State: NudStale, Addr: routerLL}
 		if got, err := ParseNeigh(in); err != nil || got != want {
 			t.Errorf("parseNeigh(%x) = %+v, %v; want %+v", in, got, err, want)
@@ -823,8 +823,8 @@ func FuzzParseNetlink(f *testing.F) {
 		f.Add(rtnltest.Unhex(f, g.LE))
 		f.Add(rtnltest.Unhex(f, g.BE))
 	}
-	f.Add(nlhdrOf(0, NlmsgDone))
-	f.Add(slices.Concat(nlhdrOf(16+RtmsgLen+4, RtmNewRoute), rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast), rtnltest.U16(0), rtnltest.U16(RtaGateway)))
+	f.Add(nlhdrOf(0, nlmsgDone))
+	f.Add(slices.Concat(nlhdrOf(16+RtmsgLen+4, RtmNewRoute), rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast), rtnltest.U16(0), rtnltest.U16(rtaGateway)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		msgs, _ := ParseNetlink(b)
 		for _, m := range msgs {
