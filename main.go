@@ -75,7 +75,11 @@ func main() {
 	setLogLevel(cfg.level)
 	d := newDaemon(cfg)
 	d.hup, d.usr1 = caught.hup, caught.usr1
-	switch err := privs.Drop(cfg.user, engineGroup(cfg)); {
+	status, err := readFile("/proc/self/status", 64<<10)
+	if err != nil {
+		fatal(2, err)
+	}
+	switch err := privs.Drop(string(status), cfg.user, engineGroup(cfg)); {
 	case errors.Is(err, privs.ErrNotReexecuted):
 		warnf("privileges: %v; going on with them dropped on every thread", err)
 	case err != nil:

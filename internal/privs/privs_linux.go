@@ -24,14 +24,11 @@ import (
 // when there was nothing to do, after the change where re-executing failed
 // but every thread has changed (a binary run by qemu-user, which the
 // kernel cannot execute; the error then wraps ErrNotReexecuted), or with
-// an error; then the daemon must not go on. spec is -user's (none: ""),
-// and extraGroup a supplementary group to keep with it (-1: none).
-func Drop(spec string, extraGroup int) error {
-	status, err := readStatus()
-	if err != nil {
-		return err
-	}
-	c, err := parseCreds(string(status))
+// an error; then the daemon must not go on. status is what the caller
+// read of /proc/self/status, spec is -user's (none: ""), and extraGroup a
+// supplementary group to keep with it (-1: none).
+func Drop(status, spec string, extraGroup int) error {
+	c, err := parseCreds(status)
 	if err != nil {
 		return err
 	}
@@ -151,17 +148,6 @@ func (t *threads) apply(p privPlan) error {
 		}
 	}
 	return t.sys("prctl PR_SET_NO_NEW_PRIVS", unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0)
-}
-
-// readStatus reads /proc/self/status. (os.ReadFile's Stat would link
-// time.Time's String: deps_test.go says why that is kept out.)
-func readStatus() ([]byte, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, 64<<10))
 }
 
 // OpenPasswd opens the system's user database for LookupUser.
