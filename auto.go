@@ -8,7 +8,11 @@ package main
 // from, and often no MAC; the route is all there is. Plain Go, fed the
 // routes of one table; auto_linux.go follows them on rtnetlink.
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"ndpresponder/internal/rtnl"
+)
 
 // rtmDelRoute is RTM_DELROUTE (linux/rtnetlink.h).
 const rtmDelRoute = 25
@@ -44,12 +48,12 @@ func newAutoRoutes(ranges []netip.Prefix, table uint32) *autoRoutes {
 
 // apply takes one route, from a dump or an event (deleted for
 // RTM_DELROUTE), and says whether the table changed.
-func (t *autoRoutes) apply(r route, deleted bool) bool {
+func (t *autoRoutes) apply(r rtnl.Route, deleted bool) bool {
 	if r.Table != t.table || !overlaps(t.ranges, r.Dst) {
 		return false
 	}
 	k := autoKey{r.Dst.Masked(), r.Priority, r.OIF}
-	leaves := r.Type == rtnUnicast && r.OIF != 0
+	leaves := r.Type == rtnl.RtnUnicast && r.OIF != 0
 	was, had := t.routes[k]
 	host := k.dst.IsSingleIP()
 	switch {

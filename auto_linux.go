@@ -3,6 +3,9 @@ package main
 import (
 	"sync"
 
+	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/scope"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -13,118 +16,130 @@ import (
 // answered at once, a new one within publishEvery. It returns when sc
 // ends, or with the error that made it fail; up is called before each dump
 // is published (see superviseWatcher).
-func (d *daemon) auto(sc *scope, cfg *config, up func() bool) error {
-	ev, err := openWatchEvents(unix.RTMGRP_IPV6_ROUTE | unix.RTMGRP_LINK)
+func (d *daemon) auto(sc *scope.Scope, cfg *config, up func() bool) error {
+	ev, nl, closeWatch, err := openWatch(sc, unix.RTMGRP_IPV6_ROUTE|unix.RTMGRP_LINK)
 	if err != nil {
 		return err
 	}
-	defer ev.Close()
-	stop := sc.onEnd(func() { ev.Close() })
-	defer stop()
-	nl, err := openRtnl()
-	if err != nil {
-		return err
-	}
-	defer nl.Close()
-
-	var (
-		mu     sync.Mutex // t and uplink: the throttle's timer reads them
-		t      *autoRoutes
-		uplink int
-		warned bool // that routes were dropped
-	)
-	publish := func() {
-		hosts, routes := t.snapshot(uplink)
-		d.live.setRoutes(liveAuto, hosts, routes)
-		d.c.auto.Store(uint64(len(hosts)))
-		if t.dropped > 0 && !warned {
-			warnf("auto: more than %d routes in the ranges, or %d other than host routes; the rest are not followed", maxAutoRoutes, maxAutoPrefixes)
-			warned = true
-		}
-	}
-	resync := func() {
-		links, err := nl.links()
-		if err != nil {
-			warnf("auto: %v", err)
-			return
-		}
-		uplink = 0
-		for _, l := range links {
-			if l.Name == cfg.iface {
-				uplink = l.Index
-			}
-		}
-		routes, err := nl.routes()
-		if err != nil {
-			warnf("auto: %v", err)
-			return
-		}
-		t = newAutoRoutes(cfg.ranges, uint32(cfg.table))
-		for _, r := range routes {
-			t.apply(r, false)
-		}
-		if up() {
-			infof("auto: following the routes of table %d again", cfg.table)
-		}
-		publish()
-	}
-	th := &throttle{mu: &mu, publish: publish}
-	defer func() {
-		mu.Lock()
-		th.stop()
-		mu.Unlock()
-	}()
-	mu.Lock()
-	resync()
-	mu.Unlock()
+	defer closeWatch()
+	w := &autoWatch{d: d, cfg: cfg, nl: nl, up: up}
+	w.th = &throttle{mu: &w.mu, publish: w.publish}
+	defer w.stop()
+	w.mu.Lock()
+	w.resync()
+	w.mu.Unlock()
 	// One callback for every batch of events, so that waiting makes no
 	// garbage.
-	var changed, gone, again bool
-	apply := func(m nlMsg) {
-		mu.Lock()
-		defer mu.Unlock()
-		if t == nil {
-			again = true // the last dump failed: dump again
-			return
-		}
-		switch m.Type {
-		case rtmNewRoute, rtmDelRoute:
-			// A route of another family is refused by parseRoute.
-			if r, err := parseRoute(m.Data); err == nil && t.apply(r, m.Type == rtmDelRoute) {
-				changed = true
-				gone = gone || m.Type == rtmDelRoute
-			}
-		case rtmNewLink:
-			if l, err := parseLink(m.Data); err == nil && l.Name == cfg.iface && l.Index != uplink {
-				uplink, changed = l.Index, true
-			}
-		case rtmDelLink:
-			if l, err := parseLink(m.Data); err == nil {
-				if l.Index == uplink {
-					uplink, changed = 0, true
-				}
-				if t.dropLink(l.Index) {
-					changed, gone = true, true
-				}
-			}
-		}
-	}
+	apply := w.apply
 	for {
-		changed, gone, again = false, false, false
-		overrun, err := ev.next(apply)
+		w.changed, w.gone, w.again = false, false, false
+		overrun, err := ev.Next(apply)
 		if err != nil {
-			if sc.ended() {
-				return nil
-			}
-			return errf("following routes: %w", err)
+			return watchEnded(sc, "following routes", err)
 		}
-		mu.Lock()
+		w.mu.Lock()
 		switch {
-		case overrun || again:
-			resync()
-		case changed:
-			th.kick(gone)
+		case overrun || w.again:
+			w.resync()
+		case w.changed:
+			w.th.kick(w.gone)
 		}
-		mu.Unlock()
+		w.mu.Unlock()
 	}
+}
+
+// autoWatch is what auto keeps between batches of events.
+type autoWatch struct {
+	d   *daemon
+	cfg *config
+	nl  *rtnlConn
+	up  func() bool
+	th  *throttle
+
+	mu     sync.Mutex // t and uplink: the throttle's timer reads them
+	t      *autoRoutes
+	uplink int
+	warned bool // that routes were dropped
+
+	// What the batch of events being read changed.
+	changed, gone, again bool
+}
+
+// publish hands what the routes make live to the publisher; the caller
+// holds mu.
+func (w *autoWatch) publish() {
+	hosts, routes := w.t.snapshot(w.uplink)
+	w.d.live.setRoutes(liveAuto, hosts, routes)
+	w.d.c.auto.Store(uint64(len(hosts)))
+	if w.t.dropped > 0 && !w.warned {
+		warnf("auto: more than %d routes in the ranges, or %d other than host routes; the rest are not followed", maxAutoRoutes, maxAutoPrefixes)
+		w.warned = true
+	}
+}
+
+// resync reads the links and the routes anew and publishes; the caller
+// holds mu.
+func (w *autoWatch) resync() {
+	links, err := w.nl.Links()
+	if err != nil {
+		warnf("auto: %v", err)
+		return
+	}
+	w.uplink = 0
+	for _, l := range links {
+		if l.Name == w.cfg.iface {
+			w.uplink = l.Index
+		}
+	}
+	routes, err := w.nl.Routes()
+	if err != nil {
+		warnf("auto: %v", err)
+		return
+	}
+	w.t = newAutoRoutes(w.cfg.ranges, uint32(w.cfg.table))
+	for _, r := range routes {
+		w.t.apply(r, false)
+	}
+	if w.up() {
+		infof("auto: following the routes of table %d again", w.cfg.table)
+	}
+	w.publish()
+}
+
+// apply takes one event into the routes.
+func (w *autoWatch) apply(m rtnl.Msg) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.t == nil {
+		w.again = true // the last dump failed: dump again
+		return
+	}
+	switch m.Type {
+	case rtnl.RtmNewRoute, rtmDelRoute:
+		// A route of another family is refused by parseRoute.
+		if r, err := rtnl.ParseRoute(m.Data); err == nil && w.t.apply(r, m.Type == rtmDelRoute) {
+			w.changed = true
+			w.gone = w.gone || m.Type == rtmDelRoute
+		}
+	case rtnl.RtmNewLink:
+		if l, err := rtnl.ParseLink(m.Data); err == nil && l.Name == w.cfg.iface && l.Index != w.uplink {
+			w.uplink, w.changed = l.Index, true
+		}
+	case rtnl.RtmDelLink:
+		if l, err := rtnl.ParseLink(m.Data); err == nil {
+			if l.Index == w.uplink {
+				w.uplink, w.changed = 0, true
+			}
+			if w.t.dropLink(l.Index) {
+				w.changed, w.gone = true, true
+			}
+		}
+	}
+}
+
+// stop ends the throttle: nothing is published once auto returns.
+func (w *autoWatch) stop() {
+	w.mu.Lock()
+	w.th.stop()
+	w.mu.Unlock()
 }

@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"ndpresponder/internal/rtnl"
 )
 
 // checkFacts is what -check found on this host.
@@ -58,7 +60,7 @@ const (
 // routeProtocol is who made a route, from an RTM_NEWROUTE message
 // (struct rtmsg's protocol), which route does not keep.
 func routeProtocol(data []byte) (uint8, bool) {
-	if len(data) < rtmsgLen {
+	if len(data) < rtnl.RtmsgLen {
 		return 0, false
 	}
 	return data[5], true
@@ -67,7 +69,7 @@ func routeProtocol(data []byte) (uint8, bool) {
 // linkType is an interface's index and ARPHRD type, from an RTM_NEWLINK
 // message (struct ifinfomsg), which link does not keep.
 func linkType(data []byte) (index int, typ uint16, ok bool) {
-	if len(data) < ifinfomsgLen {
+	if len(data) < rtnl.IfinfomsgLen {
 		return 0, 0, false
 	}
 	return int(int32(ne.Uint32(data[4:]))), ne.Uint16(data[2:]), true
@@ -92,37 +94,55 @@ type finding struct {
 
 // checkFindings turns the facts into one finding per line.
 func checkFindings(f *checkFacts) []finding {
-	var out []finding
-	add := func(ok bool, format string, args ...any) {
-		out = append(out, finding{ok, sprintf(format, args...)})
-	}
+	var out findings
 	if !f.IfaceExists {
-		add(false, "uplink %s: %v; give the uplink with -i", f.Iface, f.IfaceErr)
+		out.add(false, "uplink %s: %v; give the uplink with -i", f.Iface, f.IfaceErr)
 		return out
 	}
-	add(true, "uplink %s exists", f.Iface)
+	out.add(true, "uplink %s exists", f.Iface)
+	out.host(f)
+	out.ranges(f)
+	out.limits(f)
+	out.gateway(f)
+	out.heard(f)
+	return out
+}
+
+// findings are checkFindings' lines as they are made.
+type findings []finding
+
+func (out *findings) add(ok bool, format string, args ...any) {
+	*out = append(*out, finding{ok, sprintf(format, args...)})
+}
+
+// host judges the host's forwarding and proxy_ndp.
+func (out *findings) host(f *checkFacts) {
 	if f.Forwarding {
-		add(true, "IPv6 forwarding is on")
+		out.add(true, "IPv6 forwarding is on")
 	} else {
-		add(false, "IPv6 forwarding is off, so nothing reaches the containers: sysctl -w net.ipv6.conf.all.forwarding=1 (and accept_ra=2 on %s if it takes router advertisements)", f.Iface)
+		out.add(false, "IPv6 forwarding is off, so nothing reaches the containers: sysctl -w net.ipv6.conf.all.forwarding=1 (and accept_ra=2 on %s if it takes router advertisements)", f.Iface)
 	}
 	if f.ProxyNDP {
-		add(false, "the kernel's proxy_ndp is on for %s: it answers too, from link-local; turn it off (sysctl -w net.ipv6.conf.all.proxy_ndp=0 net.ipv6.conf.%s.proxy_ndp=0)", f.Iface, f.Iface)
+		out.add(false, "the kernel's proxy_ndp is on for %s: it answers too, from link-local; turn it off (sysctl -w net.ipv6.conf.all.proxy_ndp=0 net.ipv6.conf.%s.proxy_ndp=0)", f.Iface, f.Iface)
 	} else {
-		add(true, "proxy_ndp is off")
+		out.add(true, "proxy_ndp is off")
 	}
+}
+
+// ranges judges where each range is routed.
+func (out *findings) ranges(f *checkFacts) {
 	for _, r := range f.Routes {
 		switch r.Iface {
 		case "":
-			add(false, "range %v: no route for %v; route the range to the containers' bridge (ip -6 route add %v dev BRIDGE)", r.Range, r.Sample, r.Range)
+			out.add(false, "range %v: no route for %v; route the range to the containers' bridge (ip -6 route add %v dev BRIDGE)", r.Range, r.Sample, r.Range)
 		case f.Iface:
 			if f.Auto {
-				add(true, "range %v: %v leaves by the uplink %s; -auto answers the addresses routed elsewhere", r.Range, r.Sample, f.Iface)
+				out.add(true, "range %v: %v leaves by the uplink %s; -auto answers the addresses routed elsewhere", r.Range, r.Sample, f.Iface)
 				continue
 			}
-			add(false, "range %v: %v leaves by the uplink %s, so answered traffic would go back out; route the range to the containers' bridge", r.Range, r.Sample, f.Iface)
+			out.add(false, "range %v: %v leaves by the uplink %s, so answered traffic would go back out; route the range to the containers' bridge", r.Range, r.Sample, f.Iface)
 		default:
-			add(true, "range %v leaves by %s", r.Range, r.Iface)
+			out.add(true, "range %v leaves by %s", r.Range, r.Iface)
 		}
 	}
 	for _, r := range f.Routes {
@@ -137,43 +157,56 @@ func checkFindings(f *checkFacts) []finding {
 			if f.Auto {
 				do = "-auto answers their clients"
 			}
-			add(f.Auto, "range %v: routes leave by %s, without a MAC or neighbours to learn (tun, WireGuard): %s", r.Range, strings.Join(ifs, ", "), do)
+			out.add(f.Auto, "range %v: routes leave by %s, without a MAC or neighbours to learn (tun, WireGuard): %s", r.Range, strings.Join(ifs, ", "), do)
 		}
 	}
+}
+
+// limits judges what keeps answers from working: router advertisements
+// ignored, forwarding dropped, the neighbour cache's size, MLD groups.
+func (out *findings) limits(f *checkFacts) {
 	// A static default route needs no router advertisements.
 	if f.Forwarding && f.AcceptRA == 1 && (!f.Gateway.IsValid() || f.GatewayProto == rtprotRA) {
-		add(false, "forwarding is on and accept_ra on %s is 1, so router advertisements are ignored and their default route expires: sysctl -w net.ipv6.conf.%s.accept_ra=2", f.Iface, f.Iface)
+		out.add(false, "forwarding is on and accept_ra on %s is 1, so router advertisements are ignored and their default route expires: sysctl -w net.ipv6.conf.%s.accept_ra=2", f.Iface, f.Iface)
 	}
 	for _, c := range f.ForwardDrop {
-		add(false, "%s drops forwarded IPv6 by default (Docker sets this): accept the ranges both ways (ip6tables -I FORWARD -d RANGE -j ACCEPT, and -s RANGE; with Docker, in DOCKER-USER)", c)
+		out.add(false, "%s drops forwarded IPv6 by default (Docker sets this): accept the ranges both ways (ip6tables -I FORWARD -d RANGE -j ACCEPT, and -s RANGE; with Docker, in DOCKER-USER)", c)
 	}
 	if f.GCThresh3 > 0 && f.Live > f.GCThresh3 {
-		add(false, "%d live addresses, more than the neighbour cache holds (net.ipv6.neigh.default.gc_thresh3 = %d): raise it", f.Live, f.GCThresh3)
+		out.add(false, "%d live addresses, more than the neighbour cache holds (net.ipv6.neigh.default.gc_thresh3 = %d): raise it", f.Live, f.GCThresh3)
 	}
 	if f.MLDOver > 0 {
 		// A problem only where solicitations do not arrive.
-		add(len(f.Heard) > 0, "%d solicited-node groups are past the %d joined one by one: a switch that snoops MLD will not deliver their solicitations; -learn, -N or -auto join each live address's", f.MLDOver, maxMLDGroups)
+		out.add(len(f.Heard) > 0, "%d solicited-node groups are past the %d joined one by one: a switch that snoops MLD will not deliver their solicitations; -learn, -N or -auto join each live address's", f.MLDOver, maxMLDGroups)
 	}
+}
+
+// gateway judges the gateway and whether it answers.
+func (out *findings) gateway(f *checkFacts) {
 	switch {
 	case !f.Gateway.IsValid():
-		add(false, "no IPv6 default route through %s; containers cannot reach out (ip -6 route add default via GATEWAY dev %s)", f.Iface, f.Iface)
+		out.add(false, "no IPv6 default route through %s; containers cannot reach out (ip -6 route add default via GATEWAY dev %s)", f.Iface, f.Iface)
 	case f.GatewayState == "" || f.GatewayState == "FAILED" || f.GatewayState == "INCOMPLETE":
-		add(false, "gateway %v: the kernel cannot resolve it (%s); its NS from link-local is probably filtered: keep -pin-gateway on (the default)", f.Gateway, orNone(f.GatewayState))
+		out.add(false, "gateway %v: the kernel cannot resolve it (%s); its NS from link-local is probably filtered: keep -pin-gateway on (the default)", f.Gateway, orNone(f.GatewayState))
 	default:
-		add(true, "gateway %v is at %v (%s)", f.Gateway, f.GatewayMAC, f.GatewayState)
+		out.add(true, "gateway %v is at %v (%s)", f.Gateway, f.GatewayMAC, f.GatewayState)
 	}
 	if f.Gateway.IsValid() {
 		switch {
 		case !f.SolicitFrom.IsValid():
-			add(false, "%s has no usable global address to solicit the gateway from; the gateway cannot be pinned or kept alive", f.Iface)
+			out.add(false, "%s has no usable global address to solicit the gateway from; the gateway cannot be pinned or kept alive", f.Iface)
 		case f.GatewayNA:
-			add(true, "the gateway answers an NS from %v (it is at %v)", f.SolicitFrom, f.GatewayNAMAC)
+			out.add(true, "the gateway answers an NS from %v (it is at %v)", f.SolicitFrom, f.GatewayNAMAC)
 		default:
-			add(false, "the gateway did not answer an NS from %v; check the uplink's address and the provider's filter", f.SolicitFrom)
+			out.add(false, "the gateway did not answer an NS from %v; check the uplink's address and the provider's filter", f.SolicitFrom)
 		}
 	}
+}
+
+// heard judges the solicitations that arrived while listening.
+func (out *findings) heard(f *checkFacts) {
 	if len(f.Heard) == 0 {
-		add(false, "no solicitation for the ranges arrived in %s; if the router never asks, it may need -a to announce each address", f.ListenFor)
+		out.add(false, "no solicitation for the ranges arrived in %s; if the router never asks, it may need -a to announce each address", f.ListenFor)
 	}
 	linkLocal := false
 	for _, h := range f.Heard {
@@ -186,12 +219,11 @@ func checkFindings(f *checkFacts) []finding {
 				srcs = append(srcs, s)
 			}
 		}
-		add(true, "%d solicitation(s) for the ranges arrived, from %s", len(f.Heard), strings.Join(srcs, ", "))
+		out.add(true, "%d solicitation(s) for the ranges arrived, from %s", len(f.Heard), strings.Join(srcs, ", "))
 		if linkLocal {
-			add(true, "the router solicits from link-local: a filter on link-local replies is likely, which is what -source target (the default) gets through")
+			out.add(true, "the router solicits from link-local: a filter on link-local replies is likely, which is what -source target (the default) gets through")
 		}
 	}
-	return out
 }
 
 // lastAddr is the highest address of p, a sample unlikely to be one of

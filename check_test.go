@@ -4,6 +4,9 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/rtnl/rtnltest"
 )
 
 func TestLastAddr(t *testing.T) {
@@ -86,24 +89,24 @@ func problemLine(out, want string) bool {
 // TestRouteProtocolLinkType reads what route and link do not keep, from
 // the kernel's messages in rtnl_test.go.
 func TestRouteProtocolLinkType(t *testing.T) {
-	msgs, err := parseNetlink(goldenRouteDefault.host(t))
+	msgs, err := rtnl.ParseNetlink(rtnltest.RouteDefault.Host(t))
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("parseNetlink = %v, %v", msgs, err)
 	}
 	if p, ok := routeProtocol(msgs[0].Data); !ok || p != rtprotRA {
 		t.Errorf("routeProtocol(the default route) = %d, %v; want %d (RTPROT_RA)", p, ok, rtprotRA)
 	}
-	msgs, err = parseNetlink(goldenLinkQemu.host(t))
+	msgs, err = rtnl.ParseNetlink(rtnltest.LinkQemu.Host(t))
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("parseNetlink = %v, %v", msgs, err)
 	}
 	if i, typ, ok := linkType(msgs[0].Data); !ok || i != 2 || typ != 1 {
 		t.Errorf("linkType(eth0) = %d, %d, %v; want 2, 1 (ARPHRD_ETHER)", i, typ, ok)
 	}
-	if _, ok := routeProtocol(make([]byte, rtmsgLen-1)); ok {
+	if _, ok := routeProtocol(make([]byte, rtnl.RtmsgLen-1)); ok {
 		t.Errorf("routeProtocol of a short message: ok")
 	}
-	if _, _, ok := linkType(make([]byte, ifinfomsgLen-1)); ok {
+	if _, _, ok := linkType(make([]byte, rtnl.IfinfomsgLen-1)); ok {
 		t.Errorf("linkType of a short message: ok")
 	}
 }

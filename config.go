@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"ndpresponder/internal/docker"
+	"ndpresponder/internal/rtnl"
 )
 
 // version is stamped by build.sh with -ldflags "-X main.version=...".
@@ -226,7 +229,7 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 	})
 	for _, name := range []string{"N", "docker-network"} {
 		fs.funcVar(name, "answer only addresses of containers connected to this Docker `network`, repeatable (alias -docker-network)", func(v string) error {
-			if err := checkDockerName(v); err != nil {
+			if err := docker.CheckName(v); err != nil {
 				return err
 			}
 			cfg.docker = append(cfg.docker, v)
@@ -235,7 +238,7 @@ func newOptions(getenv func(string) string, out io.Writer) *options {
 	}
 	cfg.dockerHost = getenv("DOCKER_HOST")
 	fs.boolVar(&cfg.auto, "auto", false, "answer the addresses of the -n ranges that the kernel routes by another interface than the uplink (tun, WireGuard, routed NICs)")
-	fs.int64Var(&cfg.table, "table", rtTableMain, "the routing `table` -auto follows")
+	fs.int64Var(&cfg.table, "table", rtnl.RtTableMain, "the routing `table` -auto follows")
 	fs.int64Var(&cfg.announceRate, "announce-rate", 20, "announce at most `N` addresses per second; more wait their turn")
 	fs.int64Var(&cfg.maxPerMAC, "max-per-mac", 16, "learn at most `N` addresses behind one MAC with -learn")
 	fs.funcVar("from", "answer only solicitations from this IPv6 `prefix` (the gateway's, say), repeatable", o.from.Set)
@@ -398,7 +401,7 @@ func (o *options) finish() (*config, error) {
 		return nil, errf("-table %d: want a routing table from 1 to %d", cfg.table, int64(1<<32-1))
 	}
 	if len(cfg.docker) > 0 {
-		if _, err := dockerSocket(cfg.dockerHost); err != nil {
+		if _, err := docker.Socket(cfg.dockerHost); err != nil {
 			return nil, err
 		}
 	}

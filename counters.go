@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"ndpresponder/internal/rtnl"
 )
 
 type counters struct {
@@ -47,11 +49,6 @@ func (c *counters) setGateway(known, pinned bool, lastAnswer time.Time) {
 	c.gwLastAnswer.Store(ns)
 }
 
-// netlinkCut counts the rtnetlink messages whose attributes could not all
-// be walked (see keepCut). The parsers count them, as the daemon is one
-// per process.
-var netlinkCut atomic.Uint64
-
 func (c *counters) ignore(r reason) { c.ignored[r].Add(1) }
 
 // String renders the counters on one line, ignored reasons that are zero
@@ -60,29 +57,23 @@ func (c *counters) String() string {
 	var b strings.Builder
 	b.WriteString(sprintf("seen=%d answered=%d send-errors=%d na-seen=%d ns-sent=%d announced=%d",
 		c.seen.Load(), c.answered.Load(), c.sendErrors.Load(), c.nasSeen.Load(), c.nsSent.Load(), c.announced.Load()))
-	if n := c.learned.Load(); n != 0 {
-		b.WriteString(sprintf(" learned=%d", n))
-	}
-	if n := c.learnHeldBack.Load(); n != 0 {
-		b.WriteString(sprintf(" learn-held-back=%d", n))
-	}
-	if n := c.announceDeferred.Load(); n != 0 {
-		b.WriteString(sprintf(" announce-deferred=%d", n))
-	}
-	if n := c.dockerNotGlobal.Load(); n != 0 {
-		b.WriteString(sprintf(" docker-not-global=%d", n))
-	}
-	if n := c.dockerHeldBack.Load(); n != 0 {
-		b.WriteString(sprintf(" docker-held-back=%d", n))
-	}
-	if n := c.liveOutOfScope.Load(); n != 0 {
-		b.WriteString(sprintf(" live-out-of-scope=%d", n))
-	}
-	if n := c.probed.Load(); n != 0 {
-		b.WriteString(sprintf(" probed=%d", n))
-	}
-	if n := netlinkCut.Load(); n != 0 {
-		b.WriteString(sprintf(" netlink-cut=%d", n))
+	// The counters that are often zero, said only when they are not.
+	for _, o := range [...]struct {
+		name string
+		n    uint64
+	}{
+		{"learned", c.learned.Load()},
+		{"learn-held-back", c.learnHeldBack.Load()},
+		{"announce-deferred", c.announceDeferred.Load()},
+		{"docker-not-global", c.dockerNotGlobal.Load()},
+		{"docker-held-back", c.dockerHeldBack.Load()},
+		{"live-out-of-scope", c.liveOutOfScope.Load()},
+		{"probed", c.probed.Load()},
+		{"netlink-cut", rtnl.Cut.Load()},
+	} {
+		if o.n != 0 {
+			b.WriteString(sprintf(" %s=%d", o.name, o.n))
+		}
 	}
 	if g := c.gateway.Load(); g != nil {
 		b.WriteString(" gateway=" + *g)

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"ndpresponder/internal/rtnl"
 )
 
 func TestCountersString(t *testing.T) {
@@ -54,4 +56,20 @@ func TestCountersString(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCountersNetlinkCut: the counters' line shows the cut messages once
+// there are any.
+func TestCountersNetlinkCut(t *testing.T) {
+	before := rtnl.Cut.Load()
+	t.Cleanup(func() { rtnl.Cut.Store(before) })
+	var c counters
+	rtnl.Cut.Store(0)
+	if got := c.String(); strings.Contains(got, "netlink-cut") {
+		t.Errorf("counters.String() = %q with no cut message", got)
+	}
+	rtnl.Cut.Store(3)
+	if got := c.String(); !strings.Contains(got, " netlink-cut=3") {
+		t.Errorf("counters.String() = %q, want netlink-cut=3", got)
+	}
 }

@@ -20,6 +20,10 @@ import (
 	"syscall"
 	"time"
 
+	"ndpresponder/internal/privs"
+	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/scope"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -69,16 +73,8 @@ func (d *daemon) setLive(source int, addrs map[netip.Addr]struct{}) { d.live.set
 // run serves until sc ends, through every incarnation of the uplink: it
 // waits for the interface to exist, serves it, and when it is deleted
 // waits for it to come back. All waiting is on rtnetlink events.
-func (d *daemon) run(sc *scope) error {
-	status, err := readFile("/proc/self/status", 64<<10)
-	if err != nil {
-		return err
-	}
-	eff, err := parseCapEff(string(status))
-	if err != nil {
-		return err
-	}
-	if err := checkCaps(eff, d.cfg.Load()); err != nil {
+func (d *daemon) run(sc *scope.Scope) error {
+	if err := d.checkOwnCaps(); err != nil {
 		return err
 	}
 	// Subscribe before looking, so that no change falls between the two.
@@ -95,157 +91,48 @@ func (d *daemon) run(sc *scope) error {
 	// Events that concern the uplink are applied to d.up, and the loop
 	// below is told; the rest are read and dropped.
 	d.up.follow(d.cfg.Load().iface)
-	events := make(chan struct{}, 1)
-	var evErr error // why the reader stopped; read once events is closed
-	go func() {
-		defer close(events)
-		concerned := false
-		apply := func(m nlMsg) {
-			d.upMu.Lock()
-			concerned = d.up.event(m) || concerned
-			d.upMu.Unlock()
-		}
-		for {
-			concerned = false
-			overrun, err := ev.next(apply)
-			if err != nil {
-				if !sc.ended() && !errors.Is(err, os.ErrClosed) {
-					evErr = errf("following the uplink's changes: %w", err)
-				}
-				return
-			}
-			if overrun {
-				d.upMu.Lock()
-				d.up.stale = true
-				d.upMu.Unlock()
-				concerned = true
-			}
-			if concerned {
-				select {
-				case events <- struct{}{}:
-				default:
-				}
-			}
-		}
-	}()
-	stop := sc.onEnd(func() { ev.Close() })
+	events := &uplinkNews{c: make(chan struct{}, 1)}
+	go d.readUplinkEvents(sc, ev, events)
+	stop := sc.OnEnd(func() { ev.Close() })
 	defer stop()
 	defer func() { infof("counters: %v", &d.c) }()
 	d.applyWatchers(sc, nil, d.cfg.Load())
 	defer d.applyWatchers(sc, d.cfg.Load(), nil)
 
-	var (
-		inc     *incarnation // nil while there is no uplink to serve
-		waiting bool         // said that the uplink is missing
-		retry   *alarm       // after a failed look at the uplink
-		backoff = time.Second
-		metrics metricsWriter
-		ticker  *alarm // rewrites the metrics file while one is named
-		tick    <-chan struct{}
-	)
-	// setMetrics starts or stops the periodic writing as the configuration
-	// names a file or not, and writes it at once.
-	setMetrics := func(name string) {
-		switch {
-		case name != "" && ticker == nil:
-			ticker = newTicker(d.metricsEvery)
-			tick = ticker.C
-		case name == "" && ticker != nil:
-			ticker.stop()
-			ticker, tick = nil, nil
-		}
-		metrics.write(name, &d.c)
-	}
-	setMetrics(d.cfg.Load().metrics)
-	defer func() {
-		if ticker != nil {
-			ticker.stop()
-		}
-	}()
-	defer func() {
-		if inc != nil {
-			inc.stop()
-		}
-		if retry != nil {
-			retry.stop()
-		}
-	}()
+	s := &serving{d: d, sc: sc, nl: nl, backoff: time.Second}
+	s.setMetrics(d.cfg.Load().metrics)
+	defer s.stop()
 	for {
-		var retryC <-chan struct{}
-		if inc == nil && retry == nil {
-			var err error
-			inc, err = d.startUplink(sc, nl)
-			switch {
-			case errors.Is(err, errGone):
-				if !waiting {
-					warnf("uplink: %s does not exist; waiting for it", d.cfg.Load().iface)
-					waiting = true
-				}
-			case err != nil && !errors.Is(err, errNetlink):
-				return err
-			case err != nil:
-				// The kernel did not answer as it should: try again
-				// later rather than spin.
-				warnf("uplink: %v; trying again in %v", err, backoff)
-				retry = newAlarm(backoff)
-				backoff = min(2*backoff, 30*time.Second)
-			default:
-				waiting, backoff = false, time.Second
-			}
-		}
-		if retry != nil {
-			retryC = retry.C
-		}
-		var done <-chan error
-		if inc != nil {
-			done = inc.done
+		if err := s.startUplink(); err != nil {
+			return err
 		}
 		select {
 		case <-sc.Done():
 			return nil
-		case <-retryC:
-			retry = nil
-		case _, ok := <-events:
+		case <-s.retryC():
+			s.retry = nil
+		case _, ok := <-events.c:
 			if !ok {
 				// Not a clean end: without events the daemon would go
 				// on serving an uplink it no longer follows. A
 				// non-zero exit lets the service manager restart it.
-				if evErr != nil && !sc.ended() {
-					return evErr
+				if events.err != nil && !sc.Ended() {
+					return events.err
 				}
 				return nil
 			}
-			if inc != nil && !d.followUplink(inc, nl) {
-				inc.stop()
-				inc = nil
+			if s.inc != nil && !d.followUplink(s.inc, nl) {
+				s.stopUplink()
 			}
-		case <-tick:
-			metrics.write(d.cfg.Load().metrics, &d.c)
+		case <-s.tick:
+			s.metrics.write(d.cfg.Load().metrics, &d.c)
 		case <-d.usr1:
 			infof("counters: %v", &d.c)
-			metrics.write(d.cfg.Load().metrics, &d.c)
+			s.metrics.write(d.cfg.Load().metrics, &d.c)
 		case <-d.hup:
-			old, cfg := d.cfg.Load(), d.reload()
-			if cfg == nil {
-				continue
-			}
-			if cfg.metrics != old.metrics {
-				setMetrics(cfg.metrics)
-			}
-			d.applyWatchers(sc, old, cfg)
-			if inc == nil {
-				continue
-			}
-			if cfg.iface != inc.name {
-				infof("uplink: now %s instead of %s", cfg.iface, inc.name)
-				inc.stop()
-				inc = nil
-				continue
-			}
-			inc.reconfigure(cfg)
-		case err := <-done:
-			inc.stop()
-			inc = nil
+			s.reload()
+		case err := <-s.done():
+			s.stopUplink()
 			if err != nil {
 				return err
 			}
@@ -253,15 +140,182 @@ func (d *daemon) run(sc *scope) error {
 	}
 }
 
+// checkOwnCaps fails when the daemon lacks a capability it needs.
+func (d *daemon) checkOwnCaps() error {
+	status, err := readFile("/proc/self/status", 64<<10)
+	if err != nil {
+		return err
+	}
+	eff, err := privs.ParseCapEff(string(status))
+	if err != nil {
+		return err
+	}
+	return privs.CheckCaps(eff, d.cfg.Load().pinGateway)
+}
+
+// uplinkNews tells run that events concerned the uplink; c is closed
+// when the reader stops, and err says why (read once c is closed).
+type uplinkNews struct {
+	c   chan struct{}
+	err error
+}
+
+// readUplinkEvents applies the events that concern the uplink to d.up and
+// tells out, until reading fails or ev is closed.
+func (d *daemon) readUplinkEvents(sc *scope.Scope, ev uplinkEventReader, out *uplinkNews) {
+	defer close(out.c)
+	concerned := false
+	apply := func(m rtnl.Msg) {
+		d.upMu.Lock()
+		concerned = d.up.event(m) || concerned
+		d.upMu.Unlock()
+	}
+	for {
+		concerned = false
+		overrun, err := ev.Next(apply)
+		if err != nil {
+			if !sc.Ended() && !errors.Is(err, os.ErrClosed) {
+				out.err = errf("following the uplink's changes: %w", err)
+			}
+			return
+		}
+		if overrun {
+			d.upMu.Lock()
+			d.up.stale = true
+			d.upMu.Unlock()
+			concerned = true
+		}
+		if concerned {
+			select {
+			case out.c <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// serving is what run keeps from one event to the next: the incarnation
+// of the uplink it serves, the retry after a failed look, and the
+// periodic writing of the metrics file.
+type serving struct {
+	d       *daemon
+	sc      *scope.Scope
+	nl      *rtnlConn
+	inc     *incarnation // nil while there is no uplink to serve
+	waiting bool         // said that the uplink is missing
+	retry   *scope.Alarm // after a failed look at the uplink
+	backoff time.Duration
+	metrics metricsWriter
+	ticker  *scope.Alarm // rewrites the metrics file while one is named
+	tick    <-chan struct{}
+}
+
+// startUplink looks for the uplink and serves it, unless it is served
+// already or a retry is due later. Only an error the daemon cannot wait
+// out is returned.
+func (s *serving) startUplink() error {
+	if s.inc != nil || s.retry != nil {
+		return nil
+	}
+	var err error
+	s.inc, err = s.d.startUplink(s.sc, s.nl)
+	switch {
+	case errors.Is(err, errGone):
+		if !s.waiting {
+			warnf("uplink: %s does not exist; waiting for it", s.d.cfg.Load().iface)
+			s.waiting = true
+		}
+	case err != nil && !errors.Is(err, errNetlink):
+		return err
+	case err != nil:
+		// The kernel did not answer as it should: try again later
+		// rather than spin.
+		warnf("uplink: %v; trying again in %v", err, s.backoff)
+		s.retry = scope.NewAlarm(s.backoff)
+		s.backoff = min(2*s.backoff, 30*time.Second)
+	default:
+		s.waiting, s.backoff = false, time.Second
+	}
+	return nil
+}
+
+// retryC and done are the channels of the retry and of the incarnation,
+// nil (never ready) when there is none.
+func (s *serving) retryC() <-chan struct{} {
+	if s.retry == nil {
+		return nil
+	}
+	return s.retry.C
+}
+
+func (s *serving) done() <-chan error {
+	if s.inc == nil {
+		return nil
+	}
+	return s.inc.done
+}
+
+func (s *serving) stopUplink() {
+	s.inc.stop()
+	s.inc = nil
+}
+
+// reload reads the configuration again on SIGHUP and applies it.
+func (s *serving) reload() {
+	old, cfg := s.d.cfg.Load(), s.d.reload()
+	if cfg == nil {
+		return
+	}
+	if cfg.metrics != old.metrics {
+		s.setMetrics(cfg.metrics)
+	}
+	s.d.applyWatchers(s.sc, old, cfg)
+	switch {
+	case s.inc == nil:
+	case cfg.iface != s.inc.name:
+		infof("uplink: now %s instead of %s", cfg.iface, s.inc.name)
+		s.stopUplink()
+	default:
+		s.inc.reconfigure(cfg)
+	}
+}
+
+// setMetrics starts or stops the periodic writing as the configuration
+// names a file or not, and writes it at once.
+func (s *serving) setMetrics(name string) {
+	switch {
+	case name != "" && s.ticker == nil:
+		s.ticker = scope.NewTicker(s.d.metricsEvery)
+		s.tick = s.ticker.C
+	case name == "" && s.ticker != nil:
+		s.ticker.Stop()
+		s.ticker, s.tick = nil, nil
+	}
+	s.metrics.write(name, &s.d.c)
+}
+
+// stop ends the incarnation, the retry and the metrics' ticker.
+func (s *serving) stop() {
+	if s.inc != nil {
+		s.inc.stop()
+	}
+	if s.retry != nil {
+		s.retry.Stop()
+	}
+	if s.ticker != nil {
+		s.ticker.Stop()
+	}
+}
+
 // uplinkEventReader is the subscription to the uplink's rtnetlink events.
 type uplinkEventReader interface {
-	next(f func(nlMsg)) (overrun bool, err error)
+	Next(f func(rtnl.Msg)) (overrun bool, err error)
 	Close() error
 }
 
 // openUplinkEvents subscribes to the uplink's events; a test makes the
 // reader fail through it.
-var openUplinkEvents = func() (uplinkEventReader, error) { return openRtnlEvents(uplinkEvents) }
+var openUplinkEvents = func() (uplinkEventReader, error) { return rtnl.OpenEvents(uplinkEvents) }
 
 // errGone says the uplink does not exist (now); errNetlink that reading
 // it over rtnetlink failed, which may pass.
@@ -286,12 +340,12 @@ type incarnation struct {
 }
 
 // startUplink starts serving the uplink if it exists.
-func (d *daemon) startUplink(sc *scope, nl *rtnlConn) (*incarnation, error) {
+func (d *daemon) startUplink(sc *scope.Scope, nl *rtnlConn) (*incarnation, error) {
 	cfg := d.cfg.Load()
 	d.upMu.Lock()
 	d.up.follow(cfg.iface)
 	d.upMu.Unlock()
-	l, ok, err := nl.linkByName(cfg.iface)
+	l, ok, err := nl.LinkByName(cfg.iface)
 	if err != nil {
 		return nil, errf("%w: %v", errNetlink, err)
 	}
@@ -329,8 +383,8 @@ func (d *daemon) startUplink(sc *scope, nl *rtnlConn) (*incarnation, error) {
 		return nil, goneIfNoDevice(err)
 	}
 	d.sock.Store(sock)
-	sc = sc.sub()
-	inc := &incarnation{name: cfg.iface, ifindex: l.Index, mac: u.MAC, sock: sock, cancel: sc.end,
+	sc = sc.Sub()
+	inc := &incarnation{name: cfg.iface, ifindex: l.Index, mac: u.MAC, sock: sock, cancel: sc.End,
 		uplinks: newMailbox[*uplink](), configs: newMailbox[*config](), mldCfgs: newMailbox[*config](), done: make(chan error, 1)}
 	nas, claims := make(chan neighborAdvertisement, 16), newMailbox[mac]()
 	tk := &toKeeper{view: &atomic.Pointer[gatewayView]{}, nas: nas, claims: claims, log: logLimiter{perSecond: 1, burst: 5}}
@@ -466,12 +520,12 @@ func (w *watcher) stop() {
 // as the configuration changes from old to cfg (nil: none). Each runs under
 // superviseWatcher: a failed one is started again, and its addresses are
 // withdrawn if it has not recovered within watchGrace.
-func (d *daemon) applyWatchers(sc *scope, old, cfg *config) {
+func (d *daemon) applyWatchers(sc *scope.Scope, old, cfg *config) {
 	type spec struct {
 		name   string
 		wanted func(*config) bool
 		same   func(a, b *config) bool
-		run    func(*scope, *config, func() bool) error
+		run    func(*scope.Scope, *config, func() bool) error
 		count  *atomic.Uint64 // its addresses, for the counters
 	}
 	specs := [numLiveSources]spec{
@@ -521,11 +575,11 @@ func (d *daemon) applyWatchers(sc *scope, old, cfg *config) {
 			}
 		}
 		if want {
-			wsc := sc.sub()
-			w := &watcher{cancel: wsc.end, done: make(chan struct{})}
+			wsc := sc.Sub()
+			w := &watcher{cancel: wsc.End, done: make(chan struct{})}
 			go func() {
 				defer close(w.done)
-				superviseWatcher(wsc, s.name, func(sc *scope, up func() bool) error { return s.run(sc, cfg, up) }, func() {
+				superviseWatcher(wsc, s.name, func(sc *scope.Scope, up func() bool) error { return s.run(sc, cfg, up) }, func() {
 					d.setLive(source, nil)
 					s.count.Store(0)
 				})

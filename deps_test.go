@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,8 +40,8 @@ var forbidden = map[string]string{
 //   - time.Time.String is kept, with the time layouts and the time-zone
 //     loader, once a time.Time is put in an interface anywhere: by a
 //     context's Deadline method, or by time.NewTimer, NewTicker and After,
-//     which hand their channel to the runtime as one. scope.go and alarm.go
-//     do what the daemon needed of them (−90,112 bytes when they replaced
+//     which hand their channel to the runtime as one. internal/scope
+//     does what the daemon needed of them (−90,112 bytes when they replaced
 //     them).
 var forbiddenSymbols = map[string]string{
 	"reflect.Value.Method":       "keeps every exported method",
@@ -216,7 +217,7 @@ func TestFormatArguments(t *testing.T) {
 		return types.Implements(typ, errorType)
 	}
 	// The printf-style functions and the index of their format argument.
-	printfs := map[string]int{"sprintf": 0, "errf": 0, "appendf": 1, "debugf": 0, "infof": 0, "warnf": 0, "errorf": 0, "logf": 1}
+	printfs := map[string]int{"sprintf": 0, "errf": 0, "appendf": 1, "debugf": 0, "infof": 0, "warnf": 0, "logf": 1}
 	calls := 0
 	for _, f := range files {
 		ast.Inspect(f, func(n ast.Node) bool {
@@ -259,5 +260,71 @@ func TestFormatArguments(t *testing.T) {
 	}
 	if calls < 50 {
 		t.Fatalf("found only %d calls of the printf-style functions", calls)
+	}
+}
+
+// rooms are the packages under internal/ and the others among them that
+// each may import: the doors between rooms, written down. A new package
+// needs a line here, and a new door a word in its doc.go.
+var rooms = map[string][]string{
+	"docker":        {"errs", "scope"},
+	"errs":          nil,
+	"privs":         {"errs"},
+	"rawio":         nil,
+	"rtnl":          {"errs", "rawio"},
+	"rtnl/rtnltest": nil, // imported by tests only
+	"scope":         nil,
+}
+
+// TestRooms keeps each internal package to the doors above, and the
+// kernel to the *_linux.go files: only they import golang.org/x/sys/unix
+// or unsafe, so that what decides or encodes builds and tests on any OS.
+func TestRooms(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports ","}}`, "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	const internal = "ndpresponder/internal/"
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		path, imports, _ := strings.Cut(line, " ")
+		room, ok := strings.CutPrefix(path, internal)
+		if !ok {
+			continue
+		}
+		seen[room] = true
+		doors, known := rooms[room]
+		if !known {
+			t.Errorf("internal/%s is not among the rooms in deps_test.go", room)
+			continue
+		}
+		for _, imp := range strings.Split(imports, ",") {
+			if other, ok := strings.CutPrefix(imp, internal); ok && !slices.Contains(doors, other) {
+				t.Errorf("internal/%s imports internal/%s, which is not one of its doors", room, other)
+			}
+		}
+	}
+	for room := range rooms {
+		if !seen[room] {
+			t.Errorf("deps_test.go names internal/%s, which go list does not list", room)
+		}
+	}
+	dirs, _ := filepath.Glob("internal/*")
+	for _, dir := range append(dirs, ".") {
+		names, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, name := range names {
+			if strings.HasSuffix(name, "_test.go") || strings.HasSuffix(name, "_linux.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, imp := range f.Imports {
+				if p, _ := strconv.Unquote(imp.Path.Value); p == "golang.org/x/sys/unix" || p == "unsafe" {
+					t.Errorf("%s imports %s; only *_linux.go files touch the kernel", name, p)
+				}
+			}
+		}
 	}
 }

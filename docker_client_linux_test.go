@@ -15,6 +15,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"ndpresponder/internal/docker"
+	"ndpresponder/internal/scope"
 )
 
 // fakeEngine serves each connection to its socket with serve, given the
@@ -138,25 +141,25 @@ func fakeEvent(action string) string {
 
 func TestDockerClientDeadline(t *testing.T) {
 	e := startFakeEngine(t, func(path string, c net.Conn, _ <-chan struct{}) { io.Copy(io.Discard, c) }) // never answers
-	defer func(old time.Duration) { dockerTimeout = old }(dockerTimeout)
-	dockerTimeout = 300 * time.Millisecond
-	r := bufio.NewReaderSize(nil, httpMaxLine)
+	defer func(old time.Duration) { docker.Timeout = old }(docker.Timeout)
+	docker.Timeout = 300 * time.Millisecond
+	r := bufio.NewReaderSize(nil, docker.HTTPMaxLine)
 
 	// An engine that accepts and never answers: the head's reading has a
 	// deadline from the moment of connecting.
 	start := time.Now()
-	_, err := dockerGet(newScope(), e.sock, "/events", r)
+	_, err := docker.Get(scope.New(), e.sock, "/events", r)
 	if took := time.Since(start); err == nil || !strings.Contains(err.Error(), "no answer within 300ms") || took > 2*time.Second {
 		t.Errorf("dockerGet(hung engine) = %v after %v; want no answer within 300ms", err, took)
 	}
 
 	// Cancelling interrupts the blocked read at once.
-	dockerTimeout = time.Minute
-	sc := newScope()
-	time.AfterFunc(200*time.Millisecond, sc.end)
+	docker.Timeout = time.Minute
+	sc := scope.New()
+	time.AfterFunc(200*time.Millisecond, sc.End)
 	start = time.Now()
-	_, _, _, _, err = dockerNetwork(sc, e.sock, "ndpr6", r, maxLearned)
-	if took := time.Since(start); !errors.Is(err, errEnded) || took > 700*time.Millisecond {
+	_, _, _, _, err = docker.Network(sc, e.sock, "ndpr6", r, maxLearned)
+	if took := time.Since(start); !errors.Is(err, scope.ErrEnded) || took > 700*time.Millisecond {
 		t.Errorf("dockerNetwork(hung engine), its scope ended after 200ms = %v after %v; want errEnded at once", err, took)
 	}
 }
@@ -185,10 +188,10 @@ func TestDockerClientAnswers(t *testing.T) {
 		{"closed mid-head", "HTTP/1.0 200 OK\r\nContent-Le", "network ndpr6: the engine closed the connection mid-answer"},
 		{"closed mid-JSON", "HTTP/1.0 200 OK\r\n\r\n" + listing[:100], "network ndpr6: the engine closed the connection mid-answer"},
 		{"gzip", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", `network ndpr6: transfer coding "gzip" is not supported`},
-		{"too long", "HTTP/1.1 200 OK\r\nContent-Length: 20000000\r\n\r\n{\"Id\":\"x\",\"a\":\"" + strings.Repeat("a", dockerMaxListing) + `"}`, "network ndpr6: answer longer than 16777216 bytes"},
+		{"too long", "HTTP/1.1 200 OK\r\nContent-Length: 20000000\r\n\r\n{\"Id\":\"x\",\"a\":\"" + strings.Repeat("a", docker.MaxListing) + `"}`, "network ndpr6: answer longer than 16777216 bytes"},
 	} {
 		e := startFakeEngine(t, func(path string, conn net.Conn, _ <-chan struct{}) { conn.Write([]byte(c.answer)) })
-		_, addrs, _, ok, err := dockerNetwork(newScope(), e.sock, "ndpr6", bufio.NewReaderSize(nil, httpMaxLine), maxLearned)
+		_, addrs, _, ok, err := docker.Network(scope.New(), e.sock, "ndpr6", bufio.NewReaderSize(nil, docker.HTTPMaxLine), maxLearned)
 		switch {
 		case c.want == "no network":
 			if ok || err != nil {
@@ -223,7 +226,7 @@ func TestDockerNotGlobal(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	l := d.r.live.Load()
-	if l == nil || !l.has(global) || len(l.m) != 1 {
+	if l == nil || !l.Has(global) || len(l.m) != 1 {
 		t.Fatalf("live after the listing = %v, want only %v", l, global)
 	}
 	if n := d.c.dockerNotGlobal.Load(); n != 3 {

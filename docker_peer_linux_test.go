@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"ndpresponder/internal/scope"
 )
 
 // dockerTestDaemon is a daemon following the engine at sock, started with
@@ -30,13 +32,13 @@ func dockerTestDaemon(t *testing.T, sock string, args ...string) (d *daemon, sto
 		t.Fatal(err)
 	}
 	d = newDaemon(cfg)
-	sc := newScope()
+	sc := scope.New()
 	d.applyWatchers(sc, nil, cfg)
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
 			d.applyWatchers(sc, cfg, nil)
-			sc.end()
+			sc.End()
 		})
 	}
 	t.Cleanup(stop)
@@ -46,7 +48,7 @@ func dockerTestDaemon(t *testing.T, sock string, args ...string) (d *daemon, sto
 // liveHas reports whether a is live now.
 func liveHas(d *daemon, a netip.Addr) bool {
 	l := d.r.live.Load()
-	return l != nil && l.has(a)
+	return l != nil && l.Has(a)
 }
 
 // waitUpTo waits up to timeout for cond.
@@ -161,7 +163,7 @@ func TestDockerLyingEngine(t *testing.T) {
 	mu.Lock()
 	want := lastAddr
 	mu.Unlock()
-	if l := d.r.live.Load(); l == nil || !l.has(want) || len(l.m) != 1 {
+	if l := d.r.live.Load(); l == nil || !l.Has(want) || len(l.m) != 1 {
 		t.Errorf("live after the storm = %v, want only the latest listing's %v", l, want)
 	}
 	stop()

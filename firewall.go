@@ -12,7 +12,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"strings"
+
+	"ndpresponder/internal/rtnl"
 )
+
+// ne is the byte order of netlink messages: the host's.
+var ne = binary.NativeEndian
 
 // nftables over netlink.
 const (
@@ -45,7 +50,7 @@ type nftChain struct {
 
 // appendNftChainDump appends a request to dump every nftables chain.
 func appendNftChainDump(b []byte, seq uint32) []byte {
-	return appendDump(b, nfnlSubsysNftables<<8|nftMsgGetChain, seq, nfgenmsgLen, 0)
+	return rtnl.AppendDump(b, nfnlSubsysNftables<<8|nftMsgGetChain, seq, nfgenmsgLen, 0)
 }
 
 // parseNftChain reads a chain message (after its netlink header). Netlink
@@ -53,11 +58,11 @@ func appendNftChainDump(b []byte, seq uint32) []byte {
 // big-endian.
 func parseNftChain(data []byte) (nftChain, error) {
 	if len(data) < nfgenmsgLen {
-		return nftChain{}, errNetlinkShort
+		return nftChain{}, rtnl.ErrNetlinkShort
 	}
 	c := nftChain{Family: data[0], Hook: -1}
 	var herr error
-	err := parseAttrs(data[nfgenmsgLen:], func(typ uint16, v []byte) {
+	err := rtnl.ParseAttrs(data[nfgenmsgLen:], func(typ uint16, v []byte) {
 		switch typ & nlaTypeMask {
 		case nftaChainTable:
 			c.Table, _, _ = strings.Cut(string(v), "\x00")
@@ -68,7 +73,7 @@ func parseNftChain(data []byte) (nftChain, error) {
 				c.Policy, c.HasPolicy = binary.BigEndian.Uint32(v), true
 			}
 		case nftaChainHook:
-			herr = parseAttrs(v, func(typ uint16, v []byte) {
+			herr = rtnl.ParseAttrs(v, func(typ uint16, v []byte) {
 				if typ&nlaTypeMask == nftaHookHooknum && len(v) == 4 {
 					c.Hook = int32(binary.BigEndian.Uint32(v))
 				}

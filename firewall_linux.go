@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unsafe"
 
+	"ndpresponder/internal/rtnl"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -21,8 +23,8 @@ const (
 // ip6tables-legacy's filter table. What cannot be read is left out.
 func forwardDrops() []string {
 	var out []string
-	if c, err := openNetlink(unix.NETLINK_NETFILTER, 1); err == nil {
-		chains, _ := dump(c, "nftables chains", nfnlSubsysNftables<<8|nftMsgNewChain, appendNftChainDump, parseNftChain)
+	if c, err := rtnl.OpenNetlink(unix.NETLINK_NETFILTER, 1); err == nil {
+		chains, _ := rtnl.Dump(c, "nftables chains", nfnlSubsysNftables<<8|nftMsgNewChain, appendNftChainDump, parseNftChain)
 		for _, ch := range chains {
 			if ch.dropsForward() {
 				out = append(out, ch.name())

@@ -6,6 +6,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/rtnl/rtnltest"
 )
 
 // goldenNftChain is the kernel's answer to appendNftChainDump for the chain
@@ -16,7 +19,7 @@ import (
 //
 // The netlink headers are in host order; nftables' values are big-endian,
 // written byte by byte so that no order is read into them.
-var goldenNftChain = nlGolden{le: `
+var goldenNftChain = rtnltest.Golden{LE: `
 	70000000          // nlmsghdr: len 112
 	030a              //   type NFNL_SUBSYS_NFTABLES<<8 | NFT_MSG_NEWCHAIN
 	0200              //   flags NLM_F_MULTI
@@ -42,7 +45,7 @@ var goldenNftChain = nlGolden{le: `
 	00 00 00 01       //   NFT_CHAIN_BASE
 	0800 0600         // NFTA_CHAIN_USE
 	00 00 00 00       //   0
-`, be: `
+`, BE: `
 	00000070          // nlmsghdr: len 112
 	0a03              //   type NFNL_SUBSYS_NFTABLES<<8 | NFT_MSG_NEWCHAIN
 	0002              //   flags NLM_F_MULTI
@@ -70,10 +73,8 @@ var goldenNftChain = nlGolden{le: `
 	00 00 00 00       //   0
 `}
 
-func init() { allNLGoldens["nftables chain"] = goldenNftChain }
-
 func TestParseNftChainGolden(t *testing.T) {
-	msgs, err := parseNetlink(goldenNftChain.host(t))
+	msgs, err := rtnl.ParseNetlink(goldenNftChain.Host(t))
 	if err != nil || len(msgs) != 1 || msgs[0].Type != nfnlSubsysNftables<<8|nftMsgNewChain {
 		t.Fatalf("parseNetlink = %+v, %v", msgs, err)
 	}
@@ -111,7 +112,7 @@ func TestNftChainDropsForward(t *testing.T) {
 
 func TestAppendNftChainDump(t *testing.T) {
 	got := appendNftChainDump(nil, 7)
-	want := slicesConcat(hostU32(20), hostU16(0x0a04), hostU16(nlmFRequest|nlmFDump), hostU32(7), hostU32(0), []byte{0, 0, 0, 0})
+	want := slicesConcat(rtnltest.U32(20), rtnltest.U16(0x0a04), rtnltest.U16(rtnl.NlmFRequest|rtnl.NlmFDump), rtnltest.U32(7), rtnltest.U32(0), []byte{0, 0, 0, 0})
 	if !bytes.Equal(got, want) {
 		t.Errorf("appendNftChainDump(nil, 7) = %x, want %x", got, want)
 	}
@@ -135,7 +136,7 @@ const goldenIP6tInfo = `
 // hostOrder swaps the 32-bit little-endian words at the given offsets of
 // b, and the 16-bit ones, on a big-endian host.
 func hostOrder(b []byte, u32s, u16s []int) []byte {
-	if !hostIsBigEndian {
+	if !rtnltest.BigEndian {
 		return b
 	}
 	for _, o := range u32s {
@@ -161,14 +162,14 @@ func ip6tEntries(t testing.TB) []byte {
 			hexText.WriteString(line)
 		}
 	}
-	b := unhex(t, hexText.String())
+	b := rtnltest.Unhex(t, hexText.String())
 	// Each policy entry's target_offset, and each standard target's
 	// verdict, at 168 + 32 bytes into it.
 	return hostOrder(b, []int{200, 408, 616}, []int{140, 348, 556})
 }
 
 func TestIP6tablesGolden(t *testing.T) {
-	info := hostOrder(unhex(t, goldenIP6tInfo), []int{32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76, 80}, nil)
+	info := hostOrder(rtnltest.Unhex(t, goldenIP6tInfo), []int{32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 76, 80}, nil)
 	under, size, ok, err := parseIP6tInfo(info)
 	if err != nil || !ok || under != 208 || size != 856 {
 		t.Fatalf("parseIP6tInfo = %d, %d, %v, %v; want 208, 856, true", under, size, ok, err)
@@ -202,7 +203,7 @@ func TestIP6tablesGolden(t *testing.T) {
 }
 
 func FuzzParseNftChain(f *testing.F) {
-	msgs, _ := parseNetlink(goldenNftChain.host(f))
+	msgs, _ := rtnl.ParseNetlink(goldenNftChain.Host(f))
 	f.Add(msgs[0].Data)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := parseNftChain(b)
@@ -213,11 +214,17 @@ func FuzzParseNftChain(f *testing.F) {
 }
 
 func FuzzIP6tables(f *testing.F) {
-	f.Add(unhex(f, goldenIP6tInfo), ip6tEntries(f)[:300], uint32(208))
+	f.Add(rtnltest.Unhex(f, goldenIP6tInfo), ip6tEntries(f)[:300], uint32(208))
 	f.Fuzz(func(t *testing.T, info, entries []byte, off uint32) {
 		parseIP6tInfo(info)
 		if _, err := ip6tDrops(entries, off); err == nil && uint64(off)+ip6tEntryOffTarget+2 > uint64(len(entries)) {
 			t.Fatalf("ip6tDrops read past %d bytes at %d", len(entries), off)
 		}
 	})
+}
+
+// TestNetlinkGoldenOrders checks the daemon's own netlink goldens in both
+// byte orders, as package rtnl's test checks its.
+func TestNetlinkGoldenOrders(t *testing.T) {
+	rtnltest.CheckOrders(t, map[string]rtnltest.Golden{"nftables chain": goldenNftChain, "neigh probe": goldenNeighProbe})
 }

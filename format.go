@@ -12,6 +12,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"ndpresponder/internal/errs"
 )
 
 // sprintf formats like fmt.Sprintf for the verbs and types above.
@@ -112,16 +114,6 @@ func appendList(b []byte, n int, elem func([]byte, int) []byte) []byte {
 	return append(b, ']')
 }
 
-// wrapError is an error with a message of its own around another, as
-// fmt.Errorf's %w makes.
-type wrapError struct {
-	msg string
-	err error
-}
-
-func (e *wrapError) Error() string { return e.msg }
-func (e *wrapError) Unwrap() error { return e.err }
-
 // errf formats an error; with %w, the error it names is wrapped, so that
 // errors.Is and errors.As see through the message.
 func errf(format string, args ...any) error {
@@ -140,5 +132,5 @@ func errf(format string, args ...any) error {
 		}
 		n++
 	}
-	return &wrapError{msg: sprintf(format, args...), err: wrapped}
+	return errs.WithMessage(sprintf(format, args...), wrapped)
 }

@@ -3,29 +3,20 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
-	"strings"
 	"testing"
+
+	"ndpresponder/internal/rtnl/rtnltest"
 )
 
 // unhex decodes hex with whitespace and "//" comments, as golden frames are
-// written below.
+// written below: the format of the netlink goldens, which rtnltest reads.
 func unhex(t testing.TB, s string) []byte {
 	t.Helper()
-	var b strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		line, _, _ = strings.Cut(line, "//")
-		b.WriteString(strings.Join(strings.Fields(line), ""))
-	}
-	out, err := hex.DecodeString(b.String())
-	if err != nil {
-		t.Fatalf("bad golden hex: %v", err)
-	}
-	return out
+	return rtnltest.Unhex(t, s)
 }
 
 var (

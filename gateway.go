@@ -14,6 +14,9 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/scope"
 )
 
 // appendGatewayNS appends an NS for the gateway from src, with our MAC in
@@ -153,10 +156,10 @@ func (v *gatewayView) claimsOther(na *neighborAdvertisement, m mac) bool {
 
 // neighTable is the kernel's neighbour table as the keeper uses it.
 type neighTable interface {
-	neigh(ifindex int, addr netip.Addr) (e neighEntry, ok bool, err error)
+	neigh(ifindex int, addr netip.Addr) (e rtnl.Neigh, ok bool, err error)
 	setNeigh(ifindex int, addr netip.Addr, state uint16, m mac) error // marked pinProtocol
 	delNeigh(ifindex int, addr netip.Addr) error
-	neighs() ([]neighEntry, error)
+	neighs() ([]rtnl.Neigh, error)
 }
 
 // frameWriter sends whole Ethernet frames out of the uplink.
@@ -341,21 +344,21 @@ func (k *gatewayKeeper) sweepPins() {
 		}
 		if e.Addr == k.st.Addr && e.HasMAC && !k.pinned {
 			k.pinned, k.pinMAC = true, e.MAC
-			infof("gateway: taking over the pin a previous run left for %v at %v until the gateway answers", e.Addr, e.MAC)
+			infof("gateway: taking over the pin a previous run left for %v at %v until the gateway answers", e.Addr, mac(e.MAC))
 			continue
 		}
 		if err := k.neigh.delNeigh(k.ifindex, e.Addr); err != nil {
 			warnf("gateway: %v", err)
 			continue
 		}
-		infof("gateway: removed the pin a previous run left for %v at %v", e.Addr, e.MAC)
+		infof("gateway: removed the pin a previous run left for %v at %v", e.Addr, mac(e.MAC))
 	}
 }
 
 // leftPin says whether e is a pin of ours on ifindex (any interface when
 // ifindex is zero).
-func leftPin(e neighEntry, ifindex int) bool {
-	return e.Family == afInet6 && e.Proto == pinProtocol && e.State&nudNoARP != 0 && (ifindex == 0 || e.Ifindex == ifindex)
+func leftPin(e rtnl.Neigh, ifindex int) bool {
+	return e.Family == rtnl.AfInet6 && e.Proto == pinProtocol && e.State&rtnl.NudNoARP != 0 && (ifindex == 0 || e.Ifindex == ifindex)
 }
 
 // learnFrom starts soliciting the gateway by multicast at now, and again
@@ -427,22 +430,20 @@ func (k *gatewayKeeper) setConfig(cfg *config, now time.Time) {
 func (k *gatewayKeeper) setLive(l *liveAddrs, now time.Time) {
 	fresh := k.fresh[:0]
 	if l != nil {
-		// Held for reading only while the set is read: a writer waiting
-		// for it holds up the packet loop's reads too, so the log line
-		// and the queue come after.
-		l.mu.RLock()
+		// The log line and the queue come after: Range holds the set for
+		// reading, and a writer waiting for it holds up the packet loop.
 		for a := range k.live {
-			if !l.hasLocked(a) {
+			if !l.Has(a) {
 				delete(k.live, a)
 			}
 		}
-		for a := range l.m {
+		l.Range(func(a netip.Addr) bool {
 			if !k.live[a] {
 				k.live[a] = true
 				fresh = append(fresh, a)
 			}
-		}
-		l.mu.RUnlock()
+			return true
+		})
 	} else {
 		clear(k.live)
 	}
@@ -762,12 +763,12 @@ func (k *gatewayKeeper) pinTo(m mac) {
 		k.pinFailed(err)
 		return
 	}
-	if ok && e.State&nudPermanent != 0 {
+	if ok && e.State&rtnl.NudPermanent != 0 {
 		k.adminPin = true
-		infof("gateway: the entry for %v is PERMANENT at %v, set by the administrator; leaving it alone", k.st.Addr, e.MAC)
+		infof("gateway: the entry for %v is PERMANENT at %v, set by the administrator; leaving it alone", k.st.Addr, mac(e.MAC))
 		return
 	}
-	if err := k.neigh.setNeigh(k.ifindex, k.st.Addr, nudNoARP, m); err != nil {
+	if err := k.neigh.setNeigh(k.ifindex, k.st.Addr, rtnl.NudNoARP, m); err != nil {
 		k.pinFailed(err)
 		return
 	}
@@ -790,7 +791,7 @@ func (k *gatewayKeeper) ensurePin() {
 		return
 	}
 	e, ok, err := k.neigh.neigh(k.ifindex, k.st.Addr)
-	if err == nil && ok && e.State&nudNoARP != 0 && e.MAC == k.st.MAC {
+	if err == nil && ok && e.State&rtnl.NudNoARP != 0 && e.MAC == k.st.MAC {
 		return
 	}
 	k.pinTo(k.st.MAC)
@@ -807,7 +808,7 @@ func (k *gatewayKeeper) unpin() {
 		warnf("gateway: %v", err)
 		return
 	}
-	if !ok || e.State&nudNoARP == 0 || e.MAC != k.pinMAC {
+	if !ok || e.State&rtnl.NudNoARP == 0 || e.MAC != k.pinMAC {
 		return // someone else's now
 	}
 	if err := k.neigh.delNeigh(k.ifindex, k.st.Addr); err != nil {
@@ -899,16 +900,16 @@ type keeperInputs struct {
 
 // run drives the keeper with the real clock until sc ends, then removes
 // the pin it made.
-func (k *gatewayKeeper) run(sc *scope, in keeperInputs) {
+func (k *gatewayKeeper) run(sc *scope.Scope, in keeperInputs) {
 	defer k.unpin()
 	k.start(time.Now())
-	timer := newAlarm(time.Hour)
-	defer timer.stop()
+	timer := scope.NewAlarm(time.Hour)
+	defer timer.Stop()
 	for {
 		k.report()
 		var wake <-chan struct{}
 		if t := k.next(); !t.IsZero() {
-			timer.reset(time.Until(t))
+			timer.Reset(time.Until(t))
 			wake = timer.C
 		}
 		select {

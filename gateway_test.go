@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"ndpresponder/internal/rtnl"
 )
 
 func TestAppendGatewayNS(t *testing.T) {
@@ -173,29 +175,29 @@ func TestAppendProbeAllocs(t *testing.T) {
 // fakeNeigh is a neighbour table for the keeper's tests: one interface's
 // entries, and every change made to them.
 type fakeNeigh struct {
-	entries map[netip.Addr]neighEntry
+	entries map[netip.Addr]rtnl.Neigh
 	changes []string
 }
 
-func newFakeNeigh() *fakeNeigh { return &fakeNeigh{entries: map[netip.Addr]neighEntry{}} }
+func newFakeNeigh() *fakeNeigh { return &fakeNeigh{entries: map[netip.Addr]rtnl.Neigh{}} }
 
-func (f *fakeNeigh) neigh(_ int, a netip.Addr) (neighEntry, bool, error) {
+func (f *fakeNeigh) neigh(_ int, a netip.Addr) (rtnl.Neigh, bool, error) {
 	e, ok := f.entries[a]
 	return e, ok, nil
 }
 
 func (f *fakeNeigh) setNeigh(ifindex int, a netip.Addr, state uint16, m mac) error {
-	f.entries[a] = neighEntry{Family: afInet6, Ifindex: ifindex, Addr: a, State: state, Proto: pinProtocol, MAC: m, HasMAC: true}
-	f.changes = append(f.changes, "set "+a.String()+" "+nudString(state)+" "+m.String())
+	f.entries[a] = rtnl.Neigh{Family: rtnl.AfInet6, Ifindex: ifindex, Addr: a, State: state, Proto: pinProtocol, MAC: m, HasMAC: true}
+	f.changes = append(f.changes, "set "+a.String()+" "+rtnl.NUDString(state)+" "+m.String())
 	return nil
 }
 
-func (f *fakeNeigh) neighs() ([]neighEntry, error) {
-	var all []neighEntry
+func (f *fakeNeigh) neighs() ([]rtnl.Neigh, error) {
+	var all []rtnl.Neigh
 	for _, e := range f.entries {
 		all = append(all, e)
 	}
-	slices.SortFunc(all, func(a, b neighEntry) int { return a.Addr.Compare(b.Addr) })
+	slices.SortFunc(all, func(a, b rtnl.Neigh) int { return a.Addr.Compare(b.Addr) })
 	return all, nil
 }
 
@@ -396,7 +398,7 @@ func TestKeeperQuiet(t *testing.T) {
 // as it is, also when the keeper stops.
 func TestKeeperAdminPin(t *testing.T) {
 	r := newTestKeeper(&config{pinGateway: true})
-	r.nt.entries[routerLL] = neighEntry{Addr: routerLL, State: nudPermanent, MAC: routerNew, HasMAC: true}
+	r.nt.entries[routerLL] = rtnl.Neigh{Addr: routerLL, State: rtnl.NudPermanent, MAC: routerNew, HasMAC: true}
 	r.tick(at(0))
 	r.hear(answer(routerMAC), at(100*time.Millisecond))
 	r.tick(at(time.Second))
@@ -422,7 +424,7 @@ func TestKeeperRepins(t *testing.T) {
 func TestKeeperUnpinOnlyOurs(t *testing.T) {
 	r := newTestKeeper(&config{pinGateway: true})
 	r.pinRouter(t)
-	r.nt.entries[routerLL] = neighEntry{Addr: routerLL, State: nudReachable, MAC: routerMAC, HasMAC: true}
+	r.nt.entries[routerLL] = rtnl.Neigh{Addr: routerLL, State: rtnl.NudReachable, MAC: routerMAC, HasMAC: true}
 	r.unpin()
 	r.wantChanges(t, "unpin of a replaced entry")
 }
@@ -825,10 +827,10 @@ func TestKeeperSweepsLeftPins(t *testing.T) {
 	hand := netip.MustParseAddr("fe80::ff:fe00:98")
 	elsewhere := netip.MustParseAddr("fe80::ff:fe00:97")
 	nt := newFakeNeigh()
-	nt.entries[routerLL] = neighEntry{Family: afInet6, Ifindex: 7, Addr: routerLL, State: nudNoARP, Proto: pinProtocol, MAC: routerMAC, HasMAC: true}
-	nt.entries[oldGateway] = neighEntry{Family: afInet6, Ifindex: 7, Addr: oldGateway, State: nudNoARP, Proto: pinProtocol, MAC: evilMAC, HasMAC: true}
-	nt.entries[hand] = neighEntry{Family: afInet6, Ifindex: 7, Addr: hand, State: nudNoARP, MAC: evilMAC, HasMAC: true}
-	nt.entries[elsewhere] = neighEntry{Family: afInet6, Ifindex: 8, Addr: elsewhere, State: nudNoARP, Proto: pinProtocol, MAC: evilMAC, HasMAC: true}
+	nt.entries[routerLL] = rtnl.Neigh{Family: rtnl.AfInet6, Ifindex: 7, Addr: routerLL, State: rtnl.NudNoARP, Proto: pinProtocol, MAC: routerMAC, HasMAC: true}
+	nt.entries[oldGateway] = rtnl.Neigh{Family: rtnl.AfInet6, Ifindex: 7, Addr: oldGateway, State: rtnl.NudNoARP, Proto: pinProtocol, MAC: evilMAC, HasMAC: true}
+	nt.entries[hand] = rtnl.Neigh{Family: rtnl.AfInet6, Ifindex: 7, Addr: hand, State: rtnl.NudNoARP, MAC: evilMAC, HasMAC: true}
+	nt.entries[elsewhere] = rtnl.Neigh{Family: rtnl.AfInet6, Ifindex: 8, Addr: elsewhere, State: rtnl.NudNoARP, Proto: pinProtocol, MAC: evilMAC, HasMAC: true}
 	r := &keeperRig{nt: nt, w: &fakeWire{}, nas: make(chan neighborAdvertisement, 16)}
 	r.tk = &toKeeper{view: &atomic.Pointer[gatewayView]{}, nas: r.nas, claims: newMailbox[mac](), log: logLimiter{perSecond: 1, burst: 5}}
 	r.gatewayKeeper = newGatewayKeeper(7, &config{pinGateway: true}, keeperUplink(routerLL), nt, r.w, &counters{}, r.tk.view)

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"ndpresponder/internal/rtnl"
 )
 
 // publishEvery is the least time between two snapshots of the live set.
@@ -28,14 +30,14 @@ const maxLearned = 4096
 // router meanwhile. FAILED does not: the kernel probed and nobody answered,
 // as for a container that is gone; and a deleted entry is gone too.
 func neighAlive(s uint16) bool {
-	return s&(nudReachable|nudStale|nudDelay|nudProbe|nudPermanent|nudNoARP) != 0
+	return s&(rtnl.NudReachable|rtnl.NudStale|rtnl.NudDelay|rtnl.NudProbe|rtnl.NudPermanent|rtnl.NudNoARP) != 0
 }
 
 // neighConfirmed says whether an entry in state s shows its station
 // answering now, not just remembered: the kernel heard from it within the
 // reachable time, or the entry is set by hand.
 func neighConfirmed(s uint16) bool {
-	return s&(nudReachable|nudPermanent|nudNoARP) != 0
+	return s&(rtnl.NudReachable|rtnl.NudPermanent|rtnl.NudNoARP) != 0
 }
 
 // learner keeps the addresses alive on the learned bridges, inside the
@@ -78,8 +80,8 @@ func (l *learner) reset() {
 // apply takes one neighbour entry, from a dump or an event (deleted for
 // RTM_DELNEIGH), on a bridge whose ifindex is in bridges; it says whether
 // the live addresses changed.
-func (l *learner) apply(e neighEntry, deleted bool, bridges map[int]bool) bool {
-	if e.Family == afBridge {
+func (l *learner) apply(e rtnl.Neigh, deleted bool, bridges map[int]bool) bool {
+	if e.Family == rtnl.AfBridge {
 		return l.applyFDB(e, deleted, bridges)
 	}
 	if !bridges[e.Ifindex] || !globalUnicast(e.Addr) || !contains(l.ranges, e.Addr) {
@@ -87,7 +89,7 @@ func (l *learner) apply(e neighEntry, deleted bool, bridges map[int]bool) bool {
 	}
 	had, ok := l.addrs[e.Addr]
 	switch {
-	case !deleted && neighAlive(e.State) && e.HasMAC && e.MAC.isUnicast():
+	case !deleted && neighAlive(e.State) && e.HasMAC && mac(e.MAC).isUnicast():
 		now := learned{e.Ifindex, e.MAC}
 		if ok && had == now {
 			return false
@@ -133,15 +135,15 @@ func (l *learner) apply(e neighEntry, deleted bool, bridges map[int]bool) bool {
 // counts again once the bridge sees it again (a new entry) or the kernel
 // confirms one of its addresses. It says whether the live addresses
 // changed.
-func (l *learner) applyFDB(e neighEntry, deleted bool, bridges map[int]bool) bool {
-	if !bridges[e.Master] || !e.HasMAC || !e.MAC.isUnicast() || e.State&(nudPermanent|nudNoARP) != 0 {
+func (l *learner) applyFDB(e rtnl.Neigh, deleted bool, bridges map[int]bool) bool {
+	if !bridges[e.Master] || !e.HasMAC || !mac(e.MAC).isUnicast() || e.State&(rtnl.NudPermanent|rtnl.NudNoARP) != 0 {
 		return false // another bridge's, or the bridge's own or a static entry
 	}
 	switch {
 	case !deleted:
 		l.unflush(e.MAC)
 		return false
-	case e.State&nudStale != 0 || l.macs[e.MAC] == 0:
+	case e.State&rtnl.NudStale != 0 || l.macs[e.MAC] == 0:
 		return false // aged, or nothing learned behind it
 	}
 	n := len(l.addrs)
@@ -190,11 +192,11 @@ func (l *learner) dropLink(ifindex int) bool {
 // linkName reads an RTM_NEWLINK or RTM_DELLINK message's interface index
 // and name, without copying the name.
 func linkName(data []byte) (index int, name []byte, ok bool) {
-	if len(data) < ifinfomsgLen {
+	if len(data) < rtnl.IfinfomsgLen {
 		return 0, nil, false
 	}
-	parseAttrs(data[ifinfomsgLen:], func(typ uint16, v []byte) {
-		if typ == iflaIfname {
+	rtnl.ParseAttrs(data[rtnl.IfinfomsgLen:], func(typ uint16, v []byte) {
+		if typ == rtnl.IflaIfname {
 			name, _, _ = bytes.Cut(v, []byte{0})
 		}
 	})

@@ -10,13 +10,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"ndpresponder/internal/scope"
 )
 
 // runLearn and runAuto are the -learn and -auto watchers as the supervisor
 // runs them.
 var (
-	runLearn = func(d *daemon, sc *scope, cfg *config, up func() bool) error { return d.learn(sc, cfg, up) }
-	runAuto  = func(d *daemon, sc *scope, cfg *config, up func() bool) error { return d.auto(sc, cfg, up) }
+	runLearn = func(d *daemon, sc *scope.Scope, cfg *config, up func() bool) error { return d.learn(sc, cfg, up) }
+	runAuto  = func(d *daemon, sc *scope.Scope, cfg *config, up func() bool) error { return d.auto(sc, cfg, up) }
 )
 
 // TestLearnSocketFails: the -learn watcher's rtnetlink socket fails, and
@@ -39,7 +41,7 @@ func TestAutoSocketFails(t *testing.T) {
 
 // watcherSocketFails runs the watcher run with args in the VPS, setup
 // making a live; its socket fails, and then opens again.
-func watcherSocketFails(t *testing.T, a netip.Addr, run func(*daemon, *scope, *config, func() bool) error, args []string, setup ...string) {
+func watcherSocketFails(t *testing.T, a netip.Addr, run func(*daemon, *scope.Scope, *config, func() bool) error, args []string, setup ...string) {
 	shortWatchTimes(t)
 	n := newTestNet(t, false)
 	learned := a
@@ -69,21 +71,21 @@ func watcherSocketFails(t *testing.T, a netip.Addr, run func(*daemon, *scope, *c
 		t.Fatal(err)
 	}
 	d := newDaemon(cfg)
-	sc := newScope()
+	sc := scope.New()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		// The watcher's sockets are the VPS's: it runs, and runs again,
 		// on a thread in its namespace.
 		inNetns(t, n.ns("vps"), func() error {
-			superviseWatcher(sc, "watcher", func(sc *scope, up func() bool) error { return run(d, sc, cfg, up) }, func() {
+			superviseWatcher(sc, "watcher", func(sc *scope.Scope, up func() bool) error { return run(d, sc, cfg, up) }, func() {
 				d.setLive(liveLearn, nil)
 				d.setLive(liveAuto, nil)
 			})
 			return nil
 		})
 	}()
-	defer func() { sc.end(); <-done }()
+	defer func() { sc.End(); <-done }()
 
 	if !waitUpTo(5*time.Second, func() bool { return liveHas(d, learned) }) {
 		t.Fatalf("%v is not live", learned)

@@ -6,6 +6,9 @@ import (
 	"sync"
 	"time"
 
+	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/scope"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -18,195 +21,246 @@ import (
 // its entry comes alive. It returns when sc ends, or with the error that
 // made it fail; up is called before each dump is published (see
 // superviseWatcher).
-func (d *daemon) learn(sc *scope, cfg *config, up func() bool) error {
-	ev, err := openWatchEvents(unix.RTMGRP_NEIGH | unix.RTMGRP_LINK)
+func (d *daemon) learn(sc *scope.Scope, cfg *config, up func() bool) error {
+	ev, nl, closeWatch, err := openWatch(sc, unix.RTMGRP_NEIGH|unix.RTMGRP_LINK)
 	if err != nil {
 		return err
 	}
-	defer ev.Close()
-	stop := sc.onEnd(func() { ev.Close() })
-	defer stop()
-	nl, err := openRtnl()
+	defer closeWatch()
+	w := &learnWatch{d: d, cfg: cfg, nl: nl, up: up}
+	w.th = &throttle{mu: &w.mu, publish: w.publish}
+	defer w.stop()
+	w.mu.Lock()
+	w.resync()
+	w.mu.Unlock()
+	stopProbing, err := w.startProbing(sc)
 	if err != nil {
 		return err
 	}
-	defer nl.Close()
+	defer stopProbing()
+	// One callback for every batch of events: a closure made in the loop
+	// would be garbage at each batch (half a kilobyte a container).
+	apply := w.apply
+	for {
+		w.changed, w.again = false, false
+		w.woke = w.woke[:0]
+		overrun, err := ev.Next(apply)
+		if err != nil {
+			return watchEnded(sc, "following neighbours", err)
+		}
+		w.afterBatch(overrun)
+	}
+}
 
-	var (
-		mu      sync.Mutex // l, bridges, probed: the throttle's timer and the prober share them
-		l       *learner
-		bridges map[int]bool
-		counted uint64 // of this learner's held-back entries
-		warned  [2]bool
-		probed  pendingProbes
-		woke    []netip.Addr // probed targets that came alive
-	)
-	publish := func() {
-		publishSet(d.live, liveLearn, l.addrs, nil) // copied before it returns
-		d.c.learned.Store(uint64(len(l.addrs)))
-		if held := l.dropped + l.overMAC; held > counted {
-			d.c.learnHeldBack.Add(held - counted)
-			counted = held
-		}
-		// Said once; the counter tells the rest.
-		if l.dropped > 0 && !warned[0] {
-			warnf("learn: %d live addresses, the most kept; more are not answered (counted as learn-held-back)", maxLearned)
-			warned[0] = true
-		}
-		if l.overMAC > 0 && !warned[1] {
-			warnf("learn: more than %d addresses behind one MAC; the rest are not answered or announced (-max-per-mac; counted as learn-held-back)", cfg.maxPerMAC)
-			warned[1] = true
+// learnWatch is what learn keeps between batches of events.
+type learnWatch struct {
+	d   *daemon
+	cfg *config
+	nl  *rtnlConn
+	up  func() bool
+	th  *throttle
+
+	mu      sync.Mutex // l, bridges, probed: the throttle's timer and the prober share them
+	l       *learner
+	bridges map[int]bool
+	counted uint64 // of this learner's held-back entries
+	warned  [2]bool
+	probed  pendingProbes
+	ns      [maxProbeFrame]byte // a probed target's solicitation, answered late
+
+	// What the batch of events being read changed.
+	changed, again bool
+	woke           []netip.Addr // probed targets that came alive
+}
+
+// publish hands the learned addresses to the publisher; the caller holds
+// mu.
+func (w *learnWatch) publish() {
+	l := w.l
+	publishSet(w.d.live, liveLearn, l.addrs, nil) // copied before it returns
+	w.d.c.learned.Store(uint64(len(l.addrs)))
+	if held := l.dropped + l.overMAC; held > w.counted {
+		w.d.c.learnHeldBack.Add(held - w.counted)
+		w.counted = held
+	}
+	// Said once; the counter tells the rest.
+	if l.dropped > 0 && !w.warned[0] {
+		warnf("learn: %d live addresses, the most kept; more are not answered (counted as learn-held-back)", maxLearned)
+		w.warned[0] = true
+	}
+	if l.overMAC > 0 && !w.warned[1] {
+		warnf("learn: more than %d addresses behind one MAC; the rest are not answered or announced (-max-per-mac; counted as learn-held-back)", w.cfg.maxPerMAC)
+		w.warned[1] = true
+	}
+}
+
+// resync reads the bridges and their neighbours anew and publishes; the
+// caller holds mu.
+func (w *learnWatch) resync() {
+	links, err := w.nl.Links()
+	if err != nil {
+		warnf("learn: %v", err)
+		return
+	}
+	w.bridges = map[int]bool{}
+	for _, lk := range links {
+		if slices.Contains(w.cfg.learn, lk.Name) {
+			w.bridges[lk.Index] = true
 		}
 	}
-	resync := func() {
-		links, err := nl.links()
-		if err != nil {
-			warnf("learn: %v", err)
-			return
-		}
-		bridges = map[int]bool{}
-		for _, lk := range links {
-			for _, name := range cfg.learn {
-				if lk.Name == name {
-					bridges[lk.Index] = true
-				}
-			}
-		}
-		entries, err := nl.neighs()
-		if err != nil {
-			warnf("learn: %v", err)
-			return
-		}
-		if l == nil {
-			l = newLearner(cfg.ranges, int(cfg.maxPerMAC))
-		} else {
-			l.reset() // its maps kept: an overrun makes less garbage
-		}
-		counted = 0
-		for _, e := range entries {
-			l.apply(e, false, bridges)
-		}
-		if up() {
-			infof("learn: following the neighbours of %v again", cfg.learn)
-		}
-		publish()
+	entries, err := w.nl.neighs()
+	if err != nil {
+		warnf("learn: %v", err)
+		return
 	}
-	th := &throttle{mu: &mu, publish: publish}
-	defer func() {
-		mu.Lock()
-		th.stop()
-		mu.Unlock()
-	}()
-	mu.Lock()
-	resync()
-	mu.Unlock()
+	if w.l == nil {
+		w.l = newLearner(w.cfg.ranges, int(w.cfg.maxPerMAC))
+	} else {
+		w.l.reset() // its maps kept: an overrun makes less garbage
+	}
+	w.counted = 0
+	for _, e := range entries {
+		w.l.apply(e, false, w.bridges)
+	}
+	if w.up() {
+		infof("learn: following the neighbours of %v again", w.cfg.learn)
+	}
+	w.publish()
+}
+
+// startProbing probes the bridges for the targets the packet loop hands
+// over until the returned stop is called or sc ends.
+func (w *learnWatch) startProbing(sc *scope.Scope) (stop func(), err error) {
 	prober, err := openNeighProber()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer prober.Close()
 	probing := make(chan struct{})
-	psc := sc.sub()
+	psc := sc.Sub()
 	go func() {
 		defer close(probing)
-		d.probeBridges(psc, prober, func(req *probeRequest, probe func(ifindex int)) {
-			mu.Lock()
-			defer mu.Unlock()
-			probed.add(req, time.Now())
-			for b := range bridges {
+		w.d.probeBridges(psc, prober, func(req *probeRequest, probe func(ifindex int)) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.probed.add(req, time.Now())
+			for b := range w.bridges {
 				probe(b)
 			}
 		})
 	}()
-	defer func() {
-		psc.end()
+	return func() {
+		psc.End()
 		<-probing
-	}()
-	var ns [maxProbeFrame]byte
-	// One callback for every batch of events: a closure made in the loop
-	// would be garbage at each batch (half a kilobyte a container).
-	var changed, again bool
-	apply := func(m nlMsg) {
-		switch m.Type {
-		case rtmNewNeigh, rtmDelNeigh:
-			if e, err := parseNeigh(m.Data); err == nil {
-				mu.Lock()
-				if l == nil {
-					again = true // the last dump failed: dump again
-				} else {
-					changed = l.apply(e, m.Type == rtmDelNeigh, bridges) || changed
-					if _, live := l.addrs[e.Addr]; live && probed.has(e.Addr) {
-						woke = append(woke, e.Addr)
-					}
-				}
-				mu.Unlock()
-			}
-		case rtmNewLink, rtmDelLink:
-			// A bridge that appears (or is renamed to a -learn
-			// name) may hold entries already: dump. One that goes
-			// takes its addresses along.
-			index, name, ok := linkName(m.Data)
-			if !ok {
-				break
-			}
-			mu.Lock()
-			learned := slices.ContainsFunc(cfg.learn, func(s string) bool { return s == string(name) })
-			switch {
-			case m.Type == rtmNewLink && learned && !bridges[index]:
-				again = true
-			case bridges[index] && (m.Type == rtmDelLink || !learned):
-				delete(bridges, index)
-				if l != nil && l.dropLink(index) {
-					changed = true
+		prober.Close()
+	}, nil
+}
+
+// apply takes one event into the learner.
+func (w *learnWatch) apply(m rtnl.Msg) {
+	switch m.Type {
+	case rtnl.RtmNewNeigh, rtnl.RtmDelNeigh:
+		if e, err := rtnl.ParseNeigh(m.Data); err == nil {
+			w.mu.Lock()
+			if w.l == nil {
+				w.again = true // the last dump failed: dump again
+			} else {
+				w.changed = w.l.apply(e, m.Type == rtnl.RtmDelNeigh, w.bridges) || w.changed
+				if _, live := w.l.addrs[e.Addr]; live && w.probed.has(e.Addr) {
+					w.woke = append(w.woke, e.Addr)
 				}
 			}
-			mu.Unlock()
+			w.mu.Unlock()
 		}
-	}
-	for {
-		changed, again = false, false
-		woke = woke[:0]
-		overrun, err := ev.next(apply)
-		if err != nil {
-			if sc.ended() {
-				return nil
-			}
-			return errf("following neighbours: %w", err)
+	case rtnl.RtmNewLink, rtnl.RtmDelLink:
+		// A bridge that appears (or is renamed to a -learn name) may
+		// hold entries already: dump. One that goes takes its addresses
+		// along.
+		index, name, ok := linkName(m.Data)
+		if !ok {
+			break
 		}
+		w.mu.Lock()
+		learned := slices.ContainsFunc(w.cfg.learn, func(s string) bool { return s == string(name) })
 		switch {
-		case overrun || again:
-			mu.Lock()
-			resync()
-			mu.Unlock()
-		case len(woke) > 0:
-			// A probed target is alive: publish at once, and answer the
-			// solicitation that asked for it.
-			mu.Lock()
-			th.kick(true)
-			for _, a := range woke {
-				if n, ok := probed.take(a, time.Now(), &ns); ok {
-					d.answerLate(ns[:n])
-				}
+		case m.Type == rtnl.RtmNewLink && learned && !w.bridges[index]:
+			w.again = true
+		case w.bridges[index] && (m.Type == rtnl.RtmDelLink || !learned):
+			delete(w.bridges, index)
+			if w.l != nil && w.l.dropLink(index) {
+				w.changed = true
 			}
-			mu.Unlock()
-		case changed:
-			mu.Lock()
-			th.kick(false)
-			mu.Unlock()
 		}
+		w.mu.Unlock()
 	}
+}
+
+// afterBatch acts on what a batch of events changed.
+func (w *learnWatch) afterBatch(overrun bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case overrun || w.again:
+		w.resync()
+	case len(w.woke) > 0:
+		// A probed target is alive: publish at once, and answer the
+		// solicitation that asked for it.
+		w.th.kick(true)
+		for _, a := range w.woke {
+			if n, ok := w.probed.take(a, time.Now(), &w.ns); ok {
+				w.d.answerLate(w.ns[:n])
+			}
+		}
+	case w.changed:
+		w.th.kick(false)
+	}
+}
+
+// stop ends the throttle: nothing is published once learn returns.
+func (w *learnWatch) stop() {
+	w.mu.Lock()
+	w.th.stop()
+	w.mu.Unlock()
 }
 
 // watchEvents is what a watcher reads rtnetlink events from: the kernel's
 // socket, which a test wraps to make it fail.
 type watchEvents interface {
-	next(f func(nlMsg)) (overrun bool, err error)
+	Next(f func(rtnl.Msg)) (overrun bool, err error)
 	Close() error
+}
+
+// openWatch opens what a watcher of rtnetlink reads: the events of
+// groups, closed when sc ends so that a wait for them ends too, and a
+// connection for the dumps. closeWatch releases both.
+func openWatch(sc *scope.Scope, groups uint32) (ev watchEvents, nl *rtnlConn, closeWatch func(), err error) {
+	if ev, err = openWatchEvents(groups); err != nil {
+		return nil, nil, nil, err
+	}
+	stop := sc.OnEnd(func() { ev.Close() })
+	if nl, err = openRtnl(); err != nil {
+		stop()
+		ev.Close()
+		return nil, nil, nil, err
+	}
+	return ev, nl, func() {
+		nl.Close()
+		stop()
+		ev.Close()
+	}, nil
+}
+
+// watchEnded is what a watcher returns once reading its events failed
+// with err: nothing when sc ended, which closed them, else the error.
+func watchEnded(sc *scope.Scope, what string, err error) error {
+	if sc.Ended() {
+		return nil
+	}
+	return errf("%s: %w", what, err)
 }
 
 // openWatchEvents subscribes a watcher to rtnetlink groups.
 var openWatchEvents = func(groups uint32) (watchEvents, error) {
-	e, err := openRtnlEvents(groups)
+	e, err := rtnl.OpenEvents(groups)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +271,7 @@ var openWatchEvents = func(groups uint32) (watchEvents, error) {
 // hands over on each -learn bridge (keep keeps the request and calls its
 // probe for each), until sc ends. It allocates nothing: a scan goes on
 // for as long as it likes.
-func (d *daemon) probeBridges(sc *scope, p *neighProber, keep func(req *probeRequest, probe func(ifindex int))) {
+func (d *daemon) probeBridges(sc *scope.Scope, p *neighProber, keep func(req *probeRequest, probe func(ifindex int))) {
 	var (
 		req    probeRequest
 		failed = logLimiter{perSecond: 1, burst: 1}

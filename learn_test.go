@@ -3,39 +3,42 @@ package main
 import (
 	"net/netip"
 	"testing"
+
+	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/rtnl/rtnltest"
 )
 
 func TestLearner(t *testing.T) {
 	r := netip.MustParsePrefix("2001:db8:1:2:646f:636b:6572::/112")
 	a := netip.MustParseAddr("2001:db8:1:2:646f:636b:6572:c1")
 	br := map[int]bool{5: true}
-	e := func(addr netip.Addr, ifindex int, state uint16) neighEntry {
-		return neighEntry{Ifindex: ifindex, State: state, Addr: addr, MAC: routerNew, HasMAC: true}
+	e := func(addr netip.Addr, ifindex int, state uint16) rtnl.Neigh {
+		return rtnl.Neigh{Ifindex: ifindex, State: state, Addr: addr, MAC: routerNew, HasMAC: true}
 	}
 	steps := []struct {
 		name    string
-		entry   neighEntry
+		entry   rtnl.Neigh
 		deleted bool
 		changed bool
 		live    bool
 	}{
-		{"reachable: learned", e(a, 5, nudReachable), false, true, true},
-		{"stale: a sleeping container stays", e(a, 5, nudStale), false, false, true},
-		{"probe: still there", e(a, 5, nudProbe), false, false, true},
-		{"failed: gone", e(a, 5, nudFailed), false, true, false},
-		{"incomplete: not alive", e(a, 5, nudIncomplete), false, false, false},
-		{"delay: back", e(a, 5, nudDelay), false, true, true},
-		{"on another interface: ignored", e(a, 6, nudFailed), false, false, true},
-		{"deleted: gone", e(a, 5, nudReachable), true, true, false},
-		{"outside the ranges: ignored", e(netip.MustParseAddr("2001:db8:9::1"), 5, nudReachable), false, false, false},
-		{"link-local: ignored", e(netip.MustParseAddr("fe80::1"), 5, nudReachable), false, false, false},
+		{"reachable: learned", e(a, 5, rtnl.NudReachable), false, true, true},
+		{"stale: a sleeping container stays", e(a, 5, rtnl.NudStale), false, false, true},
+		{"probe: still there", e(a, 5, rtnl.NudProbe), false, false, true},
+		{"failed: gone", e(a, 5, rtnl.NudFailed), false, true, false},
+		{"incomplete: not alive", e(a, 5, rtnl.NudIncomplete), false, false, false},
+		{"delay: back", e(a, 5, rtnl.NudDelay), false, true, true},
+		{"on another interface: ignored", e(a, 6, rtnl.NudFailed), false, false, true},
+		{"deleted: gone", e(a, 5, rtnl.NudReachable), true, true, false},
+		{"outside the ranges: ignored", e(netip.MustParseAddr("2001:db8:9::1"), 5, rtnl.NudReachable), false, false, false},
+		{"link-local: ignored", e(netip.MustParseAddr("fe80::1"), 5, rtnl.NudReachable), false, false, false},
 	}
 	l := newLearner([]netip.Prefix{r}, 16)
 	for _, s := range steps {
 		if got := l.apply(s.entry, s.deleted, br); got != s.changed {
 			t.Errorf("%s: apply = %v, want %v", s.name, got, s.changed)
 		}
-		if live := l.snapshot().has(a); live != s.live && s.entry.Addr == a {
+		if live := l.snapshot().Has(a); live != s.live && s.entry.Addr == a {
 			t.Errorf("%s: %v live = %v, want %v", s.name, a, live, s.live)
 		}
 	}
@@ -43,7 +46,7 @@ func TestLearner(t *testing.T) {
 	l = newLearner([]netip.Prefix{netip.MustParsePrefix("2001:db8::/64")}, maxLearned)
 	for i := 0; i < maxLearned+10; i++ {
 		addr := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 13: byte(i >> 16), 14: byte(i >> 8), 15: byte(i)})
-		entry := e(addr, 5, nudReachable)
+		entry := e(addr, 5, rtnl.NudReachable)
 		entry.MAC = mac{0x02, 0, 0, byte(i >> 16), byte(i >> 8), byte(i)}
 		l.apply(entry, false, br)
 	}
@@ -58,9 +61,9 @@ func TestLearner(t *testing.T) {
 func TestLearnerPerMAC(t *testing.T) {
 	br := map[int]bool{5: true}
 	l := newLearner([]netip.Prefix{netip.MustParsePrefix("2001:db8:1:2::/64")}, 3)
-	entry := func(i int, m mac) neighEntry {
+	entry := func(i int, m mac) rtnl.Neigh {
 		a := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 15: byte(i)})
-		return neighEntry{Ifindex: 5, State: nudReachable, Addr: a, MAC: m, HasMAC: true}
+		return rtnl.Neigh{Ifindex: 5, State: rtnl.NudReachable, Addr: a, MAC: m, HasMAC: true}
 	}
 	greedy, modest := mac{0x02, 0, 0, 0, 0, 0x10}, mac{0x02, 0, 0, 0, 0, 0x20}
 	for i := range 10 {
@@ -86,7 +89,7 @@ func TestLearnerPerMAC(t *testing.T) {
 	}
 	// Moving to another MAC counts against the new one: a full one.
 	moved := entry(100, greedy)
-	if !l.apply(moved, false, br) || l.snapshot().has(moved.Addr) {
+	if !l.apply(moved, false, br) || l.snapshot().Has(moved.Addr) {
 		t.Errorf("an address that moved to a MAC with enough is still live")
 	}
 }
@@ -97,9 +100,9 @@ func TestLearnerDropLink(t *testing.T) {
 	l := newLearner([]netip.Prefix{netip.MustParsePrefix("2001:db8::/64")}, 16)
 	br := map[int]bool{5: true, 6: true}
 	a, b := netip.MustParseAddr("2001:db8::a"), netip.MustParseAddr("2001:db8::b")
-	l.apply(neighEntry{Ifindex: 5, State: nudReachable, Addr: a, MAC: routerNew, HasMAC: true}, false, br)
-	l.apply(neighEntry{Ifindex: 6, State: nudReachable, Addr: b, MAC: routerMAC, HasMAC: true}, false, br)
-	if !l.dropLink(5) || l.snapshot().has(a) || !l.snapshot().has(b) || len(l.macs) != 1 {
+	l.apply(rtnl.Neigh{Ifindex: 5, State: rtnl.NudReachable, Addr: a, MAC: routerNew, HasMAC: true}, false, br)
+	l.apply(rtnl.Neigh{Ifindex: 6, State: rtnl.NudReachable, Addr: b, MAC: routerMAC, HasMAC: true}, false, br)
+	if !l.dropLink(5) || l.snapshot().Has(a) || !l.snapshot().Has(b) || len(l.macs) != 1 {
 		t.Errorf("after bridge 5 went: %v live, %d MACs; want only %v", l.addrs, len(l.macs), b)
 	}
 	if l.dropLink(5) {
@@ -117,53 +120,53 @@ func TestLearnerFlushedPort(t *testing.T) {
 	br := map[int]bool{bridge: true, other: true}
 	a, b := netip.MustParseAddr("2001:db8::a"), netip.MustParseAddr("2001:db8::b")
 	gone := mac{0x02, 0x42, 0xac, 0x11, 0, 0x02}
-	neigh := func(addr netip.Addr, m mac, state uint16) neighEntry {
-		return neighEntry{Family: afInet6, Ifindex: bridge, State: state, Addr: addr, MAC: m, HasMAC: true}
+	neigh := func(addr netip.Addr, m mac, state uint16) rtnl.Neigh {
+		return rtnl.Neigh{Family: rtnl.AfInet6, Ifindex: bridge, State: state, Addr: addr, MAC: m, HasMAC: true}
 	}
-	fdb := func(master int, m mac, state uint16) neighEntry {
-		return neighEntry{Family: afBridge, Ifindex: port, Master: master, State: state, MAC: m, HasMAC: true}
+	fdb := func(master int, m mac, state uint16) rtnl.Neigh {
+		return rtnl.Neigh{Family: rtnl.AfBridge, Ifindex: port, Master: master, State: state, MAC: m, HasMAC: true}
 	}
 	steps := []struct {
 		name    string
-		entry   neighEntry
+		entry   rtnl.Neigh
 		deleted bool
 		changed bool
 		live    bool // a
 	}{
-		{"learned", neigh(a, gone, nudReachable), false, true, true},
-		{"its forwarding entry aged: a sleeping container stays", fdb(bridge, gone, nudStale), true, false, true},
-		{"the bridge's own entry deleted: not a station", fdb(bridge, gone, nudPermanent), true, false, true},
-		{"a static entry deleted: set by hand", fdb(bridge, gone, nudNoARP), true, false, true},
-		{"another bridge flushed it: not where a was learned", fdb(7, gone, nudReachable), true, false, true},
-		{"its port went", fdb(bridge, gone, nudReachable), true, true, false},
-		{"the leftover entry goes STALE", neigh(a, gone, nudStale), false, false, false},
-		{"traffic to it: DELAY", neigh(a, gone, nudDelay), false, false, false},
-		{"PROBE", neigh(a, gone, nudProbe), false, false, false},
-		{"the kernel confirms it: back", neigh(a, gone, nudReachable), false, true, true},
-		{"STALE now counts again", neigh(a, gone, nudStale), false, false, true},
-		{"its port went again", fdb(bridge, gone, nudReachable), true, true, false},
-		{"STALE does not count", neigh(a, gone, nudStale), false, false, false},
-		{"the bridge learns its MAC again, on a new port", fdb(bridge, gone, nudReachable), false, false, false},
-		{"STALE counts: the station is back", neigh(a, gone, nudStale), false, true, true},
+		{"learned", neigh(a, gone, rtnl.NudReachable), false, true, true},
+		{"its forwarding entry aged: a sleeping container stays", fdb(bridge, gone, rtnl.NudStale), true, false, true},
+		{"the bridge's own entry deleted: not a station", fdb(bridge, gone, rtnl.NudPermanent), true, false, true},
+		{"a static entry deleted: set by hand", fdb(bridge, gone, rtnl.NudNoARP), true, false, true},
+		{"another bridge flushed it: not where a was learned", fdb(7, gone, rtnl.NudReachable), true, false, true},
+		{"its port went", fdb(bridge, gone, rtnl.NudReachable), true, true, false},
+		{"the leftover entry goes STALE", neigh(a, gone, rtnl.NudStale), false, false, false},
+		{"traffic to it: DELAY", neigh(a, gone, rtnl.NudDelay), false, false, false},
+		{"PROBE", neigh(a, gone, rtnl.NudProbe), false, false, false},
+		{"the kernel confirms it: back", neigh(a, gone, rtnl.NudReachable), false, true, true},
+		{"STALE now counts again", neigh(a, gone, rtnl.NudStale), false, false, true},
+		{"its port went again", fdb(bridge, gone, rtnl.NudReachable), true, true, false},
+		{"STALE does not count", neigh(a, gone, rtnl.NudStale), false, false, false},
+		{"the bridge learns its MAC again, on a new port", fdb(bridge, gone, rtnl.NudReachable), false, false, false},
+		{"STALE counts: the station is back", neigh(a, gone, rtnl.NudStale), false, true, true},
 	}
 	l := newLearner([]netip.Prefix{netip.MustParsePrefix("2001:db8::/64")}, 16)
-	l.apply(neigh(b, routerMAC, nudReachable), false, br)
+	l.apply(neigh(b, routerMAC, rtnl.NudReachable), false, br)
 	for _, s := range steps {
 		if got := l.apply(s.entry, s.deleted, br); got != s.changed {
 			t.Errorf("%s: apply = %v, want %v", s.name, got, s.changed)
 		}
-		if live := l.snapshot().has(a); live != s.live {
+		if live := l.snapshot().Has(a); live != s.live {
 			t.Errorf("%s: %v live = %v, want %v", s.name, a, live, s.live)
 		}
-		if !l.snapshot().has(b) {
+		if !l.snapshot().Has(b) {
 			t.Fatalf("%s: %v, behind another MAC, went too", s.name, b)
 		}
 	}
 
 	// An address that moves to a flushed MAC, unconfirmed, is the kernel
 	// pointing at a gone station: it goes.
-	l.apply(fdb(bridge, gone, nudReachable), true, br) // a goes with it
-	if !l.apply(neigh(b, gone, nudDelay), false, br) || l.snapshot().has(b) {
+	l.apply(fdb(bridge, gone, rtnl.NudReachable), true, br) // a goes with it
+	if !l.apply(neigh(b, gone, rtnl.NudDelay), false, br) || l.snapshot().Has(b) {
 		t.Errorf("%v moved to the flushed MAC, unconfirmed: still live", b)
 	}
 
@@ -176,21 +179,21 @@ func TestLearnerFlushedPort(t *testing.T) {
 		return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(i >> 8), 15: byte(i)})
 	}
 	for i := range flushedMACs + 1 {
-		l.apply(neigh(addrOf(i), macOf(i), nudReachable), false, br)
-		l.apply(fdb(bridge, macOf(i), nudReachable), true, br)
+		l.apply(neigh(addrOf(i), macOf(i), rtnl.NudReachable), false, br)
+		l.apply(fdb(bridge, macOf(i), rtnl.NudReachable), true, br)
 	}
 	if len(l.addrs) != 0 {
 		t.Fatalf("%d addresses left after their ports went", len(l.addrs))
 	}
-	if !l.apply(neigh(addrOf(0), macOf(0), nudStale), false, br) {
+	if !l.apply(neigh(addrOf(0), macOf(0), rtnl.NudStale), false, br) {
 		t.Errorf("the oldest flushed MAC, past the ring, still does not count")
 	}
-	if l.apply(neigh(addrOf(1), macOf(1), nudStale), false, br) {
+	if l.apply(neigh(addrOf(1), macOf(1), rtnl.NudStale), false, br) {
 		t.Errorf("the second oldest flushed MAC, still in the ring, counts")
 	}
 	if n := testing.AllocsPerRun(100, func() {
-		l.apply(neigh(addrOf(2), macOf(2), nudStale), false, br)
-		l.apply(fdb(bridge, macOf(3), nudStale), true, br)
+		l.apply(neigh(addrOf(2), macOf(2), rtnl.NudStale), false, br)
+		l.apply(fdb(bridge, macOf(3), rtnl.NudStale), true, br)
 	}); n != 0 {
 		t.Errorf("%v allocations per flushed entry, want 0", n)
 	}
@@ -199,7 +202,7 @@ func TestLearnerFlushedPort(t *testing.T) {
 // TestLinkName reads the index and name of the kernel's link message in
 // rtnl_cut_test.go, without a copy.
 func TestLinkName(t *testing.T) {
-	msgs, err := parseNetlink(goldenLinkQemu.host(t))
+	msgs, err := rtnl.ParseNetlink(rtnltest.LinkQemu.Host(t))
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("parseNetlink = %v, %v", msgs, err)
 	}
@@ -210,7 +213,7 @@ func TestLinkName(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { linkName(msgs[0].Data) }); n != 0 {
 		t.Errorf("linkName: %v allocations per run, want 0", n)
 	}
-	if _, _, ok := linkName(msgs[0].Data[:ifinfomsgLen]); ok {
+	if _, _, ok := linkName(msgs[0].Data[:rtnl.IfinfomsgLen]); ok {
 		t.Errorf("linkName of a message without a name: ok")
 	}
 }

@@ -24,6 +24,9 @@ import (
 	"testing"
 	"time"
 
+	"ndpresponder/internal/rtnl"
+	"ndpresponder/internal/scope"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -52,7 +55,7 @@ func bareNetns(t *testing.T, uplink bool) string {
 
 // runIn runs d.run(sc) on a thread in namespace ns and reports its result.
 // The thread stays locked, and so dies with the goroutine.
-func runIn(ns string, d *daemon, sc *scope) <-chan error {
+func runIn(ns string, d *daemon, sc *scope.Scope) <-chan error {
 	res := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -108,7 +111,7 @@ func TestUplinkGoneBeforeBind(t *testing.T) {
 			deleted.Store(true)
 		}
 	}
-	sc := newScope()
+	sc := scope.New()
 	done := make(chan error, 1)
 	go func() { done <- d.run(sc) }()
 	for deadline := time.Now().Add(5 * time.Second); !deleted.Load(); time.Sleep(10 * time.Millisecond) {
@@ -133,7 +136,7 @@ func TestUplinkGoneBeforeBind(t *testing.T) {
 			t.Fatal("the daemon does not serve its uplink 5 s after it came back")
 		}
 	}
-	sc.end()
+	sc.End()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -147,7 +150,7 @@ func TestUplinkGoneBeforeBind(t *testing.T) {
 // failingEvents is the uplink's event subscription whose reads fail.
 type failingEvents struct{ uplinkEventReader }
 
-func (failingEvents) next(func(nlMsg)) (bool, error) {
+func (failingEvents) Next(func(rtnl.Msg)) (bool, error) {
 	return false, errors.New("injected: the event socket failed")
 }
 
@@ -158,17 +161,17 @@ func TestEventReaderFailureIsFatal(t *testing.T) {
 	ns := bareNetns(t, false)
 	d := testDaemon(t, "-i", "eth0", "-n", rangeArg)
 	openUplinkEvents = func() (uplinkEventReader, error) {
-		ev, err := openRtnlEvents(uplinkEvents)
+		ev, err := rtnl.OpenEvents(uplinkEvents)
 		if err != nil {
 			return nil, err
 		}
 		return failingEvents{ev}, nil
 	}
 	defer func() {
-		openUplinkEvents = func() (uplinkEventReader, error) { return openRtnlEvents(uplinkEvents) }
+		openUplinkEvents = func() (uplinkEventReader, error) { return rtnl.OpenEvents(uplinkEvents) }
 	}()
-	sc := newScope()
-	defer sc.end()
+	sc := scope.New()
+	defer sc.End()
 	select {
 	case err := <-runIn(ns, d, sc):
 		if err == nil || !strings.Contains(err.Error(), "injected") {
@@ -195,10 +198,10 @@ func TestMetricsAddedByReload(t *testing.T) {
 	d.metricsEvery = 100 * time.Millisecond
 	hup := make(chan os.Signal, 1)
 	d.hup = hup
-	sc := newScope()
+	sc := scope.New()
 	done := runIn(ns, d, sc)
 	defer func() {
-		sc.end()
+		sc.End()
 		select {
 		case err := <-done:
 			if err != nil {
@@ -351,7 +354,7 @@ func TestClosedUnderRead(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		ev, err := openRtnlEvents(uplinkEvents)
+		ev, err := rtnl.OpenEvents(uplinkEvents)
 		if err != nil {
 			sock.Close()
 			return err
@@ -361,7 +364,7 @@ func TestClosedUnderRead(t *testing.T) {
 			close func() error
 		}{
 			"packet socket": {func() error { _, err := sock.read(); return err }, sock.Close},
-			"events":        {func() error { _, err := ev.next(func(nlMsg) {}); return err }, ev.Close},
+			"events":        {func() error { _, err := ev.Next(func(rtnl.Msg) {}); return err }, ev.Close},
 		} {
 			res := make(chan error, 1)
 			go func() { res <- c.read() }()

@@ -28,7 +28,7 @@ func TestLivePublisher(t *testing.T) {
 	ch := p.follow(followKeeper)
 	got := <-ch
 	for _, s := range []string{a, b, c} {
-		if !got.has(netip.MustParseAddr(s)) || !r.live.Load().has(netip.MustParseAddr(s)) {
+		if !got.Has(netip.MustParseAddr(s)) || !r.live.Load().Has(netip.MustParseAddr(s)) {
 			t.Errorf("after two sources, %s is not live", s)
 		}
 	}
@@ -39,7 +39,7 @@ func TestLivePublisher(t *testing.T) {
 	}
 	p.set(liveLearn, nil)
 	got = <-ch
-	if got.has(netip.MustParseAddr(a)) || !got.has(netip.MustParseAddr(b)) || len(got.m) != 2 {
+	if got.Has(netip.MustParseAddr(a)) || !got.Has(netip.MustParseAddr(b)) || len(got.m) != 2 {
 		t.Errorf("after learning stopped, live = %v, want %s and %s", got.m, b, c)
 	}
 	if r.live.Load() != got {
@@ -75,12 +75,12 @@ func TestLivePublisherRoutes(t *testing.T) {
 	p.setRoutes(liveAuto, addrSet("2001:db8::c"), []liveRoute{{routed, true}})
 	p.set(liveLearn, addrSet("2001:db8::a"))
 	for _, s := range []string{"2001:db8::a", "2001:db8::c", "2001:db8::1ff"} {
-		if !r.live.Load().has(netip.MustParseAddr(s)) {
+		if !r.live.Load().Has(netip.MustParseAddr(s)) {
 			t.Errorf("%s is not live", s)
 		}
 	}
 	p.set(liveAuto, nil)
-	if l := r.live.Load(); l.has(netip.MustParseAddr("2001:db8::1ff")) || l.has(netip.MustParseAddr("2001:db8::c")) {
+	if l := r.live.Load(); l.Has(netip.MustParseAddr("2001:db8::1ff")) || l.Has(netip.MustParseAddr("2001:db8::c")) {
 		t.Errorf("-auto's addresses outlived it")
 	}
 	if got := <-p.follow(followMLD); got != r.live.Load() {
@@ -156,11 +156,11 @@ func TestLivePublisherNoGarbage(t *testing.T) {
 		t.Errorf("a start and a stop among 50 live addresses allocate %v times, want 0", n)
 	}
 	l := <-ch
-	if l.has(started) || !l.has(netip.MustParseAddr("2001:db8:1::d")) || len(l.m) != 51 {
-		t.Errorf("after the stop, %v is live: %v; want the 50 and 2001:db8:1::d", started, l.has(started))
+	if l.Has(started) || !l.Has(netip.MustParseAddr("2001:db8:1::d")) || len(l.m) != 51 {
+		t.Errorf("after the stop, %v is live: %v; want the 50 and 2001:db8:1::d", started, l.Has(started))
 	}
 	p.set(liveLearn, with)
-	if !r.live.Load().has(started) {
+	if !r.live.Load().Has(started) {
 		t.Errorf("after the start, %v is not live", started)
 	}
 }

@@ -73,7 +73,6 @@ func logf(l logLevel, format string, args ...any) {
 func debugf(format string, args ...any) { logf(levelDebug, format, args...) }
 func infof(format string, args ...any)  { logf(levelInfo, format, args...) }
 func warnf(format string, args ...any)  { logf(levelWarn, format, args...) }
-func errorf(format string, args ...any) { logf(levelError, format, args...) }
 
 // logLimiter lets through at most burst lines, refilled at perSecond a
 // second, so a flood of odd packets cannot flood the log.

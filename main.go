@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"ndpresponder/internal/privs"
+	"ndpresponder/internal/scope"
 )
 
 // caught holds the signals the daemon acts on while it runs, caught from
@@ -47,7 +50,7 @@ func main() {
 	}
 	if cfg.checkOnly {
 		if cfg.user != "" {
-			if _, err := lookupUser(cfg.user, openPasswd); err != nil {
+			if _, err := privs.LookupUser(cfg.user, privs.OpenPasswd); err != nil {
 				fatal(2, err)
 			}
 		}
@@ -72,7 +75,14 @@ func main() {
 	setLogLevel(cfg.level)
 	d := newDaemon(cfg)
 	d.hup, d.usr1 = caught.hup, caught.usr1
-	if err := dropPrivileges(cfg); err != nil {
+	status, err := readFile("/proc/self/status", 64<<10)
+	if err != nil {
+		fatal(2, err)
+	}
+	switch err := privs.Drop(string(status), cfg.user, engineGroup(cfg)); {
+	case errors.Is(err, privs.ErrNotReexecuted):
+		warnf("privileges: %v; going on with them dropped on every thread", err)
+	case err != nil:
 		fatal(2, err)
 	}
 	lean()
@@ -91,13 +101,13 @@ func fatal(code int, err error) {
 // untilSignal is a scope that ends at the first of sigs. They stay
 // caught: a second one while the daemon exits does not cut short its
 // removing the pin it made.
-func untilSignal(sigs ...os.Signal) *scope {
-	sc := newScope()
+func untilSignal(sigs ...os.Signal) *scope.Scope {
+	sc := scope.New()
 	c := make(chan os.Signal, 1)
 	signal.Notify(c, sigs...)
 	go func() {
 		<-c
-		sc.end()
+		sc.End()
 	}()
 	return sc
 }

@@ -69,21 +69,19 @@ func (p *mldPlan) groups(cfg *config, live *liveAddrs) (groups []netip.Addr, ove
 		p.whole = append(p.whole, cfg.ranges...)
 	}
 	if live != nil {
-		live.mu.RLock()
-		defer live.mu.RUnlock()
 		p.addrs = p.addrs[:0]
-		for a := range live.m {
+		live.Range(func(a netip.Addr) bool {
 			p.addrs = append(p.addrs, a)
-		}
+			return true
+		})
 		slices.SortFunc(p.addrs, netip.Addr.Compare)
 		for _, a := range p.addrs {
 			add(a)
 		}
-		for _, r := range live.routes {
-			if r.live {
-				p.whole = append(p.whole, within(r.dst, cfg.ranges)...)
-			}
-		}
+		live.RangeLivePrefixes(func(dst netip.Prefix) bool {
+			p.whole = append(p.whole, within(dst, cfg.ranges)...)
+			return true
+		})
 	}
 	if len(p.out) > maxMLDGroups {
 		return p.out[:maxMLDGroups], len(p.out) - maxMLDGroups

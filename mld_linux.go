@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"os"
 
+	"ndpresponder/internal/scope"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -44,7 +46,7 @@ func (s *mldSockets) close() {
 // joinGroups holds the solicited-node groups of the addresses answered one
 // by one on the uplink ifindex until sc ends, following the live
 // addresses and the configuration; then it leaves them all.
-func (d *daemon) joinGroups(sc *scope, ifindex int, cfg *config, configs <-chan *config) {
+func (d *daemon) joinGroups(sc *scope.Scope, ifindex int, cfg *config, configs <-chan *config) {
 	live := d.live.follow(followMLD)
 	s := &mldSockets{ifindex: ifindex}
 	defer s.close()

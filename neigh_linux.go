@@ -7,26 +7,41 @@ import (
 	"errors"
 	"net/netip"
 
+	"ndpresponder/internal/rtnl"
+
 	"golang.org/x/sys/unix"
 )
 
+// rtnlConn is the rtnetlink connection of package rtnl with the
+// neighbour table's requests, which are the daemon's: the pin, the
+// probe's reads, -unpin.
+type rtnlConn struct{ *rtnl.Conn }
+
+func openRtnl() (*rtnlConn, error) {
+	c, err := rtnl.Open()
+	if err != nil {
+		return nil, err
+	}
+	return &rtnlConn{c}, nil
+}
+
 // neigh reads the neighbour entry for addr on ifindex; ok is false when
 // there is none.
-func (c *rtnlConn) neigh(ifindex int, addr netip.Addr) (e neighEntry, ok bool, err error) {
+func (c *rtnlConn) neigh(ifindex int, addr netip.Addr) (e rtnl.Neigh, ok bool, err error) {
 	var perr error
-	err = c.request(func(b []byte, seq uint32) []byte {
-		return appendNeigh(b, rtmGetNeigh, nlmFRequest, seq, ifindex, addr, 0, mac{})
-	}, func(m nlMsg) {
-		if m.Type == rtmNewNeigh && !ok && perr == nil {
-			e, perr = parseNeigh(m.Data)
+	err = c.Request(func(b []byte, seq uint32) []byte {
+		return rtnl.AppendNeigh(b, rtnl.RtmGetNeigh, rtnl.NlmFRequest, seq, ifindex, addr, 0, mac{})
+	}, func(m rtnl.Msg) {
+		if m.Type == rtnl.RtmNewNeigh && !ok && perr == nil {
+			e, perr = rtnl.ParseNeigh(m.Data)
 			ok = perr == nil
 		}
 	})
 	if errors.Is(err, unix.ENOENT) {
-		return neighEntry{}, false, nil
+		return rtnl.Neigh{}, false, nil
 	}
 	if err != nil {
-		return neighEntry{}, false, errf("reading the neighbour entry for %v: %w", addr, err)
+		return rtnl.Neigh{}, false, errf("reading the neighbour entry for %v: %w", addr, err)
 	}
 	return e, ok, perr
 }
@@ -34,8 +49,8 @@ func (c *rtnlConn) neigh(ifindex int, addr netip.Addr) (e neighEntry, ok bool, e
 // setNeigh creates or replaces the neighbour entry for addr, marked as
 // ours (pinProtocol), so that a later run can tell our pin from others'.
 func (c *rtnlConn) setNeigh(ifindex int, addr netip.Addr, state uint16, m mac) error {
-	err := c.request(func(b []byte, seq uint32) []byte {
-		return appendNeighProto(b, rtmNewNeigh, nlmFRequest|nlmFAck|nlmFCreate|nlmFReplace, seq, ifindex, addr, state, m, pinProtocol)
+	err := c.Request(func(b []byte, seq uint32) []byte {
+		return rtnl.AppendNeighProto(b, rtnl.RtmNewNeigh, rtnl.NlmFRequest|rtnl.NlmFAck|rtnl.NlmFCreate|rtnl.NlmFReplace, seq, ifindex, addr, state, m, pinProtocol)
 	}, nil)
 	if err != nil {
 		return errf("setting the neighbour entry for %v: %w", addr, err)
@@ -45,8 +60,8 @@ func (c *rtnlConn) setNeigh(ifindex int, addr netip.Addr, state uint16, m mac) e
 
 // delNeigh removes the neighbour entry for addr.
 func (c *rtnlConn) delNeigh(ifindex int, addr netip.Addr) error {
-	err := c.request(func(b []byte, seq uint32) []byte {
-		return appendNeigh(b, rtmDelNeigh, nlmFRequest|nlmFAck, seq, ifindex, addr, 0, mac{})
+	err := c.Request(func(b []byte, seq uint32) []byte {
+		return rtnl.AppendNeigh(b, rtnl.RtmDelNeigh, rtnl.NlmFRequest|rtnl.NlmFAck, seq, ifindex, addr, 0, mac{})
 	}, nil)
 	if err != nil {
 		return errf("removing the neighbour entry for %v: %w", addr, err)
@@ -55,10 +70,10 @@ func (c *rtnlConn) delNeigh(ifindex int, addr netip.Addr) error {
 }
 
 // neighs dumps the kernel's IPv6 neighbour entries.
-func (c *rtnlConn) neighs() ([]neighEntry, error) {
-	return dump(c, "neighbours", rtmNewNeigh, func(b []byte, seq uint32) []byte {
-		return appendDump(b, rtmGetNeigh, seq, ndmsgLen, afInet6)
-	}, parseNeigh)
+func (c *rtnlConn) neighs() ([]rtnl.Neigh, error) {
+	return rtnl.Dump(c.Conn, "neighbours", rtnl.RtmNewNeigh, func(b []byte, seq uint32) []byte {
+		return rtnl.AppendDump(b, rtnl.RtmGetNeigh, seq, rtnl.NdmsgLen, rtnl.AfInet6)
+	}, rtnl.ParseNeigh)
 }
 
 // unpinLeft removes the gateway pins (leftPin) on the interface named
@@ -73,7 +88,7 @@ func unpinLeft(iface string) (int, error) {
 	defer nl.Close()
 	ifindex := 0
 	if iface != "" {
-		l, ok, err := nl.linkByName(iface)
+		l, ok, err := nl.LinkByName(iface)
 		if err != nil {
 			return 0, err
 		}

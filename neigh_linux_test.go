@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"ndpresponder/internal/rtnl"
 )
 
 // TestNeighTable pins an entry in the VPS's neighbour table, reads it
@@ -14,15 +16,15 @@ import (
 func TestNeighTable(t *testing.T) {
 	n := newTestNet(t, false)
 	peer := netip.MustParseAddr("fe80::99")
-	n.withVPSRtnl(func(nl *rtnlConn, eth0 link) error {
+	n.withVPSRtnl(func(nl *rtnlConn, eth0 rtnl.Link) error {
 		if _, ok, err := nl.neigh(eth0.Index, peer); ok || err != nil {
 			return fmt.Errorf("neigh(%v) before any entry = %v, %v; want none", peer, ok, err)
 		}
-		if err := nl.setNeigh(eth0.Index, peer, nudNoARP, routerNew); err != nil {
+		if err := nl.setNeigh(eth0.Index, peer, rtnl.NudNoARP, routerNew); err != nil {
 			return err
 		}
 		e, ok, err := nl.neigh(eth0.Index, peer)
-		if err != nil || !ok || e.State != nudNoARP || e.MAC != routerNew || e.Ifindex != eth0.Index {
+		if err != nil || !ok || e.State != rtnl.NudNoARP || e.MAC != routerNew || e.Ifindex != eth0.Index {
 			return fmt.Errorf("neigh(%v) = %+v, %v, %v; want NOARP at %v", peer, e, ok, err, routerNew)
 		}
 		if out, _ := n.tryIn("vps", "ip", "-6", "neigh", "show", peer.String(), "dev", "eth0", "nud", "all"); !strings.Contains(out, routerNew.String()+" NOARP") {

@@ -34,6 +34,8 @@ import (
 	"testing"
 	"time"
 
+	"ndpresponder/internal/rtnl"
+
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
@@ -546,7 +548,7 @@ func (w *wire) solicit(target netip.Addr, wait time.Duration) int {
 
 // withVPSRtnl runs f in the VPS's namespace with our rtnetlink transport
 // open there and the VPS's uplink eth0 looked up.
-func (n *testNet) withVPSRtnl(f func(nl *rtnlConn, eth0 link) error) {
+func (n *testNet) withVPSRtnl(f func(nl *rtnlConn, eth0 rtnl.Link) error) {
 	n.t.Helper()
 	inNetns(n.t, n.ns("vps"), func() error {
 		nl, err := openRtnl()
@@ -554,7 +556,7 @@ func (n *testNet) withVPSRtnl(f func(nl *rtnlConn, eth0 link) error) {
 			return err
 		}
 		defer nl.Close()
-		eth0, ok, err := nl.linkByName("eth0")
+		eth0, ok, err := nl.LinkByName("eth0")
 		if err != nil || !ok {
 			return fmt.Errorf("linkByName(eth0) = %+v, %v, %v; want the VPS's uplink", eth0, ok, err)
 		}

@@ -53,7 +53,7 @@ func TestLivePublisherScope(t *testing.T) {
 	p.setOnLink([]netip.Prefix{uplinkOnLink})
 	p.set(liveDocker, map[netip.Addr]struct{}{insideAddr: {}, neighbourAdr: {}})
 	l := <-ch
-	if !l.has(insideAddr) || l.has(neighbourAdr) || len(l.m) != 1 {
+	if !l.Has(insideAddr) || l.Has(neighbourAdr) || len(l.m) != 1 {
 		t.Errorf("published %v, want only %v", l.m, insideAddr)
 	}
 	if n := refused.Load(); n != 1 {
@@ -65,7 +65,7 @@ func TestLivePublisherScope(t *testing.T) {
 		t.Errorf("live-out-of-scope = %d after the same listing again, want 1: an address is counted once", n)
 	}
 	p.setOnLink([]netip.Prefix{uplinkOnLink, netip.MustParsePrefix("2001:db8:1:3::/64")})
-	if l := <-ch; !l.has(neighbourAdr) || len(p.held) != 0 {
+	if l := <-ch; !l.Has(neighbourAdr) || len(p.held) != 0 {
 		t.Errorf("after its prefix came on-link, %v is not published (%v), or still held (%v)", neighbourAdr, l.m, p.held)
 	}
 	p.setOnLink(nil)
@@ -81,7 +81,7 @@ func TestLivePublisherScope(t *testing.T) {
 	p.setOnLink([]netip.Prefix{uplinkOnLink})
 	p.setRanges([]netip.Prefix{netip.MustParsePrefix("2001:db8:1:3::/64")})
 	p.set(liveDocker, map[netip.Addr]struct{}{insideAddr: {}, neighbourAdr: {}})
-	if l := r.live.Load(); !l.has(neighbourAdr) || l.has(insideAddr) {
+	if l := r.live.Load(); !l.Has(neighbourAdr) || l.Has(insideAddr) {
 		t.Errorf("with -n 2001:db8:1:3::/64, published %v, want only %v", l.m, neighbourAdr)
 	}
 }

@@ -135,7 +135,7 @@ func (r *responder) decide(frame []byte, ns *neighborSolicitation, na *[naFrameL
 		return reasonOutOfRange
 	}
 	if p.liveOnly {
-		if l := r.live.Load(); l == nil || !l.has(ns.Target) {
+		if l := r.live.Load(); l == nil || !l.Has(ns.Target) {
 			if !late && p.probe && r.offerProbe(frame, ns, p, u, now) {
 				return reasonProbing
 			}

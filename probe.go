@@ -16,6 +16,8 @@ package main
 import (
 	"net/netip"
 	"time"
+
+	"ndpresponder/internal/rtnl"
 )
 
 // The probe budget.
@@ -159,7 +161,7 @@ const ndmOffFlags = 10
 // answers only a refusal.
 func appendNeighProbe(b []byte, seq uint32, ifindex int, addr netip.Addr) []byte {
 	start := len(b)
-	b = appendNeigh(b, rtmNewNeigh, nlmFRequest|nlmFCreate, seq, ifindex, addr, 0, mac{})
-	b[start+nlmsgHdrLen+ndmOffFlags] = ntfUse
+	b = rtnl.AppendNeigh(b, rtnl.RtmNewNeigh, rtnl.NlmFRequest|rtnl.NlmFCreate, seq, ifindex, addr, 0, mac{})
+	b[start+rtnl.NlmsgHdrLen+ndmOffFlags] = ntfUse
 	return b
 }

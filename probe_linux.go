@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"os"
 
+	"ndpresponder/internal/rtnl"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -47,11 +49,11 @@ func (p *neighProber) refused() error {
 	var first error
 	for {
 		n, err := unix.Read(p.fd, p.buf[:])
-		if err != nil || n < nlmsgHdrLen {
+		if err != nil || n < rtnl.NlmsgHdrLen {
 			return first
 		}
-		if ne.Uint16(p.buf[4:]) == nlmsgError && first == nil {
-			first = nlError(p.buf[nlmsgHdrLen:n])
+		if ne.Uint16(p.buf[4:]) == rtnl.NlmsgError && first == nil {
+			first = rtnl.NlError(p.buf[rtnl.NlmsgHdrLen:n])
 		}
 	}
 }

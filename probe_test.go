@@ -5,13 +5,15 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"ndpresponder/internal/rtnl/rtnltest"
 )
 
 // goldenNeighProbe: appendNeighProbe(nil, 5, 7, container), as "ip -6 neigh
 // replace 2001:db8:1:2:646f:636b:6572:c1 dev br0 use" sends it, but with
 // state 0 where ip(8) puts NUD_PERMANENT (which would exempt a new entry
 // from garbage collection), and without NLM_F_REPLACE or NLM_F_ACK.
-var goldenNeighProbe = nlGolden{le: `
+var goldenNeighProbe = rtnltest.Golden{LE: `
 	30000000          // nlmsghdr: len 48
 	1c00              //   type RTM_NEWNEIGH (28)
 	0104              //   flags NLM_F_REQUEST|NLM_F_CREATE (0x401)
@@ -23,7 +25,7 @@ var goldenNeighProbe = nlGolden{le: `
 	01 00             //   flags NTF_USE, type
 	1400 0100         // rtattr: len 20, NDA_DST
 	20010db800010002646f636b657200c1 // 2001:db8:1:2:646f:636b:6572:c1
-`, be: `
+`, BE: `
 	00000030          // nlmsghdr: len 48
 	001c              //   type RTM_NEWNEIGH (28)
 	0401              //   flags NLM_F_REQUEST|NLM_F_CREATE (0x401)
@@ -37,16 +39,14 @@ var goldenNeighProbe = nlGolden{le: `
 	20010db800010002646f636b657200c1 // 2001:db8:1:2:646f:636b:6572:c1
 `}
 
-func init() { allNLGoldens["neigh probe"] = goldenNeighProbe }
-
 func TestAppendNeighProbeGolden(t *testing.T) {
 	got := appendNeighProbe(nil, 5, 7, container)
-	if want := goldenNeighProbe.host(t); !bytes.Equal(got, want) {
+	if want := goldenNeighProbe.Host(t); !bytes.Equal(got, want) {
 		t.Errorf("appendNeighProbe(nil, 5, 7, %v) = %x\nwant %x", container, got, want)
 	}
 	// Appended after other bytes, the flag lands in this message.
 	got = appendNeighProbe([]byte{1, 2, 3}, 5, 7, container)
-	if want := append([]byte{1, 2, 3}, goldenNeighProbe.host(t)...); !bytes.Equal(got, want) {
+	if want := append([]byte{1, 2, 3}, goldenNeighProbe.Host(t)...); !bytes.Equal(got, want) {
 		t.Errorf("appendNeighProbe after 3 bytes = %x\nwant %x", got, want)
 	}
 }

@@ -9,9 +9,9 @@ import (
 	"os"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"syscall"
-	"unsafe"
+
+	"ndpresponder/internal/rawio"
 
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -24,7 +24,7 @@ const rcvBufSize = 4 << 20
 type packetSocket struct {
 	f      *os.File
 	rc     syscall.RawConn
-	closed closeFlag
+	closed rawio.CloseFlag
 
 	// The closures handed to the poller and what they report, made once
 	// so that a read or a write allocates nothing.
@@ -78,11 +78,11 @@ func openPacketSocket(ifindex int, prog []bpf.RawInstruction) (*packetSocket, er
 		return nil, err
 	}
 	s.readFn = func(fd uintptr) bool {
-		s.rn, s.rerr = rawRead(fd, s.rbuf)
+		s.rn, s.rerr = rawio.Read(fd, s.rbuf)
 		return s.rerr != unix.EAGAIN
 	}
 	s.writeFn = func(fd uintptr) bool {
-		_, s.werr = rawWrite(fd, s.wbuf)
+		_, s.werr = rawio.Write(fd, s.wbuf)
 		return s.werr != unix.EAGAIN
 	}
 	return s, nil
@@ -173,7 +173,7 @@ func (s *packetSocket) setGroups(ifindex int, groups []mac, all bool) error {
 // the next read.
 func (s *packetSocket) read() ([]byte, error) {
 	if err := s.rc.Read(s.readFn); err != nil {
-		return nil, s.closed.err(err)
+		return nil, s.closed.Err(err)
 	}
 	if s.rerr != nil {
 		return nil, os.NewSyscallError("read", s.rerr)
@@ -189,7 +189,7 @@ func (s *packetSocket) write(frame []byte) error {
 	err := s.rc.Write(s.writeFn)
 	s.wbuf = nil
 	if err != nil {
-		return s.closed.err(err)
+		return s.closed.Err(err)
 	}
 	if s.werr != nil {
 		return os.NewSyscallError("write", s.werr)
@@ -197,27 +197,7 @@ func (s *packetSocket) write(frame []byte) error {
 	return nil
 }
 
-func (s *packetSocket) Close() error { return s.closed.close(s.f) }
-
-// closeFlag remembers that its owner closed a file on purpose. A read
-// waiting on the file then returns the poller's "use of closed file", an
-// error of an internal package that is not os.ErrClosed and can be told
-// only by its text; the flag tells instead.
-type closeFlag struct{ closed atomic.Bool }
-
-func (c *closeFlag) close(f *os.File) error {
-	c.closed.Store(true)
-	return f.Close()
-}
-
-// err turns the error of an operation on the file into os.ErrClosed once
-// the file was closed.
-func (c *closeFlag) err(err error) error {
-	if c.closed.Load() || errors.Is(err, os.ErrClosed) {
-		return os.ErrClosed
-	}
-	return err
-}
+func (s *packetSocket) Close() error { return s.closed.Close(s.f) }
 
 // linkSocket reports ENETDOWN, which a packet socket returns once when
 // its interface goes down, as errLinkDown.
@@ -229,26 +209,4 @@ func (s linkSocket) read() ([]byte, error) {
 		return nil, errf("%w: %v", errLinkDown, err)
 	}
 	return b, err
-}
-
-// rawRead and rawWrite are read(2) and write(2) on a non-blocking socket
-// without telling the scheduler: a call that cannot block needs no
-// entersyscall, whose first call after an idle spell wakes the runtime's
-// monitor thread (sysmon), which then polls every 20 µs to 10 ms until the
-// process is idle again. At a few thousand solicitations a second that
-// polling cost more CPU than the answers.
-func rawRead(fd uintptr, b []byte) (int, error) {
-	n, _, errno := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
-}
-
-func rawWrite(fd uintptr, b []byte) (int, error) {
-	n, _, errno := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"ndpresponder/internal/rtnl"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -19,39 +21,37 @@ import (
 // route lookup, and a refusal as a plain errno.
 func TestRtnlDumps(t *testing.T) {
 	n := newTestNet(t, false)
-	n.withVPSRtnl(func(nl *rtnlConn, eth0 link) error {
+	n.withVPSRtnl(func(nl *rtnlConn, eth0 rtnl.Link) error {
 		if eth0.MAC != vpsMAC {
 			return fmt.Errorf("linkByName(eth0) = %+v; want eth0 at %v", eth0, vpsMAC)
 		}
-		br0, ok, err := nl.linkByName("br0")
+		br0, ok, err := nl.LinkByName("br0")
 		if err != nil || !ok {
 			return fmt.Errorf("linkByName(br0) = %+v, %v, %v", br0, ok, err)
 		}
-		if _, ok, err := nl.linkByName("nosuch0"); ok || err != nil {
+		if _, ok, err := nl.LinkByName("nosuch0"); ok || err != nil {
 			return fmt.Errorf("linkByName(nosuch0) = %v, %v; want not found", ok, err)
 		}
-		addrs, err := nl.addrs(eth0.Index)
+		var got []netip.Addr
+		err = nl.EachAddr(func(a rtnl.IfAddr) {
+			if a.Index == eth0.Index {
+				got = append(got, a.Addr)
+			}
+		})
 		if err != nil {
 			return err
-		}
-		var got []netip.Addr
-		for _, a := range addrs {
-			if a.Index != eth0.Index {
-				return fmt.Errorf("addrs(%d) gave an address of interface %d", eth0.Index, a.Index)
-			}
-			got = append(got, a.Addr)
 		}
 		if !slices.Contains(got, vpsAddr) || !slices.ContainsFunc(got, netip.Addr.IsLinkLocalUnicast) {
-			return fmt.Errorf("addrs(eth0) = %v, want %v and a link-local address", got, vpsAddr)
+			return fmt.Errorf("eachAddr: eth0 has %v, want %v and a link-local address", got, vpsAddr)
 		}
-		routes, err := nl.routes()
+		routes, err := nl.Routes()
 		if err != nil {
 			return err
 		}
-		if gw, ok := defaultGateway(routes, eth0.Index); !ok || gw != routerLL {
+		if gw, ok := rtnl.DefaultGateway(routes, eth0.Index); !ok || gw != routerLL {
 			return fmt.Errorf("the default gateway through eth0 is %v, %v; want %v", gw, ok, routerLL)
 		}
-		r, err := nl.routeTo(container)
+		r, err := nl.RouteTo(container)
 		if err != nil || r.OIF != br0.Index {
 			return fmt.Errorf("routeTo(%v) = %+v, %v; want out of br0 (%d)", container, r, err, br0.Index)
 		}
@@ -61,9 +61,9 @@ func TestRtnlDumps(t *testing.T) {
 		}
 		// A request waits on the runtime poller with a deadline and
 		// keeps its buffers: it makes no garbage.
-		get := func(b []byte, seq uint32) []byte { return appendRouteGet(b, seq, container) }
+		get := func(b []byte, seq uint32) []byte { return rtnl.AppendRouteGet(b, seq, container) }
 		var rerr error
-		if n := testing.AllocsPerRun(100, func() { rerr = nl.request(get, nil) }); n != 0 || rerr != nil {
+		if n := testing.AllocsPerRun(100, func() { rerr = nl.Request(get, nil) }); n != 0 || rerr != nil {
 			return fmt.Errorf("a route lookup allocates %v times (error %v), want 0", n, rerr)
 		}
 		return nil
@@ -74,13 +74,13 @@ func TestRtnlDumps(t *testing.T) {
 // unblocks it.
 func TestRtnlEvents(t *testing.T) {
 	n := newTestNet(t, false)
-	var ev *rtnlEvents
+	var ev *rtnl.Events
 	inNetns(t, n.ns("vps"), func() (err error) {
-		ev, err = openRtnlEvents(uplinkEvents)
+		ev, err = rtnl.OpenEvents(uplinkEvents)
 		return err
 	})
 	woke := make(chan error, 1)
-	go func() { woke <- ev.wait() }()
+	go func() { _, err := ev.Next(func(rtnl.Msg) {}); woke <- err }()
 	n.in("vps", "ip", "link", "add", "v9", "type", "veth", "peer", "name", "v9p")
 	select {
 	case err := <-woke:
@@ -94,10 +94,10 @@ func TestRtnlEvents(t *testing.T) {
 	// A subscriber to a group that stays quiet, closed while it waits
 	// (or before: either way wait must end with os.ErrClosed).
 	inNetns(t, n.ns("vps"), func() (err error) {
-		ev, err = openRtnlEvents(unix.RTMGRP_IPV6_PREFIX)
+		ev, err = rtnl.OpenEvents(unix.RTMGRP_IPV6_PREFIX)
 		return err
 	})
-	go func() { woke <- ev.wait() }()
+	go func() { _, err := ev.Next(func(rtnl.Msg) {}); woke <- err }()
 	ev.Close()
 	select {
 	case err := <-woke:

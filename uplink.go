@@ -7,6 +7,8 @@ package main
 import (
 	"net/netip"
 	"slices"
+
+	"ndpresponder/internal/rtnl"
 )
 
 // uplink is a snapshot of what the daemon knows of its interface.
@@ -37,30 +39,6 @@ func (u *uplink) owns(a netip.Addr) bool {
 	return false
 }
 
-// makeUplink builds the snapshot of interface index from dumps of the
-// links, its addresses and the IPv6 routes; ok is false when the interface
-// is not among the links.
-func makeUplink(index int, links []link, addrs []ifAddr, routes []route) (u *uplink, ok bool) {
-	s := uplinkState{index: index}
-	for _, l := range links {
-		if l.Index == index {
-			s.mac, ok = l.MAC, true
-		}
-	}
-	if !ok {
-		return nil, false
-	}
-	for _, a := range addrs {
-		if a.Index == index {
-			s.addrs = append(s.addrs, a)
-		}
-	}
-	for _, r := range routes {
-		s.addRoute(r)
-	}
-	return s.snapshot(), true
-}
-
 // uplinkState is what the daemon keeps of its interface between snapshots:
 // read once, then kept up to date from the rtnetlink events that concern
 // it. An event for another interface costs nothing (a container's start or
@@ -71,8 +49,8 @@ type uplinkState struct {
 	name   string // the interface followed
 	index  int    // 0 until it is found
 	mac    mac
-	addrs  []ifAddr // its IPv6 addresses
-	routes []route  // the main table's IPv6 default and on-link routes through it
+	addrs  []rtnl.IfAddr // its IPv6 addresses
+	routes []rtnl.Route  // the main table's IPv6 default and on-link routes through it
 
 	stale       bool // an event was lost, unreadable or a new address: read everything again
 	routesStale bool // a default route changed: read the routes again
@@ -88,9 +66,9 @@ func (s *uplinkState) follow(name string) {
 // addRoute keeps r if it is a default route of the main table through the
 // interface, the only routes that defaultGateway picks from, or one of its
 // on-link prefixes (at most maxOnLink).
-func (s *uplinkState) addRoute(r route) {
+func (s *uplinkState) addRoute(r rtnl.Route) {
 	switch {
-	case r.Dst.Bits() == 0 && r.Table == rtTableMain && r.OIF == s.index:
+	case r.Dst.Bits() == 0 && r.Table == rtnl.RtTableMain && r.OIF == s.index:
 		s.routes = append(s.routes, r)
 	case s.onLinkRoute(r):
 		n := 0
@@ -109,8 +87,8 @@ func (s *uplinkState) addRoute(r route) {
 // a unicast route of the main table through it, without a gateway, no
 // wider than any on-link prefix (widestRange), and not a host route (those
 // of routed containers come and go with them).
-func (s *uplinkState) onLinkRoute(r route) bool {
-	return r.Dst.Bits() >= widestRange && r.Dst.Bits() < 128 && r.Table == rtTableMain && r.Type == rtnUnicast && r.OIF == s.index &&
+func (s *uplinkState) onLinkRoute(r rtnl.Route) bool {
+	return r.Dst.Bits() >= widestRange && r.Dst.Bits() < 128 && r.Table == rtnl.RtTableMain && r.Type == rtnl.RtnUnicast && r.OIF == s.index &&
 		!r.Gateway.IsValid() && globalUnicast(r.Dst.Addr())
 }
 
@@ -119,25 +97,25 @@ func (s *uplinkState) onLinkRoute(r route) bool {
 // the state changed or needs reading again. Before the interface is found,
 // only a link taking its name concerns it. Applying events costs no
 // allocation except for the uplink's own link messages.
-func (s *uplinkState) event(m nlMsg) bool {
+func (s *uplinkState) event(m rtnl.Msg) bool {
 	switch m.Type {
-	case rtmNewLink, rtmDelLink:
-		if len(m.Data) < ifinfomsgLen {
+	case rtnl.RtmNewLink, rtnl.RtmDelLink:
+		if len(m.Data) < rtnl.IfinfomsgLen {
 			return false
 		}
 		if index := int(int32(ne.Uint32(m.Data[4:]))); s.index == 0 || index != s.index {
 			// Another interface matters only if it takes the name.
-			if _, name, ok := linkName(m.Data); m.Type != rtmNewLink || !ok || string(name) != s.name {
+			if _, name, ok := linkName(m.Data); m.Type != rtnl.RtmNewLink || !ok || string(name) != s.name {
 				return false
 			}
 			s.gone = s.index != 0
 			return true
 		}
-		if m.Type == rtmDelLink {
+		if m.Type == rtnl.RtmDelLink {
 			s.gone = true
 			return true
 		}
-		l, err := parseLink(m.Data)
+		l, err := rtnl.ParseLink(m.Data)
 		switch {
 		case err != nil:
 			s.stale = true
@@ -149,16 +127,16 @@ func (s *uplinkState) event(m nlMsg) bool {
 			return false
 		}
 		return true
-	case rtmNewAddr, rtmDelAddr:
-		a, err := parseAddr(m.Data)
+	case rtnl.RtmNewAddr, rtnl.RtmDelAddr:
+		a, err := rtnl.ParseAddr(m.Data)
 		if err != nil || s.index == 0 || a.Index != s.index {
 			return false
 		}
-		i := slices.IndexFunc(s.addrs, func(o ifAddr) bool { return o.Addr == a.Addr })
+		i := slices.IndexFunc(s.addrs, func(o rtnl.IfAddr) bool { return o.Addr == a.Addr })
 		switch {
-		case m.Type == rtmDelAddr && i < 0:
+		case m.Type == rtnl.RtmDelAddr && i < 0:
 			return false
-		case m.Type == rtmDelAddr:
+		case m.Type == rtnl.RtmDelAddr:
 			s.addrs = slices.Delete(s.addrs, i, i+1)
 		case i < 0:
 			// The kernel lists a new address among the others by its
@@ -173,16 +151,16 @@ func (s *uplinkState) event(m nlMsg) bool {
 		}
 		s.changed = true
 		return true
-	case rtmNewRoute, rtmDelRoute:
+	case rtnl.RtmNewRoute, rtmDelRoute:
 		// A default route (struct rtmsg: family, dst_len) may be replaced
 		// or grouped with others without an event for each; read them all
 		// again, as for a change of an on-link prefix. Other routes (a
 		// container brings a few) do not matter.
-		if s.index == 0 || len(m.Data) < rtmsgLen || m.Data[0] != afInet6 {
+		if s.index == 0 || len(m.Data) < rtnl.RtmsgLen || m.Data[0] != rtnl.AfInet6 {
 			return false
 		}
 		if m.Data[1] != 0 {
-			if r, err := parseRoute(m.Data); err != nil || !s.onLinkRoute(r) {
+			if r, err := rtnl.ParseRoute(m.Data); err != nil || !s.onLinkRoute(r) {
 				return false
 			}
 		}
@@ -198,7 +176,7 @@ func (s *uplinkState) snapshot() *uplink {
 	u := &uplink{MAC: s.mac}
 	for _, a := range s.addrs {
 		u.Addrs = append(u.Addrs, a.Addr)
-		if !a.usable() {
+		if !a.Usable() {
 			continue
 		}
 		switch {
@@ -210,7 +188,7 @@ func (s *uplinkState) snapshot() *uplink {
 			u.Global = append(u.Global, a.Addr)
 		}
 	}
-	u.Gateway, _ = defaultGateway(s.routes, s.index)
+	u.Gateway, _ = rtnl.DefaultGateway(s.routes, s.index)
 	for _, r := range s.routes {
 		if r.Dst.Bits() != 0 && len(u.OnLink) < maxOnLink && !slices.Contains(u.OnLink, r.Dst.Masked()) {
 			u.OnLink = append(u.OnLink, r.Dst.Masked())

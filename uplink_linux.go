@@ -3,6 +3,8 @@ package main
 // The uplink's state as the kernel reports it, read over rtnetlink.
 
 import (
+	"ndpresponder/internal/rtnl"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -24,7 +26,7 @@ func readUplink(nl *rtnlConn, index int) (*uplink, error) {
 // addresses and its default routes, keeping nothing else of the dumps. A
 // link that is gone or renamed away from s.name (if set) is errGone.
 func (s *uplinkState) load(nl *rtnlConn) error {
-	l, ok, err := nl.linkByIndex(s.index)
+	l, ok, err := nl.LinkByIndex(s.index)
 	if err != nil {
 		return errf("%w: %v", errNetlink, err)
 	}
@@ -33,7 +35,7 @@ func (s *uplinkState) load(nl *rtnlConn) error {
 	}
 	s.mac = l.MAC
 	s.addrs = s.addrs[:0]
-	err = nl.eachAddr(func(a ifAddr) {
+	err = nl.EachAddr(func(a rtnl.IfAddr) {
 		if a.Index == s.index {
 			s.addrs = append(s.addrs, a)
 		}
@@ -51,7 +53,7 @@ func (s *uplinkState) load(nl *rtnlConn) error {
 // loadRoutes reads the interface's default routes again.
 func (s *uplinkState) loadRoutes(nl *rtnlConn) error {
 	s.routes = s.routes[:0]
-	if err := nl.eachRoute(s.addRoute); err != nil {
+	if err := nl.EachRoute(s.addRoute); err != nil {
 		return errf("%w: %v", errNetlink, err)
 	}
 	s.routesStale, s.changed = false, true

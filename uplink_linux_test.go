@@ -9,12 +9,14 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"ndpresponder/internal/rtnl"
 )
 
 // TestReadUplink reads the VPS's uplink snapshot from the kernel.
 func TestReadUplink(t *testing.T) {
 	n := newTestNet(t, false)
-	n.withVPSRtnl(func(nl *rtnlConn, eth0 link) error {
+	n.withVPSRtnl(func(nl *rtnlConn, eth0 rtnl.Link) error {
 		u, err := readUplink(nl, eth0.Index)
 		if err != nil {
 			return err
@@ -35,8 +37,8 @@ func TestReadUplink(t *testing.T) {
 // no event that concerns it.
 func TestUplinkFollowsKernel(t *testing.T) {
 	n := newTestNet(t, false)
-	n.withVPSRtnl(func(nl *rtnlConn, eth0 link) error {
-		ev, err := openRtnlEvents(uplinkEvents)
+	n.withVPSRtnl(func(nl *rtnlConn, eth0 rtnl.Link) error {
+		ev, err := rtnl.OpenEvents(uplinkEvents)
 		if err != nil {
 			return err
 		}
@@ -51,8 +53,8 @@ func TestUplinkFollowsKernel(t *testing.T) {
 		// what the events could not say, as followUplink does.
 		follow := func() (concerned bool, err error) {
 			for {
-				ev.file.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-				overrun, err := ev.next(func(m nlMsg) { concerned = s.event(m) || concerned })
+				ev.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+				overrun, err := ev.Next(func(m rtnl.Msg) { concerned = s.event(m) || concerned })
 				if errors.Is(err, os.ErrDeadlineExceeded) {
 					break
 				}

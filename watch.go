@@ -10,6 +10,8 @@ package main
 import (
 	"sync"
 	"time"
+
+	"ndpresponder/internal/scope"
 )
 
 const (
@@ -34,7 +36,7 @@ var watchTimes = struct{ grace, backoffMin, backoffMax time.Duration }{watchGrac
 // period, withdraw takes its addresses away, once; the next up brings them
 // back. withdraw and up never run at the same time, and once up returned, no
 // withdrawal from before it follows.
-func superviseWatcher(sc *scope, name string, run func(sc *scope, up func() bool) error, withdraw func()) {
+func superviseWatcher(sc *scope.Scope, name string, run func(sc *scope.Scope, up func() bool) error, withdraw func()) {
 	var (
 		mu      sync.Mutex
 		failing bool        // failed, and no fresh state since
@@ -63,7 +65,7 @@ func superviseWatcher(sc *scope, name string, run func(sc *scope, up func() bool
 	backoff := watchTimes.backoffMin
 	for {
 		err := run(sc, up)
-		if sc.ended() {
+		if sc.Ended() {
 			return
 		}
 		if err == nil {
@@ -86,10 +88,10 @@ func superviseWatcher(sc *scope, name string, run func(sc *scope, up func() bool
 			debugf(name+": %v; trying again in %v", err, backoff)
 		}
 		mu.Unlock()
-		wait := newAlarm(backoff)
+		wait := scope.NewAlarm(backoff)
 		select {
 		case <-sc.Done():
-			wait.stop()
+			wait.Stop()
 			return
 		case <-wait.C:
 		}

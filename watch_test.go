@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"ndpresponder/internal/scope"
 )
 
 // TestSuperviseWatcher: a watcher that keeps failing is tried again with a
@@ -20,12 +22,12 @@ func TestSuperviseWatcher(t *testing.T) {
 		healthy         atomic.Bool
 		recovered       = make(chan bool, 10)
 	)
-	sc := newScope()
+	sc := scope.New()
 	done := make(chan struct{})
 	start := time.Now()
 	go func() {
 		defer close(done)
-		superviseWatcher(sc, "test", func(sc *scope, up func() bool) error {
+		superviseWatcher(sc, "test", func(sc *scope.Scope, up func() bool) error {
 			runs.Add(1)
 			if !healthy.Load() {
 				return errors.New("socket failed")
@@ -61,7 +63,7 @@ func TestSuperviseWatcher(t *testing.T) {
 		t.Errorf("withdrawn %d times in all, want once: a recovered watcher keeps its addresses", n)
 	}
 	n := runs.Load()
-	sc.end()
+	sc.End()
 	select {
 	case <-done:
 	case <-time.After(time.Second):

@@ -1,4 +1,4 @@
-package main
+package scope
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 )
 
 // rings counts the rings waiting on a's channel after d.
-func rings(a *alarm, d time.Duration) int {
+func rings(a *Alarm, d time.Duration) int {
 	n := 0
 	for deadline := time.After(d); ; {
 		select {
@@ -19,14 +19,14 @@ func rings(a *alarm, d time.Duration) int {
 }
 
 func TestAlarmRings(t *testing.T) {
-	a := newAlarm(10 * time.Millisecond)
-	defer a.stop()
+	a := NewAlarm(10 * time.Millisecond)
+	defer a.Stop()
 	select {
 	case <-a.C:
 	case <-time.After(2 * time.Second):
 		t.Fatal("a 10 ms alarm did not ring in 2 s")
 	}
-	a.reset(10 * time.Millisecond)
+	a.Reset(10 * time.Millisecond)
 	select {
 	case <-a.C:
 	case <-time.After(2 * time.Second):
@@ -35,28 +35,28 @@ func TestAlarmRings(t *testing.T) {
 }
 
 func TestAlarmResetDropsARing(t *testing.T) {
-	a := newAlarm(time.Millisecond)
-	defer a.stop()
+	a := NewAlarm(time.Millisecond)
+	defer a.Stop()
 	if !waitFor(func() bool { return len(a.c) == 1 }) {
 		t.Fatal("a 1 ms alarm did not ring in 2 s")
 	}
-	a.reset(time.Hour)
+	a.Reset(time.Hour)
 	if n := rings(a, 20*time.Millisecond); n != 0 {
 		t.Errorf("%d rings after reset(1h), want the waiting one dropped", n)
 	}
-	a.stop()
-	a.reset(time.Millisecond) // a stopped one-shot alarm rings again when reset
+	a.Stop()
+	a.Reset(time.Millisecond) // a stopped one-shot alarm rings again when reset
 	if !waitFor(func() bool { return len(a.c) == 1 }) {
 		t.Fatal("a stopped alarm, reset, did not ring")
 	}
-	a.stop()
+	a.Stop()
 	if len(a.c) != 0 {
 		t.Error("stop left a ring waiting")
 	}
 }
 
 func TestTicker(t *testing.T) {
-	a := newTicker(5 * time.Millisecond)
+	a := NewTicker(5 * time.Millisecond)
 	n := 0
 	for deadline := time.After(2 * time.Second); n < 3; n++ {
 		select {
@@ -65,7 +65,7 @@ func TestTicker(t *testing.T) {
 			t.Fatalf("a 5 ms ticker rang %d times in 2 s", n)
 		}
 	}
-	a.stop()
+	a.Stop()
 	// A ring on its way when it stopped may still land, once; then none.
 	if n := rings(a, 30*time.Millisecond); n > 1 {
 		t.Errorf("%d rings in 30 ms after stop, want at most 1", n)
@@ -78,9 +78,9 @@ func TestTicker(t *testing.T) {
 // The keeper resets its alarm at every turn of its loop, keepalives
 // included, which allocate nothing.
 func TestAlarmResetAllocs(t *testing.T) {
-	a := newAlarm(time.Hour)
-	defer a.stop()
-	if n := testing.AllocsPerRun(100, func() { a.reset(time.Hour) }); n != 0 {
+	a := NewAlarm(time.Hour)
+	defer a.Stop()
+	if n := testing.AllocsPerRun(100, func() { a.Reset(time.Hour) }); n != 0 {
 		t.Errorf("reset allocates %v times, want 0", n)
 	}
 }

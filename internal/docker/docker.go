@@ -1,7 +1,7 @@
-package main
+package docker
 
 // -N: Docker network mode. What the Docker Engine API's answers mean, and
-// how HTTP/1.x frames them, as plain Go; docker_linux.go talks to the
+// how HTTP/1.x frames them, as plain Go; client_linux.go talks to the
 // engine over its unix socket. Every answer is read as a stream with
 // bounds on each line and each body, and decoded as it is read: nothing an
 // engine (or a proxy in front of it) sends can hold more than a few
@@ -19,10 +19,10 @@ import (
 const (
 	defaultDockerSocket = "/var/run/docker.sock"
 
-	httpMaxLine      = 4 << 10  // a header or chunk-size line; also the reader's buffer
-	httpMaxHeaders   = 64       // header lines of one answer
-	dockerMaxListing = 16 << 20 // bytes of one network's listing (4,096 containers take about 2 MB)
-	dockerMaxEvent   = 64 << 10 // bytes of one event (the engine's are under 1 kB)
+	HTTPMaxLine    = 4 << 10  // a header or chunk-size line; also the reader's buffer
+	httpMaxHeaders = 64       // header lines of one answer
+	MaxListing     = 16 << 20 // bytes of one network's listing (4,096 containers take about 2 MB)
+	dockerMaxEvent = 64 << 10 // bytes of one event (the engine's are under 1 kB)
 )
 
 var (
@@ -32,24 +32,24 @@ var (
 
 // dockerSocket is the engine's unix socket, from DOCKER_HOST
 // (unix:///path) or the default.
-func dockerSocket(dockerHost string) (string, error) {
+func Socket(dockerHost string) (string, error) {
 	if dockerHost == "" {
 		return defaultDockerSocket, nil
 	}
 	path, ok := strings.CutPrefix(dockerHost, "unix://")
 	if !ok || path == "" {
-		return "", errf("DOCKER_HOST=%s: only unix:// engines are supported", dockerHost)
+		return "", errors.New("DOCKER_HOST=" + dockerHost + ": only unix:// engines are supported")
 	}
 	return path, nil
 }
 
 // checkDockerName accepts what Docker accepts as a network name or ID:
 // [a-zA-Z0-9][a-zA-Z0-9_.-]*, which needs no escaping in a path.
-func checkDockerName(name string) error {
+func CheckName(name string) error {
 	for i, c := range name {
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || i > 0 && (c == '_' || c == '.' || c == '-')
 		if !ok {
-			return errf("%q is not a Docker network name", name)
+			return errors.New(strconv.Quote(name) + " is not a Docker network name")
 		}
 	}
 	if name == "" {
@@ -63,7 +63,7 @@ func dockerNetworkPath(name string) string { return "/networks/" + name }
 
 // dockerEventsPath streams the engine's network and container events:
 // {"type":["network","container"]}.
-const dockerEventsPath = `/events?filters=%7B%22type%22%3A%5B%22network%22%2C%22container%22%5D%7D`
+const EventsPath = `/events?filters=%7B%22type%22%3A%5B%22network%22%2C%22container%22%5D%7D`
 
 // parseDockerNetwork reads GET /networks/NAME: the network's ID and the
 // IPv6 addresses of its connected containers, at most max of them; more
@@ -113,7 +113,7 @@ func parseDockerNetwork(r io.ByteReader, max int) (id string, addrs []netip.Addr
 }
 
 // dockerEvent is what matters of one event of GET /events.
-type dockerEvent struct {
+type Event struct {
 	Type   string
 	Action string // connect, disconnect, create, destroy...
 	Actor  string // Actor.ID
@@ -122,8 +122,8 @@ type dockerEvent struct {
 }
 
 // parseDockerEvent reads the next event of a stream.
-func parseDockerEvent(d *jsonDecoder) (dockerEvent, error) {
-	var e dockerEvent
+func parseDockerEvent(d *jsonDecoder) (Event, error) {
+	var e Event
 	str := func(p *string) error {
 		s, ok, err := d.str()
 		if ok {
@@ -168,7 +168,7 @@ func parseDockerEvent(d *jsonDecoder) (dockerEvent, error) {
 // the network, so each may concern ours; and Podman sends no network
 // event when a container starts on a network or dies, so a container's
 // start and death may concern ours too.
-func (e dockerEvent) concerns(networks []string, ids map[string]bool) bool {
+func (e Event) Concerns(networks []string, ids map[string]bool) bool {
 	switch {
 	case e.Type == "container":
 		return e.Action == "start" || e.Action == "die"
@@ -203,10 +203,10 @@ func readHTTPHead(r *bufio.Reader) (httpHead, error) {
 	}
 	f := strings.Fields(line)
 	if len(f) < 2 || !strings.HasPrefix(f[0], "HTTP/1.") {
-		return h, errf("not an HTTP answer: %q", line)
+		return h, errors.New("not an HTTP answer: " + strconv.Quote(line))
 	}
 	if h.code, err = strconv.Atoi(f[1]); err != nil || len(f[1]) != 3 {
-		return h, errf("bad status %q", f[1])
+		return h, errors.New("bad status " + strconv.Quote(f[1]))
 	}
 	for n := 0; ; n++ {
 		line, err := httpLine(r)
@@ -224,18 +224,18 @@ func readHTTPHead(r *bufio.Reader) (httpHead, error) {
 		switch strings.ToLower(name) {
 		case "transfer-encoding":
 			if !strings.EqualFold(value, "chunked") {
-				return h, errf("transfer coding %q is not supported", value)
+				return h, errors.New("transfer coding " + strconv.Quote(value) + " is not supported")
 			}
 			h.chunked = true
 		case "content-length":
 			n, err := strconv.ParseInt(value, 10, 64)
 			if err != nil || n < 0 || h.length >= 0 && h.length != n {
-				return h, errf("bad Content-Length %q", value)
+				return h, errors.New("bad Content-Length " + strconv.Quote(value))
 			}
 			h.length = n
 		case "content-encoding":
 			if !strings.EqualFold(value, "identity") {
-				return h, errf("content coding %q is not supported", value)
+				return h, errors.New("content coding " + strconv.Quote(value) + " is not supported")
 			}
 		}
 	}
@@ -247,7 +247,7 @@ func httpLine(r *bufio.Reader) (string, error) {
 	line, err := r.ReadSlice('\n')
 	switch {
 	case errors.Is(err, bufio.ErrBufferFull):
-		return "", errf("a line of the answer is longer than %d bytes", r.Size())
+		return "", errors.New("a line of the answer is longer than " + strconv.Itoa(r.Size()) + " bytes")
 	case err == io.EOF:
 		return "", errCutShort
 	case err != nil:
@@ -327,7 +327,7 @@ func (b *httpBody) nextChunk() error {
 	size, _, _ := strings.Cut(line, ";") // chunk extensions are ignored
 	n, err := strconv.ParseUint(strings.TrimSpace(size), 16, 63)
 	if err != nil {
-		return errf("bad chunk size %q", line)
+		return errors.New("bad chunk size " + strconv.Quote(line))
 	}
 	if n > 0 {
 		b.left = int64(n)

@@ -1,43 +1,21 @@
-package main
+package rtnl
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"net/netip"
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
+
+	"ndpresponder/internal/rtnl/rtnltest"
 )
-
-// Netlink speaks the host's byte order, so each golden message below is
-// written out twice, by hand: little-endian for x86 and ARM, big-endian
-// for MIPS routers. The test picks the one the host speaks; under
-// qemu-mips the big-endian vectors are the ones checked against the code.
-// Each whitespace-separated word is one field: words of 2 or 4 bytes are
-// integers in host order, every other word is a byte string. On any host,
-// TestNetlinkGoldenOrders checks the two orders against each other word by
-// word, so a typo in the order the host does not speak still fails.
-var hostIsBigEndian = binary.NativeEndian.Uint16([]byte{0, 1}) == 1
-
-// nlGolden is one netlink datagram in both byte orders.
-type nlGolden struct{ le, be string }
-
-// host returns the datagram in the host's byte order.
-func (g nlGolden) host(t testing.TB) []byte {
-	t.Helper()
-	if hostIsBigEndian {
-		return unhex(t, g.be)
-	}
-	return unhex(t, g.le)
-}
 
 // The requests we send, as appendRouteDump and appendNeigh must build them.
 var (
 	// goldenRouteDump: appendRouteDump(nil, 1), "ip -6 route show table all".
-	goldenRouteDump = nlGolden{le: `
+	goldenRouteDump = rtnltest.Golden{LE: `
 		1c000000          // nlmsghdr: len 28
 		1a00              //   type RTM_GETROUTE (26)
 		0103              //   flags NLM_F_REQUEST|NLM_F_DUMP (0x301)
@@ -47,7 +25,7 @@ var (
 		00 00 00          //   dst_len, src_len, tos
 		00 00 00 00       //   table, protocol, scope, type: unspecified
 		00000000          //   flags
-	`, be: `
+	`, BE: `
 		0000001c          // nlmsghdr: len 28
 		001a              //   type RTM_GETROUTE (26)
 		0301              //   flags NLM_F_REQUEST|NLM_F_DUMP (0x301)
@@ -61,7 +39,7 @@ var (
 
 	// goldenNewNeigh: pinning the gateway, "ip -6 neigh replace
 	// fe80::ff:fe00:1 lladdr 02:00:00:00:00:01 dev eth0 nud noarp".
-	goldenNewNeigh = nlGolden{le: `
+	goldenNewNeigh = rtnltest.Golden{LE: `
 		3c000000          // nlmsghdr: len 60
 		1c00              //   type RTM_NEWNEIGH (28)
 		0505              //   flags NLM_F_REQUEST|NLM_F_ACK|NLM_F_REPLACE|NLM_F_CREATE (0x505)
@@ -76,7 +54,7 @@ var (
 		0a00 0200         // rtattr: len 10, NDA_LLADDR
 		020000000001      //   02:00:00:00:00:01
 		0000              //   padding to RTA_ALIGN(10) = 12
-	`, be: `
+	`, BE: `
 		0000003c          // nlmsghdr: len 60
 		001c              //   type RTM_NEWNEIGH (28)
 		0505              //   flags NLM_F_REQUEST|NLM_F_ACK|NLM_F_REPLACE|NLM_F_CREATE (0x505)
@@ -94,7 +72,7 @@ var (
 	`}
 
 	// goldenDelNeigh: unpinning, "ip -6 neigh del fe80::ff:fe00:1 dev eth0".
-	goldenDelNeigh = nlGolden{le: `
+	goldenDelNeigh = rtnltest.Golden{LE: `
 		30000000          // nlmsghdr: len 48
 		1d00              //   type RTM_DELNEIGH (29)
 		0500              //   flags NLM_F_REQUEST|NLM_F_ACK (0x5)
@@ -106,7 +84,7 @@ var (
 		00 00             //   flags, type
 		1400 0100         // rtattr: len 20, NDA_DST
 		fe80000000000000000000fffe000001 // fe80::ff:fe00:1; no NDA_LLADDR
-	`, be: `
+	`, BE: `
 		00000030          // nlmsghdr: len 48
 		001d              //   type RTM_DELNEIGH (29)
 		0005              //   flags NLM_F_REQUEST|NLM_F_ACK (0x5)
@@ -122,7 +100,7 @@ var (
 
 	// goldenGetNeigh: reading the gateway's entry, "ip -6 neigh get
 	// fe80::ff:fe00:1 dev eth0".
-	goldenGetNeigh = nlGolden{le: `
+	goldenGetNeigh = rtnltest.Golden{LE: `
 		30000000          // nlmsghdr: len 48
 		1e00              //   type RTM_GETNEIGH (30)
 		0100              //   flags NLM_F_REQUEST (0x1)
@@ -134,7 +112,7 @@ var (
 		00 00             //   flags, type
 		1400 0100         // rtattr: len 20, NDA_DST
 		fe80000000000000000000fffe000001 // fe80::ff:fe00:1; no NDA_LLADDR
-	`, be: `
+	`, BE: `
 		00000030          // nlmsghdr: len 48
 		001e              //   type RTM_GETNEIGH (30)
 		0001              //   flags NLM_F_REQUEST (0x1)
@@ -153,61 +131,10 @@ var (
 // rt6_fill_node, neigh_fill_info and netlink_ack (not captured), to our
 // port id 0x1234. Each carries an attribute we do not read.
 var (
-	// goldenRouteDefault: "default via fe80::ff:fe00:1 dev eth0 proto ra
-	// metric 1024 pref medium", one message of a route dump.
-	goldenRouteDefault = nlGolden{le: `
-		50000000          // nlmsghdr: len 80
-		1800              //   type RTM_NEWROUTE (24)
-		0200              //   flags NLM_F_MULTI
-		01000000          //   seq 1
-		34120000          //   pid 0x1234: ours
-		0a                // rtmsg: family AF_INET6
-		00 00 00          //   dst_len 0: the default route; src_len, tos
-		fe                //   table RT_TABLE_MAIN (254)
-		09                //   protocol RTPROT_RA
-		00                //   scope RT_SCOPE_UNIVERSE
-		01                //   type RTN_UNICAST
-		00000000          //   flags
-		0800 0f00         // rtattr: len 8, RTA_TABLE
-		fe000000          //   254
-		0800 0600         // rtattr: len 8, RTA_PRIORITY
-		00040000          //   1024
-		1400 0500         // rtattr: len 20, RTA_GATEWAY
-		fe80000000000000000000fffe000001 // fe80::ff:fe00:1
-		0800 0400         // rtattr: len 8, RTA_OIF
-		02000000          //   2
-		0500 1400         // rtattr: len 5, RTA_PREF (20), skipped
-		00                //   ICMPV6_ROUTER_PREF_MEDIUM
-		000000            //   padding to RTA_ALIGN(5) = 8
-	`, be: `
-		00000050          // nlmsghdr: len 80
-		0018              //   type RTM_NEWROUTE (24)
-		0002              //   flags NLM_F_MULTI
-		00000001          //   seq 1
-		00001234          //   pid 0x1234: ours
-		0a                // rtmsg: family AF_INET6
-		00 00 00          //   dst_len 0: the default route; src_len, tos
-		fe                //   table RT_TABLE_MAIN (254)
-		09                //   protocol RTPROT_RA
-		00                //   scope RT_SCOPE_UNIVERSE
-		01                //   type RTN_UNICAST
-		00000000          //   flags
-		0008 000f         // rtattr: len 8, RTA_TABLE
-		000000fe          //   254
-		0008 0006         // rtattr: len 8, RTA_PRIORITY
-		00000400          //   1024
-		0014 0005         // rtattr: len 20, RTA_GATEWAY
-		fe80000000000000000000fffe000001 // fe80::ff:fe00:1
-		0008 0004         // rtattr: len 8, RTA_OIF
-		00000002          //   2
-		0005 0014         // rtattr: len 5, RTA_PREF (20), skipped
-		00                //   ICMPV6_ROUTER_PREF_MEDIUM
-		000000            //   padding to RTA_ALIGN(5) = 8
-	`}
 
 	// goldenRouteSubnet: "2001:db8:1:2::/64 dev eth0 proto kernel metric
 	// 256", the on-link route of the uplink's address.
-	goldenRouteSubnet = nlGolden{le: `
+	goldenRouteSubnet = rtnltest.Golden{LE: `
 		48000000          // nlmsghdr: len 72
 		1800              //   type RTM_NEWROUTE (24)
 		0200              //   flags NLM_F_MULTI
@@ -228,7 +155,7 @@ var (
 		00010000          //   256
 		0800 0400         // rtattr: len 8, RTA_OIF
 		02000000          //   2
-	`, be: `
+	`, BE: `
 		00000048          // nlmsghdr: len 72
 		0018              //   type RTM_NEWROUTE (24)
 		0002              //   flags NLM_F_MULTI
@@ -253,7 +180,7 @@ var (
 
 	// goldenNeighReachable answers goldenGetNeigh: "fe80::ff:fe00:1 dev
 	// eth0 lladdr 02:00:00:00:00:01 router REACHABLE".
-	goldenNeighReachable = nlGolden{le: `
+	goldenNeighReachable = rtnltest.Golden{LE: `
 		58000000          // nlmsghdr: len 88
 		1c00              //   type RTM_NEWNEIGH (28)
 		0000              //   flags
@@ -274,7 +201,7 @@ var (
 		e8030000 01000000 //   updated 1000, refcnt 1
 		0800 0400         // rtattr: len 8, NDA_PROBES, skipped
 		00000000          //   0
-	`, be: `
+	`, BE: `
 		00000058          // nlmsghdr: len 88
 		001c              //   type RTM_NEWNEIGH (28)
 		0000              //   flags
@@ -301,7 +228,7 @@ var (
 	// takes its station's forwarding entry along, as captured from Linux
 	// 6.18 ("Deleted 02:42:ac:11:00:02 dev p1 master br0"): an AF_BRIDGE
 	// RTM_DELNEIGH whose state is REACHABLE, not the STALE of an aged entry.
-	goldenFDBFlushed = nlGolden{le: `
+	goldenFDBFlushed = rtnltest.Golden{LE: `
 		4c000000          // nlmsghdr: len 76
 		1d00              //   type RTM_DELNEIGH (29)
 		0000              //   flags
@@ -322,7 +249,7 @@ var (
 		1400 0300         // rtattr: len 20, NDA_CACHEINFO, skipped
 		00000000 6e000000 //   confirmed 0, used 110
 		0a000000 00000000 //   updated 10, refcnt 0
-	`, be: `
+	`, BE: `
 		0000004c          // nlmsghdr: len 76
 		001d              //   type RTM_DELNEIGH (29)
 		0000              //   flags
@@ -347,7 +274,7 @@ var (
 
 	// goldenNeighFailed: "fe80::ff:fe00:1 dev eth0 FAILED", an entry with
 	// no link-layer address.
-	goldenNeighFailed = nlGolden{le: `
+	goldenNeighFailed = rtnltest.Golden{LE: `
 		4c000000          // nlmsghdr: len 76
 		1c00              //   type RTM_NEWNEIGH (28)
 		0000              //   flags
@@ -365,7 +292,7 @@ var (
 		e8030000 00000000 //   updated 1000, refcnt 0
 		0800 0400         // rtattr: len 8, NDA_PROBES, skipped
 		03000000          //   3
-	`, be: `
+	`, BE: `
 		0000004c          // nlmsghdr: len 76
 		001c              //   type RTM_NEWNEIGH (28)
 		0000              //   flags
@@ -387,7 +314,7 @@ var (
 
 	// goldenENOENT answers goldenDelNeigh when there is no entry: an error
 	// carries the whole request back.
-	goldenENOENT = nlGolden{le: `
+	goldenENOENT = rtnltest.Golden{LE: `
 		44000000          // nlmsghdr: len 68
 		0200              //   type NLMSG_ERROR
 		0000              //   flags
@@ -402,7 +329,7 @@ var (
 		0000 00 00        //     state, flags, type
 		1400 0100         //   request rtattr: len 20, NDA_DST
 		fe80000000000000000000fffe000001 // fe80::ff:fe00:1
-	`, be: `
+	`, BE: `
 		00000044          // nlmsghdr: len 68
 		0002              //   type NLMSG_ERROR
 		0000              //   flags
@@ -421,7 +348,7 @@ var (
 
 	// goldenAck acknowledges goldenNewNeigh: error 0 and the request's
 	// header only.
-	goldenAck = nlGolden{le: `
+	goldenAck = rtnltest.Golden{LE: `
 		24000000          // nlmsghdr: len 36
 		0200              //   type NLMSG_ERROR
 		0001              //   flags NLM_F_CAPPED (0x100)
@@ -431,7 +358,7 @@ var (
 		3c000000          //   request nlmsghdr: len 60
 		1c00 0505         //     type RTM_NEWNEIGH, flags 0x505
 		02000000 00000000 //     seq 2, pid 0
-	`, be: `
+	`, BE: `
 		00000024          // nlmsghdr: len 36
 		0002              //   type NLMSG_ERROR
 		0100              //   flags NLM_F_CAPPED (0x100)
@@ -446,7 +373,7 @@ var (
 	// goldenDatagram holds three messages, the first and last of lengths
 	// that are not multiples of 4: padding follows the first, and the last
 	// ends the datagram without any.
-	goldenDatagram = nlGolden{le: `
+	goldenDatagram = rtnltest.Golden{LE: `
 		15000000          // nlmsghdr: len 21
 		0100 0200         //   type NLMSG_NOOP, flags NLM_F_MULTI
 		05000000 34120000 //   seq 5, pid 0x1234
@@ -460,7 +387,7 @@ var (
 		0100 0200         //   type NLMSG_NOOP, flags NLM_F_MULTI
 		05000000 34120000 //   seq 5, pid 0x1234
 		ff                // payload, 1 byte; the datagram ends unpadded
-	`, be: `
+	`, BE: `
 		00000015          // nlmsghdr: len 21
 		0001 0002         //   type NLMSG_NOOP, flags NLM_F_MULTI
 		00000005 00001234 //   seq 5, pid 0x1234
@@ -477,63 +404,24 @@ var (
 	`}
 )
 
-var allNLGoldens = map[string]nlGolden{
+var allNLGoldens = map[string]rtnltest.Golden{
 	"route dump": goldenRouteDump, "new neigh": goldenNewNeigh, "del neigh": goldenDelNeigh,
-	"get neigh": goldenGetNeigh, "default route": goldenRouteDefault, "subnet route": goldenRouteSubnet,
+	"get neigh": goldenGetNeigh, "default route": rtnltest.RouteDefault, "subnet route": goldenRouteSubnet,
 	"reachable neigh": goldenNeighReachable, "failed neigh": goldenNeighFailed, "ENOENT": goldenENOENT,
-	"ack": goldenAck, "datagram": goldenDatagram, "link under qemu": goldenLinkQemu,
+	"ack": goldenAck, "datagram": goldenDatagram, "link under qemu": rtnltest.LinkQemu,
 	"bridge entry flushed": goldenFDBFlushed,
 }
 
-// goldenWords splits a golden message into its whitespace-separated words,
-// comments dropped.
-func goldenWords(s string) []string {
-	var w []string
-	for _, line := range strings.Split(s, "\n") {
-		line, _, _ = strings.Cut(line, "//")
-		w = append(w, strings.Fields(line)...)
-	}
-	return w
-}
-
 // TestNetlinkGoldenOrders checks each big-endian golden against its
-// little-endian twin: the same words, with each 2- and 4-byte integer
-// reversed and every byte string as it is.
-func TestNetlinkGoldenOrders(t *testing.T) {
-	for name, g := range allNLGoldens {
-		t.Run(name, func(t *testing.T) {
-			le, be := goldenWords(g.le), goldenWords(g.be)
-			if len(le) != len(be) {
-				t.Fatalf("%d little-endian words, %d big-endian", len(le), len(be))
-			}
-			for i, w := range le {
-				want := w
-				if n := len(w) / 2; n == 2 || n == 4 {
-					b, err := hex.DecodeString(w)
-					if err != nil {
-						t.Fatalf("word %d: %q: %v", i, w, err)
-					}
-					slices.Reverse(b)
-					want = hex.EncodeToString(b)
-				}
-				if be[i] != want {
-					t.Errorf("word %d: big-endian %s, little-endian %s, want %s", i, be[i], w, want)
-				}
-			}
-			n := len(unhex(t, g.le))
-			if got := int(binary.LittleEndian.Uint32(unhex(t, g.le))); name != "datagram" && got != n {
-				t.Errorf("nlmsg_len %d, message of %d bytes", got, n)
-			}
-		})
-	}
-}
+// little-endian twin.
+func TestNetlinkGoldenOrders(t *testing.T) { rtnltest.CheckOrders(t, allNLGoldens) }
 
 // onLinkPrefix is the uplink's on-link /64; routerLL is the gateway.
 var onLinkPrefix = netip.MustParsePrefix("2001:db8:1:2::/64")
 
 func TestAppendRouteDumpGolden(t *testing.T) {
-	got := appendRouteDump(nil, 1)
-	if want := goldenRouteDump.host(t); !bytes.Equal(got, want) {
+	got := AppendRouteDump(nil, 1)
+	if want := goldenRouteDump.Host(t); !bytes.Equal(got, want) {
 		t.Errorf("appendRouteDump(nil, 1) = %x\nwant                        %x", got, want)
 	}
 }
@@ -545,19 +433,19 @@ func TestAppendNeighGolden(t *testing.T) {
 		flags  uint16
 		seq    uint32
 		state  uint16
-		m      mac
-		golden nlGolden
+		m      [6]byte
+		golden rtnltest.Golden
 	}{
-		{"RTM_NEWNEIGH noarp", rtmNewNeigh, nlmFRequest | nlmFAck | nlmFCreate | nlmFReplace, 2, nudNoARP, routerMAC, goldenNewNeigh},
-		{"RTM_DELNEIGH", rtmDelNeigh, nlmFRequest | nlmFAck, 3, 0, mac{}, goldenDelNeigh},
+		{"RTM_NEWNEIGH noarp", RtmNewNeigh, NlmFRequest | NlmFAck | NlmFCreate | NlmFReplace, 2, NudNoARP, routerMAC, goldenNewNeigh},
+		{"RTM_DELNEIGH", RtmDelNeigh, NlmFRequest | NlmFAck, 3, 0, [6]byte{}, goldenDelNeigh},
 		// A MAC given with state 0 is left out.
-		{"RTM_DELNEIGH with a MAC", rtmDelNeigh, nlmFRequest | nlmFAck, 3, 0, routerMAC, goldenDelNeigh},
-		{"RTM_GETNEIGH", rtmGetNeigh, nlmFRequest, 4, 0, mac{}, goldenGetNeigh},
+		{"RTM_DELNEIGH with a MAC", RtmDelNeigh, NlmFRequest | NlmFAck, 3, 0, routerMAC, goldenDelNeigh},
+		{"RTM_GETNEIGH", RtmGetNeigh, NlmFRequest, 4, 0, [6]byte{}, goldenGetNeigh},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := appendNeigh(nil, tt.typ, tt.flags, tt.seq, 2, routerLL, tt.state, tt.m)
-			if want := tt.golden.host(t); !bytes.Equal(got, want) {
+			got := AppendNeigh(nil, tt.typ, tt.flags, tt.seq, 2, routerLL, tt.state, tt.m)
+			if want := tt.golden.Host(t); !bytes.Equal(got, want) {
 				t.Errorf("appendNeigh(nil, %d, %#x, %d, 2, %v, %#x, %v) = %x\nwant %x",
 					tt.typ, tt.flags, tt.seq, routerLL, tt.state, tt.m, got, want)
 			}
@@ -567,27 +455,9 @@ func TestAppendNeighGolden(t *testing.T) {
 
 // Hand-built pieces in host order, for the inputs the goldens do not cover.
 
-func hostU16(v uint16) []byte { return binary.NativeEndian.AppendUint16(nil, v) }
-func hostU32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
-
 // nlhdrOf is an nlmsghdr claiming length n.
 func nlhdrOf(n uint32, typ uint16) []byte {
-	return slices.Concat(hostU32(n), hostU16(typ), hostU16(0), hostU32(1), hostU32(0))
-}
-
-// rtaOf is a route attribute with its true length, padded.
-func rtaOf(typ uint16, payload []byte) []byte {
-	b := slices.Concat(hostU16(uint16(rtaHdrLen+len(payload))), hostU16(typ), payload)
-	for len(b)%rtaAlignTo != 0 {
-		b = append(b, 0)
-	}
-	return b
-}
-
-// rtmsgOf is a struct rtmsg followed by attributes.
-func rtmsgOf(family, dstLen, table, typ byte, attrs ...[]byte) []byte {
-	b := []byte{family, dstLen, 0, 0, table, 0, 0, typ, 0, 0, 0, 0}
-	return slices.Concat(append([][]byte{b}, attrs...)...)
+	return slices.Concat(rtnltest.U32(n), rtnltest.U16(typ), rtnltest.U16(0), rtnltest.U32(1), rtnltest.U32(0))
 }
 
 // msgHeader is what parseNetlink reads of a message, without its data.
@@ -597,8 +467,8 @@ type msgHeader struct {
 }
 
 func TestParseNetlink(t *testing.T) {
-	dgram := goldenDatagram.host(t)
-	wantDgram := []nlMsg{
+	dgram := goldenDatagram.Host(t)
+	wantDgram := []Msg{
 		{Type: nlmsgNoop, Flags: nlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{1, 2, 3, 4, 5}},
 		{Type: nlmsgDone, Flags: nlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{0, 0, 0, 0}},
 		{Type: nlmsgNoop, Flags: nlmFMulti, Seq: 5, Pid: 0x1234, Data: []byte{0xff}},
@@ -606,27 +476,27 @@ func TestParseNetlink(t *testing.T) {
 	tests := []struct {
 		name    string
 		in      []byte
-		want    []nlMsg // the messages before any error
+		want    []Msg // the messages before any error
 		wantErr error
 	}{
 		{"empty", nil, nil, nil},
 		{"three messages, padded between", dgram, wantDgram, nil},
-		{"one header, no data", nlhdrOf(16, nlmsgDone), []nlMsg{{Type: nlmsgDone, Seq: 1, Data: []byte{}}}, nil},
-		{"truncated header", dgram[:10], nil, errNetlinkShort},
-		{"15 bytes", dgram[:15], nil, errNetlinkShort},
-		{"truncated header after three messages", append(slices.Clone(dgram), 0, 0, 0, 0), wantDgram, errNetlinkShort},
-		{"length 0", nlhdrOf(0, nlmsgDone), nil, errNetlinkShort},
-		{"length 15, shorter than the header", nlhdrOf(15, nlmsgDone), nil, errNetlinkShort},
-		{"length 1", nlhdrOf(1, nlmsgDone), nil, errNetlinkShort},
-		{"length 17, past the end", nlhdrOf(17, nlmsgDone), nil, errNetlinkShort},
-		{"length 0xffffffff", nlhdrOf(0xffffffff, nlmsgDone), nil, errNetlinkShort},
+		{"one header, no data", nlhdrOf(16, nlmsgDone), []Msg{{Type: nlmsgDone, Seq: 1, Data: []byte{}}}, nil},
+		{"truncated header", dgram[:10], nil, ErrNetlinkShort},
+		{"15 bytes", dgram[:15], nil, ErrNetlinkShort},
+		{"truncated header after three messages", append(slices.Clone(dgram), 0, 0, 0, 0), wantDgram, ErrNetlinkShort},
+		{"length 0", nlhdrOf(0, nlmsgDone), nil, ErrNetlinkShort},
+		{"length 15, shorter than the header", nlhdrOf(15, nlmsgDone), nil, ErrNetlinkShort},
+		{"length 1", nlhdrOf(1, nlmsgDone), nil, ErrNetlinkShort},
+		{"length 17, past the end", nlhdrOf(17, nlmsgDone), nil, ErrNetlinkShort},
+		{"length 0xffffffff", nlhdrOf(0xffffffff, nlmsgDone), nil, ErrNetlinkShort},
 		{"length past the end, after a good message", slices.Concat(nlhdrOf(16, nlmsgNoop), nlhdrOf(100, nlmsgDone)),
-			[]nlMsg{{Type: nlmsgNoop, Seq: 1, Data: []byte{}}}, errNetlinkShort},
-		{"golden cut in its last message", dgram[:len(dgram)-1], wantDgram[:2], errNetlinkShort},
+			[]Msg{{Type: nlmsgNoop, Seq: 1, Data: []byte{}}}, ErrNetlinkShort},
+		{"golden cut in its last message", dgram[:len(dgram)-1], wantDgram[:2], ErrNetlinkShort},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseNetlink(tt.in)
+			got, err := ParseNetlink(tt.in)
 			if !errors.Is(err, tt.wantErr) {
 				t.Errorf("parseNetlink(%x) = %v, want %v", tt.in, err, tt.wantErr)
 			}
@@ -637,8 +507,8 @@ func TestParseNetlink(t *testing.T) {
 	}
 }
 
-func sameMsgs(a, b []nlMsg) bool {
-	return slices.EqualFunc(a, b, func(x, y nlMsg) bool {
+func sameMsgs(a, b []Msg) bool {
+	return slices.EqualFunc(a, b, func(x, y Msg) bool {
 		return msgHeader{x.Type, x.Flags, x.Seq, x.Pid} == msgHeader{y.Type, y.Flags, y.Seq, y.Pid} && bytes.Equal(x.Data, y.Data)
 	})
 }
@@ -646,7 +516,7 @@ func sameMsgs(a, b []nlMsg) bool {
 // parseOne parses a golden holding one message and checks its header.
 func parseOne(t *testing.T, b []byte, want msgHeader) []byte {
 	t.Helper()
-	msgs, err := parseNetlink(b)
+	msgs, err := ParseNetlink(b)
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("parseNetlink(%x) = %d messages, %v; want 1", b, len(msgs), err)
 	}
@@ -659,21 +529,21 @@ func parseOne(t *testing.T, b []byte, want msgHeader) []byte {
 
 func TestNlError(t *testing.T) {
 	t.Run("golden ENOENT", func(t *testing.T) {
-		b := goldenENOENT.host(t)
-		data := parseOne(t, b, msgHeader{nlmsgError, 0, 3, 0x1234})
-		err := nlError(data)
+		b := goldenENOENT.Host(t)
+		data := parseOne(t, b, msgHeader{NlmsgError, 0, 3, 0x1234})
+		err := NlError(data)
 		if !errors.Is(err, syscall.ENOENT) {
 			t.Errorf("nlError(%x) = %v, want %v", data, err, syscall.ENOENT)
 		}
 		// The request comes back with the error.
-		if req := data[4:]; !bytes.Equal(req, goldenDelNeigh.host(t)) {
-			t.Errorf("request in the error = %x, want %x", req, goldenDelNeigh.host(t))
+		if req := data[4:]; !bytes.Equal(req, goldenDelNeigh.Host(t)) {
+			t.Errorf("request in the error = %x, want %x", req, goldenDelNeigh.Host(t))
 		}
 	})
 	t.Run("golden ack", func(t *testing.T) {
-		b := goldenAck.host(t)
-		data := parseOne(t, b, msgHeader{nlmsgError, 0x100, 2, 0x1234})
-		if err := nlError(data); err != nil {
+		b := goldenAck.Host(t)
+		data := parseOne(t, b, msgHeader{NlmsgError, 0x100, 2, 0x1234})
+		if err := NlError(data); err != nil {
 			t.Errorf("nlError(%x) = %v, want nil", data, err)
 		}
 	})
@@ -682,17 +552,17 @@ func TestNlError(t *testing.T) {
 		in   []byte
 		want error
 	}{
-		{"0", hostU32(0), nil},
-		{"0 with the request", slices.Concat(hostU32(0), nlhdrOf(16, rtmNewNeigh)), nil},
-		{"-ENOENT", hostU32(uint32(0xfffffffe)), syscall.ENOENT},
-		{"-EPERM", hostU32(uint32(0xffffffff)), syscall.EPERM},
-		{"-EINVAL", hostU32(^uint32(syscall.EINVAL) + 1), syscall.EINVAL},
-		{"empty", nil, errNetlinkShort},
-		{"3 bytes", []byte{0, 0, 0}, errNetlinkShort},
+		{"0", rtnltest.U32(0), nil},
+		{"0 with the request", slices.Concat(rtnltest.U32(0), nlhdrOf(16, RtmNewNeigh)), nil},
+		{"-ENOENT", rtnltest.U32(uint32(0xfffffffe)), syscall.ENOENT},
+		{"-EPERM", rtnltest.U32(uint32(0xffffffff)), syscall.EPERM},
+		{"-EINVAL", rtnltest.U32(^uint32(syscall.EINVAL) + 1), syscall.EINVAL},
+		{"empty", nil, ErrNetlinkShort},
+		{"3 bytes", []byte{0, 0, 0}, ErrNetlinkShort},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := nlError(tt.in)
+			err := NlError(tt.in)
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Errorf("nlError(%x) = %v, want %v", tt.in, err, tt.want)
 			}
@@ -713,22 +583,22 @@ func TestParseAttrs(t *testing.T) {
 		wantErr error
 	}{
 		{"none", nil, nil, nil},
-		{"empty payload", rtaOf(7, nil), []attrSeen{{7, ""}}, nil},
-		{"two, padded between", slices.Concat(rtaOf(1, []byte{0xaa}), rtaOf(2, []byte{1, 2, 3, 4})),
+		{"empty payload", rtnltest.Attr(7, nil), []attrSeen{{7, ""}}, nil},
+		{"two, padded between", slices.Concat(rtnltest.Attr(1, []byte{0xaa}), rtnltest.Attr(2, []byte{1, 2, 3, 4})),
 			[]attrSeen{{1, "aa"}, {2, "01020304"}}, nil},
-		{"last one unpadded", slices.Concat(hostU16(5), hostU16(3), []byte{0xbb}), []attrSeen{{3, "bb"}}, nil},
-		{"zero length", slices.Concat(hostU16(0), hostU16(1), hostU32(0)), nil, errNetlinkShort},
-		{"zero length after a good one", slices.Concat(rtaOf(1, nil), hostU16(0), hostU16(1)),
-			[]attrSeen{{1, ""}}, errNetlinkShort},
-		{"length 3", slices.Concat(hostU16(3), hostU16(1), hostU32(0)), nil, errNetlinkShort},
-		{"past the end", slices.Concat(hostU16(20), hostU16(1), hostU32(0)), nil, errNetlinkShort},
-		{"length 0xffff", slices.Concat(hostU16(0xffff), hostU16(1), hostU32(0)), nil, errNetlinkShort},
-		{"2 stray bytes", slices.Concat(rtaOf(1, nil), []byte{4, 0}), []attrSeen{{1, ""}}, errNetlinkShort},
+		{"last one unpadded", slices.Concat(rtnltest.U16(5), rtnltest.U16(3), []byte{0xbb}), []attrSeen{{3, "bb"}}, nil},
+		{"zero length", slices.Concat(rtnltest.U16(0), rtnltest.U16(1), rtnltest.U32(0)), nil, ErrNetlinkShort},
+		{"zero length after a good one", slices.Concat(rtnltest.Attr(1, nil), rtnltest.U16(0), rtnltest.U16(1)),
+			[]attrSeen{{1, ""}}, ErrNetlinkShort},
+		{"length 3", slices.Concat(rtnltest.U16(3), rtnltest.U16(1), rtnltest.U32(0)), nil, ErrNetlinkShort},
+		{"past the end", slices.Concat(rtnltest.U16(20), rtnltest.U16(1), rtnltest.U32(0)), nil, ErrNetlinkShort},
+		{"length 0xffff", slices.Concat(rtnltest.U16(0xffff), rtnltest.U16(1), rtnltest.U32(0)), nil, ErrNetlinkShort},
+		{"2 stray bytes", slices.Concat(rtnltest.Attr(1, nil), []byte{4, 0}), []attrSeen{{1, ""}}, ErrNetlinkShort},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []attrSeen
-			err := parseAttrs(tt.in, func(typ uint16, data []byte) {
+			err := ParseAttrs(tt.in, func(typ uint16, data []byte) {
 				got = append(got, attrSeen{typ, hex.EncodeToString(data)})
 			})
 			if !errors.Is(err, tt.wantErr) || !slices.Equal(got, tt.want) {
@@ -741,17 +611,17 @@ func TestParseAttrs(t *testing.T) {
 func TestParseRouteGolden(t *testing.T) {
 	tests := []struct {
 		name   string
-		golden nlGolden
-		want   route
+		golden rtnltest.Golden
+		want   Route
 	}{
-		{"default", goldenRouteDefault, route{Dst: netip.MustParsePrefix("::/0"), Gateway: routerLL, OIF: 2,
-			Table: rtTableMain, Type: rtnUnicast, Priority: 1024}},
-		{"on-link /64", goldenRouteSubnet, route{Dst: onLinkPrefix, OIF: 2, Table: rtTableMain, Type: rtnUnicast, Priority: 256}},
+		{"default", rtnltest.RouteDefault, Route{Dst: netip.MustParsePrefix("::/0"), Gateway: routerLL, OIF: 2,
+			Table: RtTableMain, Type: RtnUnicast, Priority: 1024}},
+		{"on-link /64", goldenRouteSubnet, Route{Dst: onLinkPrefix, OIF: 2, Table: RtTableMain, Type: RtnUnicast, Priority: 256}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data := parseOne(t, tt.golden.host(t), msgHeader{rtmNewRoute, nlmFMulti, 1, 0x1234})
-			if got, err := parseRoute(data); err != nil || got != tt.want {
+			data := parseOne(t, tt.golden.Host(t), msgHeader{RtmNewRoute, nlmFMulti, 1, 0x1234})
+			if got, err := ParseRoute(data); err != nil || got != tt.want {
 				t.Errorf("parseRoute(%x) = %+v, %v; want %+v", data, got, err, tt.want)
 			}
 		})
@@ -764,27 +634,27 @@ func TestParseRoute(t *testing.T) {
 	tests := []struct {
 		name string
 		in   []byte
-		want route
+		want Route
 		ok   bool
 	}{
-		{"no attributes", rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast), route{Dst: netip.MustParsePrefix("::/0"),
-			Table: rtTableMain, Type: rtnUnicast}, true},
-		{"RTA_TABLE beyond 255", rtmsgOf(afInet6, 0, 252, rtnUnicast, rtaOf(rtaTable, hostU32(1000)), rtaOf(rtaGateway, gw[:])),
-			route{Dst: netip.MustParsePrefix("::/0"), Gateway: routerLL, Table: 1000, Type: rtnUnicast}, true},
-		{"a gateway of 4 bytes is skipped", rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast, rtaOf(rtaGateway, []byte{192, 0, 2, 1})),
-			route{Dst: netip.MustParsePrefix("::/0"), Table: rtTableMain, Type: rtnUnicast}, true},
-		{"a /128", rtmsgOf(afInet6, 128, rtTableMain, rtnUnicast, rtaOf(rtaDst, dst[:]), rtaOf(rtaOIF, hostU32(7))),
-			route{Dst: netip.MustParsePrefix("2001:db8:1:2::/128"), OIF: 7, Table: rtTableMain, Type: rtnUnicast}, true},
-		{"IPv4", rtmsgOf(2, 0, rtTableMain, rtnUnicast, rtaOf(rtaGateway, []byte{192, 0, 2, 1})), route{}, false},
-		{"dst_len 129", rtmsgOf(afInet6, 129, rtTableMain, rtnUnicast), route{}, false},
-		{"short", rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast)[:rtmsgLen-1], route{}, false},
-		{"empty", nil, route{}, false},
-		{"zero-length attribute", rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast, slices.Concat(hostU16(0), hostU16(rtaGateway))), route{}, false},
-		{"attribute past the end", rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast, rtaOf(rtaGateway, gw[:])[:12]), route{}, false},
+		{"no attributes", rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast), Route{Dst: netip.MustParsePrefix("::/0"),
+			Table: RtTableMain, Type: RtnUnicast}, true},
+		{"RTA_TABLE beyond 255", rtnltest.Rtmsg(AfInet6, 0, 252, RtnUnicast, rtnltest.Attr(rtaTable, rtnltest.U32(1000)), rtnltest.Attr(rtaGateway, gw[:])),
+			Route{Dst: netip.MustParsePrefix("::/0"), Gateway: routerLL, Table: 1000, Type: RtnUnicast}, true},
+		{"a gateway of 4 bytes is skipped", rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, rtnltest.Attr(rtaGateway, []byte{192, 0, 2, 1})),
+			Route{Dst: netip.MustParsePrefix("::/0"), Table: RtTableMain, Type: RtnUnicast}, true},
+		{"a /128", rtnltest.Rtmsg(AfInet6, 128, RtTableMain, RtnUnicast, rtnltest.Attr(RtaDst, dst[:]), rtnltest.Attr(RtaOIF, rtnltest.U32(7))),
+			Route{Dst: netip.MustParsePrefix("2001:db8:1:2::/128"), OIF: 7, Table: RtTableMain, Type: RtnUnicast}, true},
+		{"IPv4", rtnltest.Rtmsg(2, 0, RtTableMain, RtnUnicast, rtnltest.Attr(rtaGateway, []byte{192, 0, 2, 1})), Route{}, false},
+		{"dst_len 129", rtnltest.Rtmsg(AfInet6, 129, RtTableMain, RtnUnicast), Route{}, false},
+		{"short", rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast)[:RtmsgLen-1], Route{}, false},
+		{"empty", nil, Route{}, false},
+		{"zero-length attribute", rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, slices.Concat(rtnltest.U16(0), rtnltest.U16(rtaGateway))), Route{}, false},
+		{"attribute past the end", rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast, rtnltest.Attr(rtaGateway, gw[:])[:12]), Route{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseRoute(tt.in)
+			got, err := ParseRoute(tt.in)
 			if (err == nil) != tt.ok || got != tt.want {
 				t.Errorf("parseRoute(%x) = %+v, %v; want %+v, ok %v", tt.in, got, err, tt.want, tt.ok)
 			}
@@ -795,21 +665,21 @@ func TestParseRoute(t *testing.T) {
 func TestParseNeighGolden(t *testing.T) {
 	tests := []struct {
 		name   string
-		golden nlGolden
+		golden rtnltest.Golden
 		hdr    msgHeader
-		want   neighEntry
+		want   Neigh
 	}{
-		{"reachable", goldenNeighReachable, msgHeader{rtmNewNeigh, 0, 4, 0x1234},
-			neighEntry{Family: afInet6, Ifindex: 2, State: nudReachable, Flags: 0x80, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
-		{"failed, no lladdr", goldenNeighFailed, msgHeader{rtmNewNeigh, 0, 4, 0x1234},
-			neighEntry{Family: afInet6, Ifindex: 2, State: nudFailed, Addr: routerLL}},
-		{"bridge forwarding entry flushed", goldenFDBFlushed, msgHeader{rtmDelNeigh, 0, 0, 0},
-			neighEntry{Family: afBridge, Ifindex: 3, Master: 2, State: nudReachable, MAC: mac{0x02, 0x42, 0xac, 0x11, 0, 0x02}, HasMAC: true}},
+		{"reachable", goldenNeighReachable, msgHeader{RtmNewNeigh, 0, 4, 0x1234},
+			Neigh{Family: AfInet6, Ifindex: 2, State: NudReachable, Flags: 0x80, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
+		{"failed, no lladdr", goldenNeighFailed, msgHeader{RtmNewNeigh, 0, 4, 0x1234},
+			Neigh{Family: AfInet6, Ifindex: 2, State: NudFailed, Addr: routerLL}},
+		{"bridge forwarding entry flushed", goldenFDBFlushed, msgHeader{RtmDelNeigh, 0, 0, 0},
+			Neigh{Family: AfBridge, Ifindex: 3, Master: 2, State: NudReachable, MAC: [6]byte{0x02, 0x42, 0xac, 0x11, 0, 0x02}, HasMAC: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data := parseOne(t, tt.golden.host(t), tt.hdr)
-			if got, err := parseNeigh(data); err != nil || got != tt.want {
+			data := parseOne(t, tt.golden.Host(t), tt.hdr)
+			if got, err := ParseNeigh(data); err != nil || got != tt.want {
 				t.Errorf("parseNeigh(%x) = %+v, %v; want %+v", data, got, err, tt.want)
 			}
 		})
@@ -820,42 +690,42 @@ func TestParseNeigh(t *testing.T) {
 	// Our own requests parse back as what they ask for.
 	for _, tt := range []struct {
 		name   string
-		golden nlGolden
-		want   neighEntry
+		golden rtnltest.Golden
+		want   Neigh
 	}{
-		{"our RTM_NEWNEIGH", goldenNewNeigh, neighEntry{Family: afInet6, Ifindex: 2, State: nudNoARP, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
-		{"our RTM_DELNEIGH", goldenDelNeigh, neighEntry{Family: afInet6, Ifindex: 2, Addr: routerLL}},
+		{"our RTM_NEWNEIGH", goldenNewNeigh, Neigh{Family: AfInet6, Ifindex: 2, State: NudNoARP, Addr: routerLL, MAC: routerMAC, HasMAC: true}},
+		{"our RTM_DELNEIGH", goldenDelNeigh, Neigh{Family: AfInet6, Ifindex: 2, Addr: routerLL}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			data := tt.golden.host(t)[nlmsgHdrLen:]
-			if got, err := parseNeigh(data); err != nil || got != tt.want {
+			data := tt.golden.Host(t)[NlmsgHdrLen:]
+			if got, err := ParseNeigh(data); err != nil || got != tt.want {
 				t.Errorf("parseNeigh(%x) = %+v, %v; want %+v", data, got, err, tt.want)
 			}
 		})
 	}
 	ndmsg := func(ifindex int32, state uint16) []byte {
-		return slices.Concat([]byte{afInet6, 0, 0, 0}, hostU32(uint32(ifindex)), hostU16(state), []byte{0, 0})
+		return slices.Concat([]byte{AfInet6, 0, 0, 0}, rtnltest.U32(uint32(ifindex)), rtnltest.U16(state), []byte{0, 0})
 	}
 	a := routerLL.As16()
 	for _, tt := range []struct {
 		name string
 		in   []byte
 	}{
-		{"short", ndmsg(2, nudReachable)[:ndmsgLen-1]},
+		{"short", ndmsg(2, NudReachable)[:NdmsgLen-1]},
 		{"empty", nil},
-		{"zero-length attribute", slices.Concat(ndmsg(2, nudReachable), hostU16(0), hostU16(ndaDst))},
-		{"attribute past the end", slices.Concat(ndmsg(2, nudReachable), rtaOf(ndaDst, a[:])[:19])},
+		{"zero-length attribute", slices.Concat(ndmsg(2, NudReachable), rtnltest.U16(0), rtnltest.U16(ndaDst))},
+		{"attribute past the end", slices.Concat(ndmsg(2, NudReachable), rtnltest.Attr(ndaDst, a[:])[:19])},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got, err := parseNeigh(tt.in); err == nil {
+			if got, err := ParseNeigh(tt.in); err == nil {
 				t.Errorf("parseNeigh(%x) = %+v, nil; want an error", tt.in, got)
 			}
 		})
 	}
 	t.Run("lladdr of 8 bytes is skipped", func(t *testing.T) {
-		in := slices.Concat(ndmsg(-1, nudStale), rtaOf(ndaDst, a[:]), rtaOf(ndaLLAddr, []byte{1, 2, 3, 4, 5, 6, 7, 8}))
-		want := neighEntry{Family: afInet6, Ifindex: -1, State: nudStale, Addr: routerLL}
-		if got, err := parseNeigh(in); err != nil || got != want {
+		in := slices.Concat(ndmsg(-1, NudStale), rtnltest.Attr(ndaDst, a[:]), rtnltest.Attr(ndaLLAddr, []byte{1, 2, 3, 4, 5, 6, 7, 8}))
+		want := Neigh{Family: AfInet6, Ifindex: -1, State: NudStale, Addr: routerLL}
+		if got, err := ParseNeigh(in); err != nil || got != want {
 			t.Errorf("parseNeigh(%x) = %+v, %v; want %+v", in, got, err, want)
 		}
 	})
@@ -865,56 +735,56 @@ func TestDefaultGateway(t *testing.T) {
 	const oif = 2
 	def := netip.MustParsePrefix("::/0")
 	gw1, gw2, gw3 := routerLL, netip.MustParseAddr("fe80::2"), netip.MustParseAddr("fe80::3")
-	r := func(dst netip.Prefix, gw netip.Addr, oif int, table uint32, typ uint8, prio uint32) route {
-		return route{Dst: dst, Gateway: gw, OIF: oif, Table: table, Type: typ, Priority: prio}
+	r := func(dst netip.Prefix, gw netip.Addr, oif int, table uint32, typ uint8, prio uint32) Route {
+		return Route{Dst: dst, Gateway: gw, OIF: oif, Table: table, Type: typ, Priority: prio}
 	}
-	good := r(def, gw1, oif, rtTableMain, rtnUnicast, 1024)
+	good := r(def, gw1, oif, RtTableMain, RtnUnicast, 1024)
 	tests := []struct {
 		name   string
-		routes []route
+		routes []Route
 		want   netip.Addr // invalid: none
 	}{
 		{"no routes", nil, netip.Addr{}},
-		{"one", []route{good}, gw1},
-		{"lowest priority", []route{good, r(def, gw2, oif, rtTableMain, rtnUnicast, 100), r(def, gw3, oif, rtTableMain, rtnUnicast, 2048)}, gw2},
-		{"other tables", []route{r(def, gw2, oif, 255, rtnUnicast, 1), good, r(def, gw3, oif, 100, rtnUnicast, 1)}, gw1},
-		{"only another table", []route{r(def, gw2, oif, 100, rtnUnicast, 1)}, netip.Addr{}},
-		{"other interface", []route{r(def, gw2, 3, rtTableMain, rtnUnicast, 1), good}, gw1},
-		{"only another interface", []route{r(def, gw2, 3, rtTableMain, rtnUnicast, 1)}, netip.Addr{}},
-		{"without gateway", []route{r(def, netip.Addr{}, oif, rtTableMain, rtnUnicast, 1), good}, gw1},
-		{"only without gateway", []route{r(def, netip.Addr{}, oif, rtTableMain, rtnUnicast, 1)}, netip.Addr{}},
-		{"unreachable", []route{r(def, gw2, oif, rtTableMain, 7, 1), good}, gw1}, // RTN_UNREACHABLE
-		{"blackhole", []route{r(def, gw2, oif, rtTableMain, 6, 1), good}, gw1},   // RTN_BLACKHOLE
-		{"only non-unicast", []route{r(def, gw2, oif, rtTableMain, 6, 1)}, netip.Addr{}},
-		{"not a default route", []route{r(onLinkPrefix, gw2, oif, rtTableMain, rtnUnicast, 1), good}, gw1},
-		{"only a /64", []route{r(onLinkPrefix, gw2, oif, rtTableMain, rtnUnicast, 1)}, netip.Addr{}},
-		{"unset prefix", []route{r(netip.Prefix{}, gw2, oif, rtTableMain, rtnUnicast, 1), good}, gw1},
+		{"one", []Route{good}, gw1},
+		{"lowest priority", []Route{good, r(def, gw2, oif, RtTableMain, RtnUnicast, 100), r(def, gw3, oif, RtTableMain, RtnUnicast, 2048)}, gw2},
+		{"other tables", []Route{r(def, gw2, oif, 255, RtnUnicast, 1), good, r(def, gw3, oif, 100, RtnUnicast, 1)}, gw1},
+		{"only another table", []Route{r(def, gw2, oif, 100, RtnUnicast, 1)}, netip.Addr{}},
+		{"other interface", []Route{r(def, gw2, 3, RtTableMain, RtnUnicast, 1), good}, gw1},
+		{"only another interface", []Route{r(def, gw2, 3, RtTableMain, RtnUnicast, 1)}, netip.Addr{}},
+		{"without gateway", []Route{r(def, netip.Addr{}, oif, RtTableMain, RtnUnicast, 1), good}, gw1},
+		{"only without gateway", []Route{r(def, netip.Addr{}, oif, RtTableMain, RtnUnicast, 1)}, netip.Addr{}},
+		{"unreachable", []Route{r(def, gw2, oif, RtTableMain, 7, 1), good}, gw1}, // RTN_UNREACHABLE
+		{"blackhole", []Route{r(def, gw2, oif, RtTableMain, 6, 1), good}, gw1},   // RTN_BLACKHOLE
+		{"only non-unicast", []Route{r(def, gw2, oif, RtTableMain, 6, 1)}, netip.Addr{}},
+		{"not a default route", []Route{r(onLinkPrefix, gw2, oif, RtTableMain, RtnUnicast, 1), good}, gw1},
+		{"only a /64", []Route{r(onLinkPrefix, gw2, oif, RtTableMain, RtnUnicast, 1)}, netip.Addr{}},
+		{"unset prefix", []Route{r(netip.Prefix{}, gw2, oif, RtTableMain, RtnUnicast, 1), good}, gw1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := defaultGateway(tt.routes, oif)
+			got, ok := DefaultGateway(tt.routes, oif)
 			if got != tt.want || ok != tt.want.IsValid() {
 				t.Errorf("defaultGateway(%+v, %d) = %v, %v; want %v, %v", tt.routes, oif, got, ok, tt.want, tt.want.IsValid())
 			}
 		})
 	}
 	// The routes parsed from the goldens: the /64 has no gateway.
-	var routes []route
-	for _, g := range []nlGolden{goldenRouteSubnet, goldenRouteDefault} {
-		msgs, err := parseNetlink(g.host(t))
+	var routes []Route
+	for _, g := range []rtnltest.Golden{goldenRouteSubnet, rtnltest.RouteDefault} {
+		msgs, err := ParseNetlink(g.Host(t))
 		if err != nil || len(msgs) != 1 {
 			t.Fatalf("parseNetlink(golden) = %v, %v", msgs, err)
 		}
-		rt, err := parseRoute(msgs[0].Data)
+		rt, err := ParseRoute(msgs[0].Data)
 		if err != nil {
 			t.Fatalf("parseRoute(%x) = %v", msgs[0].Data, err)
 		}
 		routes = append(routes, rt)
 	}
-	if got, ok := defaultGateway(routes, 2); !ok || got != routerLL {
+	if got, ok := DefaultGateway(routes, 2); !ok || got != routerLL {
 		t.Errorf("defaultGateway(golden routes, 2) = %v, %v; want %v, true", got, ok, routerLL)
 	}
-	if got, ok := defaultGateway(routes, 3); ok {
+	if got, ok := DefaultGateway(routes, 3); ok {
 		t.Errorf("defaultGateway(golden routes, 3) = %v, true; want none", got)
 	}
 }
@@ -925,21 +795,21 @@ func TestNudString(t *testing.T) {
 		want string
 	}{
 		{0, "NONE"},
-		{nudIncomplete, "INCOMPLETE"},
-		{nudReachable, "REACHABLE"},
-		{nudStale, "STALE"},
-		{nudDelay, "DELAY"},
-		{nudProbe, "PROBE"},
-		{nudFailed, "FAILED"},
-		{nudNoARP, "NOARP"},
-		{nudPermanent, "PERMANENT"},
-		{nudPermanent | nudNoARP, "PERMANENT"},
-		{nudNoARP | nudReachable, "NOARP"},
-		{nudFailed | nudIncomplete, "FAILED"},
+		{NudIncomplete, "INCOMPLETE"},
+		{NudReachable, "REACHABLE"},
+		{NudStale, "STALE"},
+		{NudDelay, "DELAY"},
+		{NudProbe, "PROBE"},
+		{NudFailed, "FAILED"},
+		{NudNoARP, "NOARP"},
+		{NudPermanent, "PERMANENT"},
+		{NudPermanent | NudNoARP, "PERMANENT"},
+		{NudNoARP | NudReachable, "NOARP"},
+		{NudFailed | NudIncomplete, "FAILED"},
 		{0x100, "NONE"},
 	}
 	for _, tt := range tests {
-		if got := nudString(tt.in); got != tt.want {
+		if got := NUDString(tt.in); got != tt.want {
 			t.Errorf("nudString(%#x) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
@@ -950,49 +820,49 @@ func TestNudString(t *testing.T) {
 func FuzzParseNetlink(f *testing.F) {
 	countCuts(f)
 	for _, g := range allNLGoldens {
-		f.Add(unhex(f, g.le))
-		f.Add(unhex(f, g.be))
+		f.Add(rtnltest.Unhex(f, g.LE))
+		f.Add(rtnltest.Unhex(f, g.BE))
 	}
 	f.Add(nlhdrOf(0, nlmsgDone))
-	f.Add(slices.Concat(nlhdrOf(16+rtmsgLen+4, rtmNewRoute), rtmsgOf(afInet6, 0, rtTableMain, rtnUnicast), hostU16(0), hostU16(rtaGateway)))
+	f.Add(slices.Concat(nlhdrOf(16+RtmsgLen+4, RtmNewRoute), rtnltest.Rtmsg(AfInet6, 0, RtTableMain, RtnUnicast), rtnltest.U16(0), rtnltest.U16(rtaGateway)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		msgs, _ := parseNetlink(b)
+		msgs, _ := ParseNetlink(b)
 		for _, m := range msgs {
 			if len(m.Data) > len(b) {
 				t.Fatalf("parseNetlink(%x): %d bytes of data in %d", b, len(m.Data), len(b))
 			}
-			_ = nlError(m.Data)
+			_ = NlError(m.Data)
 			// A message cut short is kept only with what the daemon needs.
 			// (A zero MAC is a MAC: the loopback interface has one.)
-			if l, err := parseLink(m.Data); err == nil && len(m.Data) >= ifinfomsgLen {
+			if l, err := ParseLink(m.Data); err == nil && len(m.Data) >= IfinfomsgLen {
 				hasMAC := false
-				cut := parseAttrs(m.Data[ifinfomsgLen:], func(typ uint16, v []byte) {
-					hasMAC = hasMAC || typ == iflaAddress && len(v) == 6
+				cut := ParseAttrs(m.Data[IfinfomsgLen:], func(typ uint16, v []byte) {
+					hasMAC = hasMAC || typ == IflaAddress && len(v) == 6
 				}) != nil
 				if cut && (l.Name == "" || !hasMAC) {
 					t.Fatalf("parseLink(%x) = %+v, cut short and kept", m.Data, l)
 				}
 			}
-			if a, err := parseAddr(m.Data); err == nil && a.Addr.IsValid() && !a.Addr.Is6() {
+			if a, err := ParseAddr(m.Data); err == nil && a.Addr.IsValid() && !a.Addr.Is6() {
 				t.Fatalf("parseAddr(%x) = %+v", m.Data, a)
 			}
-			if r, err := parseRoute(m.Data); err == nil && (r.Dst.Bits() < 0 || r.Dst.Bits() > 128) {
+			if r, err := ParseRoute(m.Data); err == nil && (r.Dst.Bits() < 0 || r.Dst.Bits() > 128) {
 				t.Fatalf("parseRoute(%x) = %+v", m.Data, r)
 			}
-			e, err := parseNeigh(m.Data)
-			if err == nil && !e.Addr.IsValid() && parseAttrs(m.Data[ndmsgLen:], func(uint16, []byte) {}) != nil {
+			e, err := ParseNeigh(m.Data)
+			if err == nil && !e.Addr.IsValid() && ParseAttrs(m.Data[NdmsgLen:], func(uint16, []byte) {}) != nil {
 				t.Fatalf("parseNeigh(%x) = %+v, cut short and kept without its address", m.Data, e)
 			}
 			if err != nil || !e.Addr.IsValid() {
 				continue
 			}
-			req := appendNeigh(nil, rtmNewNeigh, nlmFRequest, 1, e.Ifindex, e.Addr, e.State, e.MAC)
-			again, err := parseNetlink(req)
-			if err != nil || len(again) != 1 || again[0].Type != rtmNewNeigh {
+			req := AppendNeigh(nil, RtmNewNeigh, NlmFRequest, 1, e.Ifindex, e.Addr, e.State, e.MAC)
+			again, err := ParseNetlink(req)
+			if err != nil || len(again) != 1 || again[0].Type != RtmNewNeigh {
 				t.Fatalf("parseNetlink(appendNeigh(%+v)) = %+v, %v", e, again, err)
 			}
-			e2, err := parseNeigh(again[0].Data)
-			want := neighEntry{Family: afInet6, Ifindex: e.Ifindex, State: e.State, Addr: e.Addr}
+			e2, err := ParseNeigh(again[0].Data)
+			want := Neigh{Family: AfInet6, Ifindex: e.Ifindex, State: e.State, Addr: e.Addr}
 			if e.State != 0 {
 				// appendNeigh sends the MAC with any state but none.
 				want.MAC, want.HasMAC = e.MAC, true
@@ -1009,14 +879,14 @@ func FuzzParseNetlink(f *testing.F) {
 func TestAppendAfterBytes(t *testing.T) {
 	prefix := []byte{0xaa, 0xbb, 0xcc, 0xdd}
 	for name, got := range map[string][]byte{
-		"route dump": appendRouteDump(append([]byte(nil), prefix...), 1),
-		"neighbour":  appendNeigh(append([]byte(nil), prefix...), rtmNewNeigh, nlmFRequest, 1, 2, routerLL, nudNoARP, routerMAC),
+		"route dump": AppendRouteDump(append([]byte(nil), prefix...), 1),
+		"neighbour":  AppendNeigh(append([]byte(nil), prefix...), RtmNewNeigh, NlmFRequest, 1, 2, routerLL, NudNoARP, routerMAC),
 	} {
 		if !bytes.Equal(got[:4], prefix) {
 			t.Errorf("%s: the bytes before the message became %x", name, got[:4])
 		}
-		msgs, err := parseNetlink(got[4:])
-		if err != nil || len(msgs) != 1 || nlmsgHdrLen+len(msgs[0].Data) != len(got)-4 {
+		msgs, err := ParseNetlink(got[4:])
+		if err != nil || len(msgs) != 1 || NlmsgHdrLen+len(msgs[0].Data) != len(got)-4 {
 			t.Errorf("%s: parseNetlink(%x) = %d messages, %v; want one of %d bytes", name, got[4:], len(msgs), err, len(got)-4)
 		}
 	}

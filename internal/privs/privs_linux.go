@@ -1,6 +1,7 @@
-package main
+package privs
 
 import (
+	"errors"
 	"io"
 	"os"
 	"runtime"
@@ -8,10 +9,12 @@ import (
 	"syscall"
 	"unsafe"
 
+	"ndpresponder/internal/errs"
+
 	"golang.org/x/sys/unix"
 )
 
-// dropPrivileges leaves the daemon with CAP_NET_RAW and CAP_NET_ADMIN alone
+// Drop leaves the daemon with CAP_NET_RAW and CAP_NET_ADMIN alone
 // (of those it holds), no_new_privs, and with -user that user's ids.
 // Capabilities and ids belong to each thread, and the Go runtime has
 // several: each change is made on every thread at once where the runtime
@@ -20,14 +23,12 @@ import (
 // image starts from it. The new image finds nothing left to do. It returns
 // when there was nothing to do, after the change where re-executing failed
 // but every thread has changed (a binary run by qemu-user, which the
-// kernel cannot execute), or with an error; then the daemon must not go
-// on.
-func dropPrivileges(cfg *config) error {
-	status, err := readFile("/proc/self/status", 64<<10)
-	if err != nil {
-		return err
-	}
-	c, err := parseCreds(string(status))
+// kernel cannot execute; the error then wraps ErrNotReexecuted), or with
+// an error; then the daemon must not go on. status is what the caller
+// read of /proc/self/status, spec is -user's (none: ""), and extraGroup a
+// supplementary group to keep with it (-1: none).
+func Drop(status, spec string, extraGroup int) error {
+	c, err := parseCreds(status)
 	if err != nil {
 		return err
 	}
@@ -37,14 +38,14 @@ func dropPrivileges(cfg *config) error {
 	}
 	c.noNewPrivs = nnp == 1
 	var u *user
-	if cfg.user != "" {
-		found, err := lookupUser(cfg.user, openPasswd)
+	if spec != "" {
+		found, err := LookupUser(spec, OpenPasswd)
 		if err != nil {
 			return err
 		}
 		u = &found
 	}
-	plan, needed, err := planPrivileges(c, u, engineGroup(cfg))
+	plan, needed, err := planPrivileges(c, u, extraGroup)
 	if err != nil || !needed {
 		return err
 	}
@@ -52,7 +53,7 @@ func dropPrivileges(cfg *config) error {
 	env := os.Environ()
 	for _, v := range env {
 		if v == marker {
-			return errf("dropping privileges: still uid %d, CapEff %s, CapBnd %s after re-executing", c.uid[1], strconv.FormatUint(c.eff, 16), strconv.FormatUint(c.bnd, 16))
+			return errors.New("dropping privileges: still uid " + strconv.Itoa(c.uid[1]) + ", CapEff " + strconv.FormatUint(c.eff, 16) + ", CapBnd " + strconv.FormatUint(c.bnd, 16) + " after re-executing")
 		}
 	}
 	env = append(env, marker)
@@ -61,21 +62,20 @@ func dropPrivileges(cfg *config) error {
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return errf("dropping privileges: %w", err)
+		return errs.Wrap("dropping privileges", err)
 	}
 	// The thread is never unlocked: where the change is made on it alone,
 	// its credentials are not the other threads' until the exec.
 	runtime.LockOSThread()
 	a := threads{all: true}
 	if err := a.apply(plan); err != nil {
-		return errf("dropping privileges: %w", err)
+		return errs.Wrap("dropping privileges", err)
 	}
 	err = syscall.Exec(exe, os.Args, env)
 	if a.all {
-		warnf("privileges: re-executing %s: %v; going on with them dropped on every thread", exe, err)
-		return nil
+		return errs.WithMessage("re-executing "+exe+": "+err.Error(), ErrNotReexecuted)
 	}
-	return errf("dropping privileges: re-executing %s: %w", exe, err)
+	return errs.Wrap("dropping privileges: re-executing "+exe, err)
 }
 
 // threads makes syscalls that change a thread's credentials: on every
@@ -150,25 +150,5 @@ func (t *threads) apply(p privPlan) error {
 	return t.sys("prctl PR_SET_NO_NEW_PRIVS", unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0)
 }
 
-// engineGroup is the group through which -N reaches the engine's socket,
-// to keep as a supplementary group with -user: Docker's socket belongs to
-// root and the group docker, mode 0660. -1 when there is none to keep:
-// no -N or -user, no socket yet, a socket the group cannot use, or the
-// group root.
-func engineGroup(cfg *config) int {
-	if len(cfg.docker) == 0 || cfg.user == "" {
-		return -1
-	}
-	sock, err := dockerSocket(cfg.dockerHost)
-	if err != nil {
-		return -1
-	}
-	var st unix.Stat_t
-	if err := unix.Stat(sock, &st); err != nil || st.Mode&0o060 != 0o060 || st.Gid == 0 {
-		return -1
-	}
-	return int(st.Gid)
-}
-
-// openPasswd opens the system's user database for lookupUser.
-func openPasswd() (io.ReadCloser, error) { return os.Open("/etc/passwd") }
+// OpenPasswd opens the system's user database for LookupUser.
+func OpenPasswd() (io.ReadCloser, error) { return os.Open("/etc/passwd") }

@@ -1,4 +1,4 @@
-package main
+package docker
 
 import (
 	"bufio"
@@ -13,11 +13,15 @@ import (
 	"testing"
 )
 
+// maxLearned is the daemon's bound on live addresses (learn.go), which it
+// hands Network as max.
+const maxLearned = 4096
+
 // splitAnswer splits a recorded HTTP answer into its head and a reader of its
 // body.
 func splitAnswer(t *testing.T, raw []byte) (httpHead, *httpBody) {
 	t.Helper()
-	r := bufio.NewReaderSize(bytes.NewReader(raw), httpMaxLine)
+	r := bufio.NewReaderSize(bytes.NewReader(raw), HTTPMaxLine)
 	h, err := readHTTPHead(r)
 	if err != nil {
 		t.Fatalf("readHTTPHead(%.40q) = %v", raw, err)
@@ -146,7 +150,7 @@ func TestParseDockerEvents(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: event %d: %v", c.file, len(got), err)
 			}
-			concerns := e.concerns([]string{"ndpr6"}, map[string]bool{})
+			concerns := e.Concerns([]string{"ndpr6"}, map[string]bool{})
 			got = append(got, strings.Join([]string{e.Type, e.Action, e.Actor, e.Name, e.Driver, map[bool]string{true: "true", false: "false"}[concerns]}, " "))
 		}
 		if !slices.Equal(got, c.want) {
@@ -163,20 +167,20 @@ func TestParseDockerEvents(t *testing.T) {
 func TestDockerEventConcerns(t *testing.T) {
 	ids := map[string]bool{"abc": true}
 	for _, c := range []struct {
-		e    dockerEvent
+		e    Event
 		want bool
 	}{
-		{dockerEvent{Type: "network", Action: "connect", Actor: "abc", Name: "renamed", Driver: "bridge"}, true},
-		{dockerEvent{Type: "network", Action: "connect", Actor: "def", Name: "ndpr6", Driver: "bridge"}, true},
-		{dockerEvent{Type: "network", Action: "connect", Actor: "ndpr6", Name: "x", Driver: "bridge"}, true},
-		{dockerEvent{Type: "network", Action: "connect", Actor: "def", Name: "other", Driver: "bridge"}, false},
-		{dockerEvent{Type: "network", Action: "connect", Actor: "def", Name: "c1"}, true}, // Podman's
-		{dockerEvent{Type: "container", Action: "start"}, true},
-		{dockerEvent{Type: "container", Action: "die"}, true},
-		{dockerEvent{Type: "container", Action: "exec_start"}, false},
-		{dockerEvent{Type: "image", Action: "pull"}, false},
+		{Event{Type: "network", Action: "connect", Actor: "abc", Name: "renamed", Driver: "bridge"}, true},
+		{Event{Type: "network", Action: "connect", Actor: "def", Name: "ndpr6", Driver: "bridge"}, true},
+		{Event{Type: "network", Action: "connect", Actor: "ndpr6", Name: "x", Driver: "bridge"}, true},
+		{Event{Type: "network", Action: "connect", Actor: "def", Name: "other", Driver: "bridge"}, false},
+		{Event{Type: "network", Action: "connect", Actor: "def", Name: "c1"}, true}, // Podman's
+		{Event{Type: "container", Action: "start"}, true},
+		{Event{Type: "container", Action: "die"}, true},
+		{Event{Type: "container", Action: "exec_start"}, false},
+		{Event{Type: "image", Action: "pull"}, false},
 	} {
-		if got := c.e.concerns([]string{"ndpr6"}, ids); got != c.want {
+		if got := c.e.Concerns([]string{"ndpr6"}, ids); got != c.want {
 			t.Errorf("%+v.concerns = %v, want %v", c.e, got, c.want)
 		}
 	}
@@ -203,13 +207,13 @@ func TestReadHTTPHead(t *testing.T) {
 	}
 	for _, bad := range []string{"", "SSH-2.0-x\r\n\r\n", "HTTP/1.0 abc OK\r\n\r\n", "HTTP/1.0 2000 OK\r\n\r\n", "HTTP/1.0 200 OK\r\nServer: x\r\n",
 		"HTTP/1.0 200 OK\r\n" + strings.Repeat("X: y\r\n", 65) + "\r\n",
-		"HTTP/1.0 200 OK\r\nX: " + strings.Repeat("y", httpMaxLine) + "\r\n\r\n",
+		"HTTP/1.0 200 OK\r\nX: " + strings.Repeat("y", HTTPMaxLine) + "\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
 	} {
-		if h, err := readHTTPHead(bufio.NewReaderSize(strings.NewReader(bad), httpMaxLine)); err == nil {
+		if h, err := readHTTPHead(bufio.NewReaderSize(strings.NewReader(bad), HTTPMaxLine)); err == nil {
 			t.Errorf("readHTTPHead(%.60q) = %+v, no error", bad, h)
 		}
 	}
@@ -242,7 +246,7 @@ func TestHTTPBody(t *testing.T) {
 		{closed + "abc", "abc", nil},
 		{chunked + "400\r\n" + strings.Repeat("y", 0x400) + "\r\n0\r\n\r\n", "!", errTooLong},
 	} {
-		r := bufio.NewReaderSize(strings.NewReader(c.in), httpMaxLine)
+		r := bufio.NewReaderSize(strings.NewReader(c.in), HTTPMaxLine)
 		h, err := readHTTPHead(r)
 		if err != nil {
 			t.Fatalf("readHTTPHead(%.40q) = %v", c.in, err)

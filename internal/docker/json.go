@@ -1,4 +1,4 @@
-package main
+package docker
 
 // A streaming JSON decoder (RFC 8259) for the Docker Engine API's answers.
 // It reads one byte at a time and keeps only what its caller asks for: a
@@ -10,8 +10,11 @@ package main
 import (
 	"errors"
 	"io"
+	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"ndpresponder/internal/errs"
 )
 
 const (
@@ -39,7 +42,7 @@ func newJSONDecoder(r io.ByteReader) *jsonDecoder { return &jsonDecoder{r: r, pe
 // as they are, except that an end mid-value is io.ErrUnexpectedEOF.
 func (d *jsonDecoder) err(err error) error {
 	if err == errJSON || err == errJSONDepth {
-		return errf("%w at byte %d", err, d.off)
+		return errs.WithMessage(err.Error()+" at byte "+strconv.FormatInt(d.off, 10), err)
 	}
 	return err
 }
@@ -385,45 +388,56 @@ func (d *jsonDecoder) strBody() (s []byte, ok bool, err error) {
 			add(utf8.RuneError)
 			high = 0
 		}
-		switch c {
-		case '"', '\\', '/':
-			add(rune(c))
-		case 'b':
-			add('\b')
-		case 'f':
-			add('\f')
-		case 'n':
-			add('\n')
-		case 'r':
-			add('\r')
-		case 't':
-			add('\t')
-		case 'u':
-			r, err := d.hex4()
-			if err != nil {
-				return nil, false, err
-			}
-			// A surrogate pair is two escapes in a row. A surrogate that
-			// does not pair leaves the replacement character, and the
-			// escape after it counts on its own, as in encoding/json.
-			if high != 0 {
-				pair := utf16.DecodeRune(high, r)
-				high = 0
-				if pair != utf8.RuneError {
-					add(pair)
-					continue
-				}
-				add(utf8.RuneError)
-			}
-			if utf16.IsSurrogate(r) {
-				high = r
-				continue
-			}
+		if r, simple := simpleEscape(c); simple {
 			add(r)
-		default:
+			continue
+		}
+		if c != 'u' {
 			return nil, false, d.err(errJSON)
 		}
+		r, err := d.hex4()
+		if err != nil {
+			return nil, false, err
+		}
+		// A surrogate pair is two escapes in a row. A surrogate that does
+		// not pair leaves the replacement character, and the escape after
+		// it counts on its own, as in encoding/json.
+		if high != 0 {
+			pair := utf16.DecodeRune(high, r)
+			high = 0
+			if pair != utf8.RuneError {
+				add(pair)
+				continue
+			}
+			add(utf8.RuneError)
+		}
+		if utf16.IsSurrogate(r) {
+			high = r
+			continue
+		}
+		add(r)
 	}
+}
+
+// simpleEscape is what the escape \c stands for, for the escapes of one
+// character (RFC 8259, section 7); simple is false for \u and for what is
+// no escape.
+func simpleEscape(c byte) (r rune, simple bool) {
+	switch c {
+	case '"', '\\', '/':
+		return rune(c), true
+	case 'b':
+		return '\b', true
+	case 'f':
+		return '\f', true
+	case 'n':
+		return '\n', true
+	case 'r':
+		return '\r', true
+	case 't':
+		return '\t', true
+	}
+	return 0, false
 }
 
 func (d *jsonDecoder) hex4() (rune, error) {

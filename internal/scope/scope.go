@@ -1,18 +1,18 @@
-package main
+package scope
 
 import (
 	"errors"
 	"sync"
 )
 
-// A scope is the lifetime of a part of the daemon: it ends once, and what
+// A Scope is the lifetime of a part of the daemon: it ends once, and what
 // was started under it sees the end (Done) and stops. It is the part of
 // context.Context the daemon uses: cancellation, sub-scopes and functions
 // run at the end (context.AfterFunc). context itself is not linked: its
 // Deadline method puts time.Time in an interface, and that keeps the time
 // layouts and the time-zone loader in the binary (deps_test.go says what
 // that costs), whose pages are the daemon's memory.
-type scope struct {
+type Scope struct {
 	done chan struct{}
 
 	mu     sync.Mutex
@@ -21,16 +21,16 @@ type scope struct {
 	detach func() bool          // a sub-scope's hook in its parent
 }
 
-// errEnded is what an operation cut short by the end of its scope returns.
-var errEnded = errors.New("stopped")
+// ErrEnded is what an operation cut short by the end of its scope returns.
+var ErrEnded = errors.New("stopped")
 
-func newScope() *scope { return &scope{done: make(chan struct{})} }
+func New() *Scope { return &Scope{done: make(chan struct{})} }
 
 // Done is closed when the scope ends.
-func (s *scope) Done() <-chan struct{} { return s.done }
+func (s *Scope) Done() <-chan struct{} { return s.done }
 
-// ended reports whether the scope has ended.
-func (s *scope) ended() bool {
+// Ended reports whether the scope has ended.
+func (s *Scope) Ended() bool {
 	select {
 	case <-s.done:
 		return true
@@ -39,9 +39,9 @@ func (s *scope) ended() bool {
 	}
 }
 
-// end ends the scope and its sub-scopes and starts the functions given to
-// onEnd, each in its own goroutine. Ending an ended scope does nothing.
-func (s *scope) end() {
+// End ends the scope and its sub-scopes and starts the functions given to
+// OnEnd, each in its own goroutine. Ending an ended scope does nothing.
+func (s *Scope) End() {
 	s.mu.Lock()
 	if s.over {
 		s.mu.Unlock()
@@ -60,10 +60,10 @@ func (s *scope) end() {
 	}
 }
 
-// onEnd has f run in its own goroutine when the scope ends, at once if it
+// OnEnd has f run in its own goroutine when the scope ends, at once if it
 // has. stop takes f back and reports whether it did so before f started,
 // as context.AfterFunc's stop does.
-func (s *scope) onEnd(f func()) (stop func() bool) {
+func (s *Scope) OnEnd(f func()) (stop func() bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.over {
@@ -84,12 +84,12 @@ func (s *scope) onEnd(f func()) (stop func() bool) {
 	}
 }
 
-// sub is a scope that ends when s does, or before by its own end, which
+// Sub is a scope that ends when s does, or before by its own end, which
 // also takes it off s: sub-scopes made and ended over days leave nothing
 // behind in s.
-func (s *scope) sub() *scope {
-	c := newScope()
-	detach := s.onEnd(c.end)
+func (s *Scope) Sub() *Scope {
+	c := New()
+	detach := s.OnEnd(c.End)
 	c.mu.Lock()
 	if !c.over {
 		c.detach = detach

@@ -1,4 +1,4 @@
-package main
+package privs
 
 // Least privilege: the daemon needs CAP_NET_RAW for its packet socket and,
 // to pin the gateway, CAP_NET_ADMIN; it says which is missing before it
@@ -16,8 +16,8 @@ const (
 	capNetRaw   = 13
 )
 
-// parseCapEff reads the effective capability set from /proc/self/status.
-func parseCapEff(status string) (uint64, error) {
+// ParseCapEff reads the effective capability set from /proc/self/status.
+func ParseCapEff(status string) (uint64, error) {
 	for _, line := range strings.Split(status, "\n") {
 		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
 			return strconv.ParseUint(strings.TrimSpace(v), 16, 64)
@@ -26,14 +26,15 @@ func parseCapEff(status string) (uint64, error) {
 	return 0, errors.New("no CapEff line in /proc/self/status")
 }
 
-// checkCaps says which needed capability the effective set lacks.
-func checkCaps(eff uint64, cfg *config) error {
+// CheckCaps says which needed capability the effective set lacks.
+// With pinGateway, the gateway is to be pinned.
+func CheckCaps(eff uint64, pinGateway bool) error {
 	need := []struct {
 		bit  uint
 		name string
 		why  string
 	}{{capNetRaw, "CAP_NET_RAW", "for the packet socket"}}
-	if cfg.pinGateway {
+	if pinGateway {
 		need = append(need, struct {
 			bit  uint
 			name string
@@ -49,5 +50,5 @@ func checkCaps(eff uint64, cfg *config) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	return errf("missing capability %s; run as root, or grant CAP_NET_RAW and CAP_NET_ADMIN (systemd: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)", strings.Join(missing, ", and "))
+	return errors.New("missing capability " + strings.Join(missing, ", and ") + "; run as root, or grant CAP_NET_RAW and CAP_NET_ADMIN (systemd: AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN)")
 }

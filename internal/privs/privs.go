@@ -1,4 +1,4 @@
-package main
+package privs
 
 // Least privilege, decided: started as root, the daemon keeps CAP_NET_RAW
 // and CAP_NET_ADMIN alone (effective, permitted, bounding), sets
@@ -11,6 +11,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"ndpresponder/internal/errs"
 )
 
 // Capability numbers (linux/capability.h) the decisions need besides
@@ -50,11 +52,11 @@ func parseCreds(status string) (creds, error) {
 				ids = &c.gid
 			}
 			if len(f) < 3 {
-				return c, errf("/proc/self/status: bad %s line %q", key, line)
+				return c, badLine(key, line)
 			}
 			for i := range ids {
 				if ids[i], err = strconv.Atoi(f[i]); err != nil {
-					return c, errf("/proc/self/status: bad %s line %q", key, line)
+					return c, badLine(key, line)
 				}
 			}
 			seen++
@@ -71,10 +73,10 @@ func parseCreds(status string) (creds, error) {
 				p = &c.amb
 			}
 			if len(f) != 1 {
-				return c, errf("/proc/self/status: bad %s line %q", key, line)
+				return c, badLine(key, line)
 			}
 			if *p, err = strconv.ParseUint(f[0], 16, 64); err != nil {
-				return c, errf("/proc/self/status: bad %s line %q", key, line)
+				return c, badLine(key, line)
 			}
 			if key != "CapAmb" { // Linux 4.3 and later
 				seen++
@@ -96,9 +98,9 @@ type user struct {
 // maxPasswd bounds what is read of /etc/passwd.
 const maxPasswd = 1 << 20
 
-// lookupUser reads -user: NAME, looked up in passwd (its uid and primary
+// LookupUser reads -user: NAME, looked up in passwd (its uid and primary
 // group), or UID[:GID] (the group defaults to the uid).
-func lookupUser(spec string, passwd func() (io.ReadCloser, error)) (user, error) {
+func LookupUser(spec string, passwd func() (io.ReadCloser, error)) (user, error) {
 	u := user{name: spec}
 	if spec == "" {
 		return u, errors.New("-user: empty name")
@@ -109,7 +111,7 @@ func lookupUser(spec string, passwd func() (io.ReadCloser, error)) (user, error)
 	}
 	r, err := passwd()
 	if err != nil {
-		return u, errf("-user %s: %w", spec, err)
+		return u, errs.Wrap("-user "+spec, err)
 	}
 	defer r.Close()
 	br := bufio.NewReaderSize(io.LimitReader(r, maxPasswd), 4096)
@@ -126,7 +128,7 @@ func lookupUser(spec string, passwd func() (io.ReadCloser, error)) (user, error)
 			uid, err1 := strconv.ParseUint(f[2], 10, 31)
 			gid, err2 := strconv.ParseUint(f[3], 10, 31)
 			if err1 != nil || err2 != nil {
-				return u, errf("-user %s: bad line in /etc/passwd", spec)
+				return u, errors.New("-user " + spec + ": bad line in /etc/passwd")
 			}
 			u.uid, u.gid = int(uid), int(gid)
 			return u, nil
@@ -135,10 +137,10 @@ func lookupUser(spec string, passwd func() (io.ReadCloser, error)) (user, error)
 			break
 		}
 		if err != nil {
-			return u, errf("-user %s: reading /etc/passwd: %w", spec, err)
+			return u, errs.Wrap("-user "+spec+": reading /etc/passwd", err)
 		}
 	}
-	return u, errf("-user %s: no such user in /etc/passwd (give UID:GID to do without it)", spec)
+	return u, errors.New("-user " + spec + ": no such user in /etc/passwd (give UID:GID to do without it)")
 }
 
 // parseIDs reads UID or UID:GID.
@@ -178,7 +180,7 @@ func planPrivileges(c creds, u *user, extraGroup int) (p privPlan, needed bool, 
 	if u != nil && (c.uid != [3]int{u.uid, u.uid, u.uid} || c.gid != [3]int{u.gid, u.gid, u.gid}) {
 		const need = 1<<capSetuid | 1<<capSetgid
 		if c.eff&need != need {
-			return p, false, errf("-user %s: switching users needs CAP_SETUID and CAP_SETGID (run as root; in a container, add them: they are dropped before the daemon starts)", u.name)
+			return p, false, errors.New("-user " + u.name + ": switching users needs CAP_SETUID and CAP_SETGID (run as root; in a container, add them: they are dropped before the daemon starts)")
 		}
 		p.setIDs, p.uid, p.gid = true, u.uid, u.gid
 		if extraGroup >= 0 {
@@ -192,3 +194,12 @@ func planPrivileges(c creds, u *user, extraGroup int) (p privPlan, needed bool, 
 		c.amb&^keepCaps != 0 || !root && c.amb != p.caps || !c.noNewPrivs
 	return p, needed, nil
 }
+
+// badLine is the error of a line of /proc/self/status that does not read.
+func badLine(key, line string) error {
+	return errors.New("/proc/self/status: bad " + key + " line " + strconv.Quote(line))
+}
+
+// ErrNotReexecuted is what Drop's error wraps when re-executing
+// failed after every thread changed: the daemon may go on.
+var ErrNotReexecuted = errors.New("going on with privileges dropped on every thread")

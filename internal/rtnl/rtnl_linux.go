@@ -1,4 +1,4 @@
-package main
+package rtnl
 
 // The rtnetlink transport by raw syscalls: a socket for requests and
 // dumps (links, addresses, routes), and one subscribed to events.
@@ -7,41 +7,45 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
 	"unsafe"
+
+	"ndpresponder/internal/errs"
+	"ndpresponder/internal/rawio"
 
 	"golang.org/x/sys/unix"
 )
 
 // rtnlEvents is a netlink socket subscribed to multicast groups of
 // NETLINK_ROUTE, on Go's runtime poller so that Close unblocks wait.
-type rtnlEvents struct {
+type Events struct {
 	file   *os.File
 	rc     syscall.RawConn
-	closed closeFlag
+	closed rawio.CloseFlag
 	buf    []byte
-	msgs   []nlMsg
+	msgs   []Msg
 
 	// What next hands the poller and what it reports, kept here so that
 	// waiting for events allocates nothing.
 	readFn  func(fd uintptr) bool
-	f       func(nlMsg)
+	f       func(Msg)
 	overrun bool
 	rerr    error
 }
 
-func openRtnlEvents(groups uint32) (*rtnlEvents, error) {
+func OpenEvents(groups uint32) (*Events, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
-		return nil, errf("opening rtnetlink socket: %w", os.NewSyscallError("socket", err))
+		return nil, errs.Wrap("opening rtnetlink socket", os.NewSyscallError("socket", err))
 	}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: groups}); err != nil {
 		unix.Close(fd)
-		return nil, errf("subscribing to rtnetlink events: %w", os.NewSyscallError("bind", err))
+		return nil, errs.Wrap("subscribing to rtnetlink events", os.NewSyscallError("bind", err))
 	}
-	e := &rtnlEvents{file: os.NewFile(uintptr(fd), "rtnetlink"), buf: make([]byte, 16<<10)}
+	e := &Events{file: os.NewFile(uintptr(fd), "rtnetlink"), buf: make([]byte, 16<<10)}
 	if e.rc, err = e.file.SyscallConn(); err != nil {
 		e.file.Close()
 		return nil, err
@@ -50,15 +54,10 @@ func openRtnlEvents(groups uint32) (*rtnlEvents, error) {
 	return e, nil
 }
 
-// wait blocks until at least one event arrives and drains what is queued.
-// The events themselves are not read: the caller re-reads the state they
-// announce, which also covers an overrun of the socket buffer.
-func (e *rtnlEvents) wait() error {
-	_, err := e.next(func(nlMsg) {})
-	return err
-}
+// SetReadDeadline bounds Next's wait, as os.File's does.
+func (e *Events) SetReadDeadline(t time.Time) error { return e.file.SetReadDeadline(t) }
 
-func (e *rtnlEvents) Close() error { return e.closed.close(e.file) }
+func (e *Events) Close() error { return e.closed.Close(e.file) }
 
 // rtnlConn is a netlink socket for requests to the kernel, one at a time.
 // It is non-blocking, on Go's runtime poller, and its reads and writes are
@@ -67,16 +66,16 @@ func (e *rtnlEvents) Close() error { return e.closed.close(e.file) }
 // then handed the daemon's one P to another thread, waking or starting
 // one. Container churn cost the daemon 25-52 ticks of CPU per 300 starts
 // and stops that way, 17-28 since (bench.sh with CHURN=300).
-type rtnlConn struct {
+type Conn struct {
 	mu   sync.Mutex
 	file *os.File
 	rc   syscall.RawConn
 	fd   int
 	pid  uint32 // our port id, assigned by the kernel at bind
 	seq  uint32
-	req  []byte  // the request being sent
-	buf  []byte  // the datagram being read
-	msgs []nlMsg // its messages
+	req  []byte // the request being sent
+	buf  []byte // the datagram being read
+	msgs []Msg  // its messages
 
 	// What request hands the poller and what it reports, kept here so
 	// that a request allocates nothing.
@@ -90,20 +89,20 @@ type rtnlConn struct {
 // reply that never comes must not hang the daemon.
 const rtnlTimeout = 5 * time.Second
 
-func openRtnl() (*rtnlConn, error) {
-	return openNetlink(unix.NETLINK_ROUTE, uint32(time.Now().Unix()))
+func Open() (*Conn, error) {
+	return OpenNetlink(unix.NETLINK_ROUTE, uint32(time.Now().Unix()))
 }
 
 // openNetlink opens a request socket of a netlink protocol (rtnetlink, or
 // nfnetlink for -check's look at nftables).
-func openNetlink(proto int, seq uint32) (*rtnlConn, error) {
+func OpenNetlink(proto int, seq uint32) (*Conn, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
-		return nil, errf("opening netlink socket: %w", os.NewSyscallError("socket", err))
+		return nil, errs.Wrap("opening netlink socket", os.NewSyscallError("socket", err))
 	}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		unix.Close(fd)
-		return nil, errf("binding netlink socket: %w", os.NewSyscallError("bind", err))
+		return nil, errs.Wrap("binding netlink socket", os.NewSyscallError("bind", err))
 	}
 	sa, err := unix.Getsockname(fd)
 	if err != nil {
@@ -115,7 +114,7 @@ func openNetlink(proto int, seq uint32) (*rtnlConn, error) {
 		unix.Close(fd)
 		return nil, errors.New("netlink socket has no netlink address")
 	}
-	c := &rtnlConn{file: os.NewFile(uintptr(fd), "netlink"), fd: fd, pid: nl.Pid, seq: seq, buf: make([]byte, 32<<10)}
+	c := &Conn{file: os.NewFile(uintptr(fd), "netlink"), fd: fd, pid: nl.Pid, seq: seq, buf: make([]byte, 32<<10)}
 	if c.rc, err = c.file.SyscallConn(); err != nil {
 		c.file.Close()
 		return nil, err
@@ -124,10 +123,10 @@ func openNetlink(proto int, seq uint32) (*rtnlConn, error) {
 	return c, nil
 }
 
-func (c *rtnlConn) Close() error { return c.file.Close() }
+func (c *Conn) Close() error { return c.file.Close() }
 
 // read is what request hands the poller: one datagram, or false to wait.
-func (c *rtnlConn) read(fd uintptr) bool {
+func (c *Conn) read(fd uintptr) bool {
 	c.n, c.from, c.rerr = recvNetlink(int(fd), c.buf, unix.MSG_DONTWAIT)
 	return c.rerr != unix.EAGAIN
 }
@@ -139,7 +138,7 @@ func (c *rtnlConn) read(fd uintptr) bool {
 // matched by sequence number and port id; a kernel error comes back as a
 // unix.Errno. The request and the replies go through buffers the connection
 // keeps, so a request makes no garbage of its own.
-func (c *rtnlConn) request(build func(b []byte, seq uint32) []byte, f func(nlMsg)) error {
+func (c *Conn) Request(build func(b []byte, seq uint32) []byte, f func(Msg)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
@@ -151,7 +150,7 @@ func (c *rtnlConn) request(build func(b []byte, seq uint32) []byte, f func(nlMsg
 	// With no address, a netlink socket sends to the kernel, which handles
 	// the request before the call returns; a full receive buffer is
 	// ENOBUFS or EAGAIN, not a wait.
-	if _, err := rawWrite(uintptr(c.fd), c.req); err != nil {
+	if _, err := rawio.Write(uintptr(c.fd), c.req); err != nil {
 		return os.NewSyscallError("sendto", err)
 	}
 	for {
@@ -174,8 +173,8 @@ func (c *rtnlConn) request(build func(b []byte, seq uint32) []byte, f func(nlMsg
 				continue // a late answer to an earlier request
 			}
 			switch m.Type {
-			case nlmsgError:
-				return nlError(m.Data)
+			case NlmsgError:
+				return NlError(m.Data)
 			case nlmsgDone:
 				return nil
 			case nlmsgNoop:
@@ -193,9 +192,9 @@ func (c *rtnlConn) request(build func(b []byte, seq uint32) []byte, f func(nlMsg
 
 // requestAll is request collecting copies of the messages, for a caller
 // that reads them more than once (-check).
-func (c *rtnlConn) requestAll(build func(b []byte, seq uint32) []byte) ([]nlMsg, error) {
-	var out []nlMsg
-	err := c.request(build, func(m nlMsg) {
+func (c *Conn) RequestAll(build func(b []byte, seq uint32) []byte) ([]Msg, error) {
+	var out []Msg
+	err := c.Request(build, func(m Msg) {
 		m.Data = append([]byte(nil), m.Data...)
 		out = append(out, m)
 	})
@@ -219,8 +218,8 @@ func recvNetlink(fd int, b []byte, flags int) (n int, from uint32, err error) {
 
 // dumpEach sends a dump request and calls f with each answer of type typ
 // that parses; answers that do not parse are left out.
-func dumpEach[T any](c *rtnlConn, what string, typ uint16, build func([]byte, uint32) []byte, parse func([]byte) (T, error), f func(T)) error {
-	err := c.request(build, func(m nlMsg) {
+func dumpEach[T any](c *Conn, what string, typ uint16, build func([]byte, uint32) []byte, parse func([]byte) (T, error), f func(T)) error {
+	err := c.Request(build, func(m Msg) {
 		if m.Type != typ {
 			return
 		}
@@ -229,31 +228,31 @@ func dumpEach[T any](c *rtnlConn, what string, typ uint16, build func([]byte, ui
 		}
 	})
 	if err != nil {
-		return errf("dumping %s: %w", what, err)
+		return errs.Wrap("dumping "+what, err)
 	}
 	return nil
 }
 
 // dump is dumpEach collecting the answers.
-func dump[T any](c *rtnlConn, what string, typ uint16, build func([]byte, uint32) []byte, parse func([]byte) (T, error)) ([]T, error) {
+func Dump[T any](c *Conn, what string, typ uint16, build func([]byte, uint32) []byte, parse func([]byte) (T, error)) ([]T, error) {
 	var out []T
 	err := dumpEach(c, what, typ, build, parse, func(v T) { out = append(out, v) })
 	return out, err
 }
 
-func linkDump(b []byte, seq uint32) []byte { return appendDump(b, rtmGetLink, seq, ifinfomsgLen, 0) }
+func LinkDump(b []byte, seq uint32) []byte { return AppendDump(b, rtmGetLink, seq, IfinfomsgLen, 0) }
 func addrDump(b []byte, seq uint32) []byte {
-	return appendDump(b, rtmGetAddr, seq, ifaddrmsgLen, afInet6)
+	return AppendDump(b, rtmGetAddr, seq, IfaddrmsgLen, AfInet6)
 }
 
 // links dumps the kernel's network interfaces.
-func (c *rtnlConn) links() ([]link, error) {
-	return dump(c, "links", rtmNewLink, linkDump, parseLink)
+func (c *Conn) Links() ([]Link, error) {
+	return Dump(c, "links", RtmNewLink, LinkDump, ParseLink)
 }
 
 // linkByName finds an interface by name; ok is false when there is none.
-func (c *rtnlConn) linkByName(name string) (l link, ok bool, err error) {
-	err = dumpEach(c, "links", rtmNewLink, linkDump, parseLink, func(v link) {
+func (c *Conn) LinkByName(name string) (l Link, ok bool, err error) {
+	err = dumpEach(c, "links", RtmNewLink, LinkDump, ParseLink, func(v Link) {
 		if v.Name == name {
 			l, ok = v, true
 		}
@@ -265,11 +264,11 @@ func (c *rtnlConn) linkByName(name string) (l link, ok bool, err error) {
 }
 
 // linkByIndex reads one interface; ok is false when there is none.
-func (c *rtnlConn) linkByIndex(index int) (l link, ok bool, err error) {
-	err = c.request(func(b []byte, seq uint32) []byte { return appendLinkGet(b, seq, index) }, func(m nlMsg) {
-		if m.Type == rtmNewLink {
+func (c *Conn) LinkByIndex(index int) (l Link, ok bool, err error) {
+	err = c.Request(func(b []byte, seq uint32) []byte { return appendLinkGet(b, seq, index) }, func(m Msg) {
+		if m.Type == RtmNewLink {
 			var perr error
-			if l, perr = parseLink(m.Data); perr == nil && l.Index == index {
+			if l, perr = ParseLink(m.Data); perr == nil && l.Index == index {
 				ok = true
 			}
 		}
@@ -278,63 +277,52 @@ func (c *rtnlConn) linkByIndex(index int) (l link, ok bool, err error) {
 		return l, false, nil
 	}
 	if err != nil {
-		return l, false, errf("reading link %d: %w", index, err)
+		return l, false, errs.Wrap("reading link "+strconv.Itoa(index), err)
 	}
 	return l, ok, nil
 }
 
-// addrs dumps the IPv6 addresses of the interface index.
-func (c *rtnlConn) addrs(index int) ([]ifAddr, error) {
-	var addrs []ifAddr
-	err := c.eachAddr(func(a ifAddr) {
-		if a.Index == index {
-			addrs = append(addrs, a)
-		}
-	})
-	return addrs, err
-}
-
 // eachAddr dumps the kernel's IPv6 addresses, calling f with each.
-func (c *rtnlConn) eachAddr(f func(ifAddr)) error {
-	return dumpEach(c, "addresses", rtmNewAddr, addrDump, parseAddr, f)
+func (c *Conn) EachAddr(f func(IfAddr)) error {
+	return dumpEach(c, "addresses", RtmNewAddr, addrDump, ParseAddr, f)
 }
 
 // eachRoute dumps the kernel's IPv6 routes, calling f with each.
-func (c *rtnlConn) eachRoute(f func(route)) error {
-	return dumpEach(c, "routes", rtmNewRoute, appendRouteDump, parseRoute, f)
+func (c *Conn) EachRoute(f func(Route)) error {
+	return dumpEach(c, "routes", RtmNewRoute, AppendRouteDump, ParseRoute, f)
 }
 
 // routeTo asks the kernel which route it would use to reach dst.
-func (c *rtnlConn) routeTo(dst netip.Addr) (route, error) {
+func (c *Conn) RouteTo(dst netip.Addr) (Route, error) {
 	var (
-		r    route
-		perr = errf("route to %v: no answer", dst)
+		r    Route
+		perr = errors.New("route to " + dst.String() + ": no answer")
 	)
-	err := c.request(func(b []byte, seq uint32) []byte { return appendRouteGet(b, seq, dst) }, func(m nlMsg) {
-		if m.Type == rtmNewRoute && perr != nil {
-			r, perr = parseRoute(m.Data)
+	err := c.Request(func(b []byte, seq uint32) []byte { return AppendRouteGet(b, seq, dst) }, func(m Msg) {
+		if m.Type == RtmNewRoute && perr != nil {
+			r, perr = ParseRoute(m.Data)
 		}
 	})
 	if err != nil {
-		return route{}, errf("route to %v: %w", dst, err)
+		return Route{}, errs.Wrap("route to "+dst.String(), err)
 	}
 	return r, perr
 }
 
 // routes dumps the kernel's IPv6 routes.
-func (c *rtnlConn) routes() ([]route, error) {
-	return dump(c, "routes", rtmNewRoute, appendRouteDump, parseRoute)
+func (c *Conn) Routes() ([]Route, error) {
+	return Dump(c, "routes", RtmNewRoute, AppendRouteDump, ParseRoute)
 }
 
 // next blocks until messages arrive and calls f for each one queued.
 // overrun reports that the kernel dropped messages (ENOBUFS): the caller
 // must read the whole state again.
-func (e *rtnlEvents) next(f func(nlMsg)) (overrun bool, err error) {
+func (e *Events) Next(f func(Msg)) (overrun bool, err error) {
 	e.f, e.overrun, e.rerr = f, false, nil
 	err = e.rc.Read(e.readFn)
 	e.f = nil
 	if err != nil {
-		return e.overrun, e.closed.err(err)
+		return e.overrun, e.closed.Err(err)
 	}
 	if e.rerr != nil {
 		return e.overrun, os.NewSyscallError("recvfrom", e.rerr)
@@ -344,7 +332,7 @@ func (e *rtnlEvents) next(f func(nlMsg)) (overrun bool, err error) {
 
 // read is what next hands the poller: it reads every datagram queued and
 // reports whether there was any.
-func (e *rtnlEvents) read(fd uintptr) bool {
+func (e *Events) read(fd uintptr) bool {
 	got := false
 	for {
 		n, _, err := recvNetlink(int(fd), e.buf, unix.MSG_DONTWAIT)

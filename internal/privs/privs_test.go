@@ -1,4 +1,4 @@
-package main
+package privs
 
 import (
 	"errors"
@@ -56,25 +56,25 @@ func TestLookupUser(t *testing.T) {
 		"nobody": {"nobody", 65534, 65534}, "ndpr": {"ndpr", 999, 998}, "root": {"root", 0, 0},
 		"65534": {"65534", 65534, 65534}, "1000:100": {"1000:100", 1000, 100}, "0": {"0", 0, 0},
 	} {
-		if got, err := lookupUser(spec, open(passwd)); got != want || err != nil {
+		if got, err := LookupUser(spec, open(passwd)); got != want || err != nil {
 			t.Errorf("lookupUser(%q) = %+v, %v; want %+v", spec, got, err, want)
 		}
 	}
 	for _, spec := range []string{"", "nosuch", "bad", "-1", "1:x", "99999999999", "#"} {
-		if got, err := lookupUser(spec, open(passwd)); err == nil {
+		if got, err := LookupUser(spec, open(passwd)); err == nil {
 			t.Errorf("lookupUser(%q) = %+v, no error", spec, got)
 		}
 	}
 	// A line longer than the reader's buffer is skipped, not fatal.
-	if got, err := lookupUser("nobody", open("long:x:1:1:"+strings.Repeat("y", 10000)+"\n"+passwd)); got.uid != 65534 || err != nil {
+	if got, err := LookupUser("nobody", open("long:x:1:1:"+strings.Repeat("y", 10000)+"\n"+passwd)); got.uid != 65534 || err != nil {
 		t.Errorf("lookupUser(nobody after a long line) = %+v, %v", got, err)
 	}
 	// Only the first MiB of the file is read.
 	long := strings.Repeat("x:x:1:1:"+strings.Repeat("y", 100)+":/:/bin/false\n", maxPasswd/100) + "late:x:5:5::/:/bin/false\n"
-	if got, err := lookupUser("late", open(long)); err == nil {
+	if got, err := LookupUser("late", open(long)); err == nil {
 		t.Errorf("lookupUser(late, after %d bytes) = %+v, no error", len(long), got)
 	}
-	if _, err := lookupUser("nobody", func() (io.ReadCloser, error) { return nil, errors.New("no file") }); err == nil || !strings.Contains(err.Error(), "no file") {
+	if _, err := LookupUser("nobody", func() (io.ReadCloser, error) { return nil, errors.New("no file") }); err == nil || !strings.Contains(err.Error(), "no file") {
 		t.Errorf("lookupUser without /etc/passwd: %v", err)
 	}
 }

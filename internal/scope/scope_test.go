@@ -1,4 +1,4 @@
-package main
+package scope
 
 import (
 	"sync/atomic"
@@ -17,8 +17,8 @@ func waitFor(cond func() bool) bool {
 }
 
 func TestScopeEnd(t *testing.T) {
-	s := newScope()
-	if s.ended() {
+	s := New()
+	if s.Ended() {
 		t.Fatal("a new scope has ended")
 	}
 	select {
@@ -26,36 +26,36 @@ func TestScopeEnd(t *testing.T) {
 		t.Fatal("a new scope's Done is closed")
 	default:
 	}
-	s.end()
-	s.end() // a second end does nothing
-	if !s.ended() {
+	s.End()
+	s.End() // a second end does nothing
+	if !s.Ended() {
 		t.Fatal("an ended scope has not ended")
 	}
 	<-s.Done()
 }
 
 func TestScopeOnEnd(t *testing.T) {
-	s := newScope()
+	s := New()
 	var ran, kept atomic.Int32
 	block := make(chan struct{})
 	defer close(block)
-	s.onEnd(func() { ran.Add(1); <-block }) // end does not wait for it
-	stop := s.onEnd(func() { kept.Add(1) })
+	s.OnEnd(func() { ran.Add(1); <-block }) // end does not wait for it
+	stop := s.OnEnd(func() { kept.Add(1) })
 	if !stop() {
 		t.Error("stop before the end = false, want true")
 	}
 	if stop() {
 		t.Error("a second stop = true, want false")
 	}
-	late := s.onEnd(func() { ran.Add(1) })
-	s.end()
+	late := s.OnEnd(func() { ran.Add(1) })
+	s.End()
 	if !waitFor(func() bool { return ran.Load() == 2 }) {
 		t.Fatalf("%d of 2 functions ran after the end", ran.Load())
 	}
 	if late() {
 		t.Error("stop after the function ran = true, want false")
 	}
-	s.onEnd(func() { ran.Add(1) }) // on an ended scope: at once
+	s.OnEnd(func() { ran.Add(1) }) // on an ended scope: at once
 	if !waitFor(func() bool { return ran.Load() == 3 }) {
 		t.Error("a function given to an ended scope did not run")
 	}
@@ -66,15 +66,15 @@ func TestScopeOnEnd(t *testing.T) {
 }
 
 func TestScopeSub(t *testing.T) {
-	parent := newScope()
-	a, b := parent.sub(), parent.sub()
-	a.end()
-	if parent.ended() || b.ended() {
+	parent := New()
+	a, b := parent.Sub(), parent.Sub()
+	a.End()
+	if parent.Ended() || b.Ended() {
 		t.Fatal("a sub-scope's end ended its parent or its sibling")
 	}
 	// Made and ended over days: nothing stays behind in the parent.
 	for range 1000 {
-		parent.sub().end()
+		parent.Sub().End()
 	}
 	parent.mu.Lock()
 	n := len(parent.hooks)
@@ -82,11 +82,11 @@ func TestScopeSub(t *testing.T) {
 	if n != 1 {
 		t.Errorf("the parent holds %d hooks after its ended sub-scopes, want 1 (b's)", n)
 	}
-	parent.end()
-	if !waitFor(b.ended) {
+	parent.End()
+	if !waitFor(b.Ended) {
 		t.Error("the parent's end did not end its sub-scope")
 	}
-	if c := parent.sub(); !waitFor(c.ended) {
+	if c := parent.Sub(); !waitFor(c.Ended) {
 		t.Error("a sub-scope of an ended scope has not ended")
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package privs
 
 import (
 	"strings"
@@ -7,17 +7,17 @@ import (
 
 func TestCaps(t *testing.T) {
 	status := "Name:\tndpresponder\nCapInh:\t0000000000000000\nCapEff:\t0000000000003000\nCapBnd:\t000001ffffffffff\n"
-	eff, err := parseCapEff(status)
+	eff, err := ParseCapEff(status)
 	if err != nil || eff != 1<<capNetAdmin|1<<capNetRaw {
 		t.Fatalf("parseCapEff = %#x, %v; want %#x", eff, err, 1<<capNetAdmin|1<<capNetRaw)
 	}
-	if _, err := parseCapEff("Name:\tx\n"); err == nil {
+	if _, err := ParseCapEff("Name:\tx\n"); err == nil {
 		t.Errorf("parseCapEff without a CapEff line: no error")
 	}
-	pin, nopin := &config{pinGateway: true}, &config{}
+	const pin, nopin = true, false
 	for _, c := range []struct {
 		eff  uint64
-		cfg  *config
+		pin  bool
 		want string // "" for no error
 	}{
 		{1<<capNetAdmin | 1<<capNetRaw, pin, ""},
@@ -26,9 +26,9 @@ func TestCaps(t *testing.T) {
 		{1 << capNetAdmin, pin, "CAP_NET_RAW"},
 		{0, nopin, "CAP_NET_RAW"},
 	} {
-		err := checkCaps(c.eff, c.cfg)
+		err := CheckCaps(c.eff, c.pin)
 		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), "missing capability "+c.want)) {
-			t.Errorf("checkCaps(%#x, pin=%v) = %v, want %q", c.eff, c.cfg.pinGateway, err, c.want)
+			t.Errorf("checkCaps(%#x, pin=%v) = %v, want %q", c.eff, c.pin, err, c.want)
 		}
 	}
 }

@@ -1,11 +1,11 @@
-package main
+package scope
 
 import (
 	"sync/atomic"
 	"time"
 )
 
-// An alarm is a timer whose channel carries no time. time.NewTimer,
+// An Alarm is a timer whose channel carries no time. time.NewTimer,
 // NewTicker and After hand their channel to the runtime as an interface
 // value, and that is enough for the linker to keep time.Time's String
 // method (the runtime prints a panic value through its String method), and
@@ -16,7 +16,7 @@ import (
 // A ring that was on its way when the alarm was stopped or reset can still
 // arrive once: the readers act on what is due at time.Now(), not on the
 // ring itself.
-type alarm struct {
+type Alarm struct {
 	C     <-chan struct{} // one ring at a time; rings while one waits are dropped
 	c     chan struct{}
 	t     *time.Timer
@@ -24,21 +24,21 @@ type alarm struct {
 	off   atomic.Bool   // a ticker stopped: the ring in progress re-arms nothing
 }
 
-// newAlarm rings once, after d.
-func newAlarm(d time.Duration) *alarm { return startAlarm(d, 0) }
+// NewAlarm rings once, after d.
+func NewAlarm(d time.Duration) *Alarm { return startAlarm(d, 0) }
 
-// newTicker rings every d until stopped; it is not reset.
-func newTicker(d time.Duration) *alarm { return startAlarm(d, d) }
+// NewTicker rings every d until stopped; it is not reset.
+func NewTicker(d time.Duration) *Alarm { return startAlarm(d, d) }
 
-func startAlarm(d, every time.Duration) *alarm {
+func startAlarm(d, every time.Duration) *Alarm {
 	c := make(chan struct{}, 1)
-	a := &alarm{C: c, c: c, every: every}
+	a := &Alarm{C: c, c: c, every: every}
 	a.t = time.AfterFunc(1<<63-1, a.ring) // armed once a.t is set: ring reads it
 	a.t.Reset(d)
 	return a
 }
 
-func (a *alarm) ring() {
+func (a *Alarm) ring() {
 	select {
 	case a.c <- struct{}{}:
 	default:
@@ -48,21 +48,21 @@ func (a *alarm) ring() {
 	}
 }
 
-// reset makes the alarm ring once after d, dropping a ring not yet read.
-func (a *alarm) reset(d time.Duration) {
+// Reset makes the alarm ring once after d, dropping a ring not yet read.
+func (a *Alarm) Reset(d time.Duration) {
 	a.t.Stop()
 	a.drain()
 	a.t.Reset(d)
 }
 
-// stop silences the alarm and drops a ring not yet read.
-func (a *alarm) stop() {
+// Stop silences the alarm and drops a ring not yet read.
+func (a *Alarm) Stop() {
 	a.off.Store(true)
 	a.t.Stop()
 	a.drain()
 }
 
-func (a *alarm) drain() {
+func (a *Alarm) drain() {
 	select {
 	case <-a.c:
 	default:
