@@ -130,7 +130,7 @@ for arch in mips mipsle arm arm64; do
 	[ "$r" = native ] || exec_flag=(-exec "$r")
 	# In a copy of the tree: runs under qemu-user have left empty files
 	# with garbage names in the working directory, now and then.
-	(cd "$work" && GOARCH=$arch GOMIPS=softfloat GOARM=7 go test -count=1 -tags nonetns "${exec_flag[@]}" .)
+	(cd "$work" && GOARCH=$arch GOMIPS=softfloat GOARM=7 go test -count=1 -tags nonetns "${exec_flag[@]}" ./...)
 done
 
 echo "== every binary of dist/: inspected, and executed where this host can"
