@@ -1,8 +1,6 @@
 package main
 
 import (
-	"sync"
-
 	"ndpresponder/internal/rtnl"
 	"ndpresponder/internal/scope"
 
@@ -22,12 +20,9 @@ func (d *daemon) auto(sc *scope.Scope, cfg *config, up func() bool) error {
 		return err
 	}
 	defer closeWatch()
-	w := &autoWatch{d: d, cfg: cfg, nl: nl, up: up}
-	w.th = &throttle{mu: &w.mu, publish: w.publish}
+	w := &autoWatch{rtnlWatch: rtnlWatch{d: d, cfg: cfg, nl: nl, up: up}}
+	w.start(w.publish, w.resync)
 	defer w.stop()
-	w.mu.Lock()
-	w.resync()
-	w.mu.Unlock()
 	// One callback for every batch of events, so that waiting makes no
 	// garbage.
 	apply := w.apply
@@ -50,13 +45,9 @@ func (d *daemon) auto(sc *scope.Scope, cfg *config, up func() bool) error {
 
 // autoWatch is what auto keeps between batches of events.
 type autoWatch struct {
-	d   *daemon
-	cfg *config
-	nl  *rtnlConn
-	up  func() bool
-	th  *throttle
+	rtnlWatch
 
-	mu     sync.Mutex // t and uplink: the throttle's timer reads them
+	// Under mu: the throttle's timer reads them.
 	t      *autoRoutes
 	uplink int
 	warned bool // that routes were dropped
@@ -135,11 +126,4 @@ func (w *autoWatch) apply(m rtnl.Msg) {
 			}
 		}
 	}
-}
-
-// stop ends the throttle: nothing is published once auto returns.
-func (w *autoWatch) stop() {
-	w.mu.Lock()
-	w.th.stop()
-	w.mu.Unlock()
 }

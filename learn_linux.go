@@ -27,12 +27,9 @@ func (d *daemon) learn(sc *scope.Scope, cfg *config, up func() bool) error {
 		return err
 	}
 	defer closeWatch()
-	w := &learnWatch{d: d, cfg: cfg, nl: nl, up: up}
-	w.th = &throttle{mu: &w.mu, publish: w.publish}
+	w := &learnWatch{rtnlWatch: rtnlWatch{d: d, cfg: cfg, nl: nl, up: up}}
+	w.start(w.publish, w.resync)
 	defer w.stop()
-	w.mu.Lock()
-	w.resync()
-	w.mu.Unlock()
 	stopProbing, err := w.startProbing(sc)
 	if err != nil {
 		return err
@@ -54,13 +51,10 @@ func (d *daemon) learn(sc *scope.Scope, cfg *config, up func() bool) error {
 
 // learnWatch is what learn keeps between batches of events.
 type learnWatch struct {
-	d   *daemon
-	cfg *config
-	nl  *rtnlConn
-	up  func() bool
-	th  *throttle
+	rtnlWatch
 
-	mu      sync.Mutex // l, bridges, probed: the throttle's timer and the prober share them
+	// Under mu: l, bridges, probed: the throttle's timer and the prober
+	// share them.
 	l       *learner
 	bridges map[int]bool
 	counted uint64 // of this learner's held-back entries
@@ -215,18 +209,39 @@ func (w *learnWatch) afterBatch(overrun bool) {
 	}
 }
 
-// stop ends the throttle: nothing is published once learn returns.
-func (w *learnWatch) stop() {
-	w.mu.Lock()
-	w.th.stop()
-	w.mu.Unlock()
-}
-
 // watchEvents is what a watcher reads rtnetlink events from: the kernel's
 // socket, which a test wraps to make it fail.
 type watchEvents interface {
 	Next(f func(rtnl.Msg)) (overrun bool, err error)
 	Close() error
+}
+
+// rtnlWatch is what the -learn and -auto watchers share: the daemon they
+// publish through, their configuration, the connection for dumps, the
+// supervisor's up, and the throttle of their publications, whose timer
+// takes mu as the event loop does.
+type rtnlWatch struct {
+	d   *daemon
+	cfg *config
+	nl  *rtnlConn
+	up  func() bool
+	th  *throttle
+	mu  sync.Mutex
+}
+
+// start sets the throttle to publish and makes the first dump, under mu.
+func (w *rtnlWatch) start(publish, resync func()) {
+	w.th = &throttle{mu: &w.mu, publish: publish}
+	w.mu.Lock()
+	resync()
+	w.mu.Unlock()
+}
+
+// stop ends the throttle: nothing is published once the watcher returns.
+func (w *rtnlWatch) stop() {
+	w.mu.Lock()
+	w.th.stop()
+	w.mu.Unlock()
 }
 
 // openWatch opens what a watcher of rtnetlink reads: the events of
