@@ -28,35 +28,7 @@ const openrcRootCache = "/var/cache/ndpresponder-test/bookworm-openrc.tar"
 // Debian system with nothing of ifupdown's, as a container's or a VPS's
 // whose network is configured otherwise.
 func openrcRoot(t *testing.T) string {
-	t.Helper()
-	if _, err := os.Stat(openrcRootCache); err == nil {
-		return openrcRootCache
-	}
-	needTool(t, "debootstrap")
-	dir := filepath.Dir(openrcRootCache)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	root, err := os.MkdirTemp(dir, "root-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(root)
-	cmd := exec.Command("timeout", "900", "debootstrap", "--variant=minbase", "--include=openrc", "bookworm", root, "http://deb.debian.org/debian")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("debootstrap: %v\n%s", err, tail(out, 2000))
-	}
-	// A tar of its own, renamed into place whole: another test run
-	// making the root at the same time writes its own.
-	tmp := root + ".tar"
-	defer os.Remove(tmp)
-	if out, err := exec.Command("tar", "-C", root, "-cf", tmp, ".").CombinedOutput(); err != nil {
-		t.Fatalf("tar: %v\n%s", err, out)
-	}
-	if err := os.Rename(tmp, openrcRootCache); err != nil {
-		t.Fatal(err)
-	}
-	return openrcRootCache
+	return cachedRoot(t, openrcRootCache, "openrc")
 }
 
 // staticDaemon builds the daemon without cgo, for roots that are not this

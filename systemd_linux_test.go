@@ -28,12 +28,18 @@ const debianRootCache = "/var/cache/ndpresponder-test/bookworm-systemd.tar"
 // debianRoot returns the cached root, making it first if it is missing.
 // minbase has no procps, which is what a slim system lacks.
 func debianRoot(t *testing.T) string {
+	return cachedRoot(t, debianRootCache, "systemd,systemd-sysv,dbus,iproute2")
+}
+
+// cachedRoot returns cache, a tar of a minbase Debian 12 root with the
+// packages of include, making it first with debootstrap if it is missing.
+func cachedRoot(t *testing.T, cache, include string) string {
 	t.Helper()
-	if _, err := os.Stat(debianRootCache); err == nil {
-		return debianRootCache
+	if _, err := os.Stat(cache); err == nil {
+		return cache
 	}
 	needTool(t, "debootstrap")
-	dir := filepath.Dir(debianRootCache)
+	dir := filepath.Dir(cache)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -43,18 +49,21 @@ func debianRoot(t *testing.T) string {
 	}
 	defer os.RemoveAll(root)
 	cmd := exec.Command("timeout", "900", "debootstrap", "--variant=minbase",
-		"--include=systemd,systemd-sysv,dbus,iproute2", "bookworm", root, "http://deb.debian.org/debian")
+		"--include="+include, "bookworm", root, "http://deb.debian.org/debian")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("debootstrap: %v\n%s", err, tail(out, 2000))
 	}
-	tmp := debianRootCache + ".part"
+	// A tar of its own, renamed into place whole: another test run
+	// making the root at the same time writes its own.
+	tmp := root + ".tar"
+	defer os.Remove(tmp)
 	if out, err := exec.Command("tar", "-C", root, "-cf", tmp, ".").CombinedOutput(); err != nil {
 		t.Fatalf("tar: %v\n%s", err, out)
 	}
-	if err := os.Rename(tmp, debianRootCache); err != nil {
+	if err := os.Rename(tmp, cache); err != nil {
 		t.Fatal(err)
 	}
-	return debianRootCache
+	return cache
 }
 
 func tail(b []byte, n int) []byte {
