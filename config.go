@@ -286,7 +286,7 @@ func readFile(name string, max int) ([]byte, error) {
 // parseFile applies a configuration file: each line holds one option as
 // on the command line, with or without its dash, the value after a space
 // or an equals sign; # starts a comment.
-func (o *options) parseFile(name string) error {
+func (o *options) parseFile(name string, lenient bool) error {
 	b, err := readFile(name, maxConfigFile+1)
 	if err != nil {
 		return err
@@ -315,13 +315,16 @@ func (o *options) parseFile(name string) error {
 		}
 		opt := strings.TrimLeft(key, "-")
 		if slices.Contains(fileActions, opt) {
+			if lenient {
+				continue
+			}
 			return errf("%s:%d: -%s is an action of the command line, not a setting of a configuration file", name, i+1, opt)
 		}
 		arg := "-" + opt
 		if hasValue {
 			arg += "=" + value
 		}
-		if err := o.fs.parse([]string{arg}); err != nil {
+		if err := o.fs.parse([]string{arg}); err != nil && !lenient {
 			return errf("%s:%d: %v", name, i+1, err)
 		}
 	}
@@ -344,9 +347,13 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 		return nil, errf("unexpected argument %q", o.fs.args[0])
 	}
 	if file := o.file; file != "" {
+		unpin := o.unpin
 		o = newOptions(getenv, out)
 		o.file = file
-		if err := o.parseFile(file); err != nil {
+		// -unpin cleans up after a run that died, maybe because of the
+		// file: it needs the interface alone, so a line it cannot read
+		// is passed over rather than leave the pin in place.
+		if err := o.parseFile(file, unpin); err != nil {
 			return nil, err
 		}
 		if err := o.fs.parse(args); err != nil {

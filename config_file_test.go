@@ -65,6 +65,16 @@ a = 2001:db8:1:2::10
 			t.Errorf("parseArgs(-c %s) = %v, want an error containing %q", c.name, err, c.want)
 		}
 	}
+	// -unpin needs the interface alone: lines it cannot read, which would
+	// keep the daemon from starting, do not keep it from cleaning up.
+	broken := file("broken.conf", "n nonsense\ni eth0\nfrobnicate 3\ncheck\n")
+	cfg, err = parseArgs([]string{"-c", broken, "-unpin"}, env, io.Discard)
+	if err != nil || !cfg.unpin || cfg.iface != "eth0" {
+		t.Errorf("parseArgs(-c broken.conf -unpin) = %+v, %v; want -unpin on eth0", cfg, err)
+	}
+	if _, err := parseArgs([]string{"-c", broken}, env, io.Discard); err == nil {
+		t.Errorf("parseArgs(-c broken.conf) gave no error")
+	}
 	if _, err := parseArgs([]string{"-c", filepath.Join(dir, "missing.conf")}, env, io.Discard); err == nil {
 		t.Errorf("parseArgs(-c missing.conf) gave no error")
 	}
