@@ -69,6 +69,9 @@ func appendMetrics(b []byte, c *counters) []byte {
 		{"ndpresponder_announcements_sent_total", "counter", "DAD-style Neighbor Solicitations sent to announce an address.", c.announced.Load()},
 		{"ndpresponder_send_errors_total", "counter", "Frames the packet socket refused to send.", c.sendErrors.Load()},
 		{"ndpresponder_probes_sent_total", "counter", "Targets the kernel was asked to resolve on a -learn bridge (silent containers).", c.probed.Load()},
+		{"ndpresponder_learn_held_back_total", "counter", "Neighbour entries of the -learn bridges not learned, so not answered: a cap on the live addresses was reached.", c.learnHeldBack.Load()},
+		{"ndpresponder_docker_held_back", "gauge", "Container addresses of the engine's latest listing not answered: over the cap on the live addresses.", c.dockerHeldBack.Load()},
+		{"ndpresponder_live_out_of_scope_total", "counter", "Addresses a source said were live, not answered or announced: outside -n, or without it the uplink's on-link prefixes.", c.liveOutOfScope.Load()},
 		{"ndpresponder_gateway_known", "gauge", "1 once the default gateway has answered our solicitation with its MAC.", bool01(c.gwKnown.Load())},
 		{"ndpresponder_gateway_pinned", "gauge", "1 while the kernel's neighbour entry for the gateway is pinned, by us or PERMANENT by the administrator.", bool01(c.gwPinned.Load())},
 	} {

@@ -26,6 +26,9 @@ func goldenCounters() *counters {
 	c.docker.Store(7)
 	c.auto.Store(8)
 	c.probed.Store(9)
+	c.learnHeldBack.Store(10)
+	c.dockerHeldBack.Store(11)
+	c.liveOutOfScope.Store(12)
 	for r := reasonNone + 1; r < numReasons; r++ {
 		c.ignored[r].Store(uint64(r))
 	}
