@@ -363,6 +363,12 @@ func parseArgs(args []string, getenv func(string) string, out io.Writer) (*confi
 		if err != nil {
 			return nil, errf("%s: %w", file, err)
 		}
+		// Without an interface -unpin clears every one: a file whose i
+		// line is missing or broken must not widen it to the pins of
+		// other instances.
+		if cfg.unpin && cfg.iface == "" {
+			return nil, errf("%s: no uplink for -unpin: the file has no readable i line, and there is no -i", file)
+		}
 		return cfg, nil
 	}
 	return o.finish()

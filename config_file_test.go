@@ -72,6 +72,12 @@ a = 2001:db8:1:2::10
 	if err != nil || !cfg.unpin || cfg.iface != "eth0" {
 		t.Errorf("parseArgs(-c broken.conf -unpin) = %+v, %v; want -unpin on eth0", cfg, err)
 	}
+	// Its interface unreadable, the file must not widen -unpin to every
+	// interface.
+	noIface := file("no-iface-unpin.conf", "i eth\x010\nn 2001:db8::/112\n")
+	if _, err := parseArgs([]string{"-c", noIface, "-unpin"}, env, io.Discard); err == nil || !strings.Contains(err.Error(), "no uplink for -unpin") {
+		t.Errorf("parseArgs(-c no-iface-unpin.conf -unpin) = %v, want no uplink for -unpin", err)
+	}
 	if _, err := parseArgs([]string{"-c", broken}, env, io.Discard); err == nil {
 		t.Errorf("parseArgs(-c broken.conf) gave no error")
 	}

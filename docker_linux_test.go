@@ -159,9 +159,14 @@ func (e *dockerd) runContainer(name string, addr netip.Addr) {
 
 // reachable reports whether the router's ping to a gets a reply within d.
 func (n *testNet) reachable(a netip.Addr, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if _, err := n.tryIn("rt", "ping", "-n", "-c", "1", "-W", "1", a.String()); err == nil {
+	return n.pingsFrom("rt", a, d)
+}
+
+// pingsFrom reports whether a ping from namespace ns to a gets a reply
+// within d, one ping of a second at a time.
+func (n *testNet) pingsFrom(ns string, a netip.Addr, d time.Duration) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+		if _, err := n.tryIn(ns, "ping", "-n", "-c", "1", "-W", "1", a.String()); err == nil {
 			return true
 		}
 	}

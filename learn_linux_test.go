@@ -52,13 +52,7 @@ func TestLearn(t *testing.T) {
 	if !d.waitLog("new live address", 1, 3*time.Second) {
 		t.Fatalf("the daemon did not learn the new container:\n%s", d.logText())
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	reached := false
-	for !reached && time.Now().Before(deadline) {
-		_, err := n.tryIn("rt", "ping", "-n", "-c", "1", "-W", "1", c2.String())
-		reached = err == nil
-	}
-	if !reached {
+	if !n.reachable(c2, 5*time.Second) {
 		t.Errorf("the router cannot reach the learned container behind the announce-required hypervisor\n%s", d.logText())
 	}
 
@@ -66,7 +60,7 @@ func TestLearn(t *testing.T) {
 	// fails, and its address is no longer answered.
 	n.run("ip", "netns", "del", n.ns("c2"))
 	n.tryIn("rt", "ping", "-n", "-c", "2", "-W", "1", c2.String())
-	deadline = time.Now().Add(8 * time.Second)
+	deadline := time.Now().Add(8 * time.Second)
 	for time.Now().Before(deadline) && !strings.Contains(n.in("vps", "ip", "-6", "neigh", "show", c2.String(), "dev", "br0", "nud", "all"), "FAILED") {
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -139,11 +139,7 @@ func (n *testNet) waitPinned(dev string, gw netip.Addr, pinned bool, d time.Dura
 // d, and then what the router's neighbour table holds for a.
 func (n *testNet) reachableFrom(ns string, a netip.Addr, d time.Duration) (bool, string) {
 	n.t.Helper()
-	ok := false
-	for deadline := time.Now().Add(d); !ok && time.Now().Before(deadline); {
-		_, err := n.tryIn(ns, "ping", "-n", "-c", "1", "-W", "1", a.String())
-		ok = err == nil
-	}
+	ok := n.pingsFrom(ns, a, d)
 	return ok, strings.TrimSpace(n.in(ns, "ip", "-6", "neigh", "show", a.String(), "dev", "rt0"))
 }
 
